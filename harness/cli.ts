@@ -1,0 +1,107 @@
+// The `chaos` CLI (DESIGN.md's contract). Each command lives in harness/commands/<name>.ts and
+// is loaded only when used, so `chaos check` does not pay for docker or chart imports.
+// Every command returns its exit status; bad input is an InputError, printed as one line.
+import { Command, CommanderError, Option } from 'commander';
+import { InputError, EXIT } from './errors.js';
+
+type CommandModule = { default: (args: string[], opts: Record<string, unknown>) => Promise<number> };
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function action(name: string) {
+  return async (...params: unknown[]) => {
+    const cmd = params[params.length - 1] as Command;
+    const opts = cmd.opts();
+    const args = cmd.args;
+    const mod = (await import(`./commands/${name}.js`)) as CommandModule;
+    process.exitCode = await mod.default(args, opts);
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('chaos')
+    .description('Chaos testing and verification for replicating storage')
+    .showHelpAfterError(false)
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('boot a cluster, run a workload under faults, check the history, write a report')
+    .addOption(new Option('--runtime <runtime>', 'where nodes run').choices(['docker', 'sim', 'auto']).default('auto'))
+    .option('--workload <w>', 'register | failover | dr', 'register')
+    .option('--nemesis <faults>', 'comma-separated fault kinds, or none')
+    .option('--time-limit <s>', 'seconds of workload', '30')
+    .option('--seed <n>', 'seed of the op and fault schedules (default: random, printed)')
+    .option('--bug <switch>', 'node bug switch (repeatable)', collect, [])
+    .option('--concurrency <c>', 'client processes')
+    .option('--out <dir>', 'runs directory', 'runs')
+    .option('--json', 'print results as JSON')
+    .action(action('run'));
+
+  program
+    .command('check')
+    .description('check histories for linearizability')
+    .argument('<file...>', 'history files')
+    .addOption(new Option('--model <m>', 'model').choices(['register', 'cas-register', 'etcd-cas-register', 'kv']))
+    .option('--initial <v>', 'initial register value')
+    .addOption(new Option('--format <f>', 'input format').choices(['auto', 'jsonl', 'edn', 'jepsen-log', 'porcupine-kv']).default('auto'))
+    .option('--timeout <s>', 'give up with unknown after S seconds per file')
+    .option('--json', 'one JSON object per file')
+    .action(action('check'));
+
+  program.command('replay').description('rerun a run with its recorded config and seed').argument('<run-dir>').option('--out <dir>', 'runs directory').action(action('replay'));
+  program.command('report').description('(re)build report.html from a run directory').argument('<run-dir>').action(action('report'));
+
+  program
+    .command('sweep')
+    .description('run many seeds in the simulator')
+    .option('--seeds <range>', 'A..B', '1..100')
+    .option('--workers <k>', 'worker threads')
+    .option('--shard <i/n>', 'this machine runs shard i of n')
+    .option('--workload <w>', 'workload', 'register')
+    .option('--nemesis <faults>', 'fault kinds')
+    .option('--time-limit <s>', 'simulated seconds per seed', '30')
+    .option('--bug <switch>', 'node bug switch (repeatable)', collect, [])
+    .option('--keep-going', 'do not stop at the first failing seed')
+    .option('--out <dir>', 'runs directory', 'runs')
+    .option('--json', 'print the summary as JSON')
+    .action(action('sweep'));
+
+  program.command('shrink').description('shrink a failing sim run to the faults and ops that matter').argument('<run-dir>').action(action('shrink'));
+
+  const image = program.command('image').description('the node container image');
+  image.command('build').description('build the node image locally (no registry)').option('--force', 'rebuild even if the tag exists').action(action('image-build'));
+
+  program.command('down').description('remove every container, network and volume of chaos runs (including dead runs)').action(action('down'));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version are not errors; usage mistakes are bad input (exit 2).
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return EXIT.input;
+    }
+    if (e instanceof InputError) {
+      process.stderr.write(`chaos: ${e.message}\n`);
+      return EXIT.input;
+    }
+    throw e;
+  }
+}
+
+const isEntry = process.argv[1] && /(?:cli\.[tj]s|chaos(?:\.mjs)?)$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`chaos: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+      process.exit(4);
+    },
+  );
+}

@@ -1,0 +1,49 @@
+// The runtime seam (DESIGN.md): one interface, two worlds (docker containers, the
+// deterministic simulator). The nemesis and the workloads speak only to this.
+import type { BlockClient } from '../../nodes/client/types.js';
+import type { BugSwitch, NodeName, NodeParams, NodeStatus } from '../../nodes/core/types.js';
+
+export interface ClusterSpec {
+  runId: string;
+  nodes: readonly NodeName[];
+  bugs: readonly BugSwitch[];
+  params: NodeParams;
+  /** Per-op client timeout (ms of the runtime's clock). */
+  clientTimeoutMs: number;
+  /** Where node logs go (the run directory's nodes/). */
+  logDir: string;
+  seed: number;
+}
+
+export interface Runtime {
+  readonly kind: 'docker' | 'sim';
+  /** Ns since run start on the runtime's clock (virtual in sim, monotonic wall in docker). */
+  now(): number;
+  /** Waits ms of the runtime's clock. Workloads must wait only through this. */
+  sleep(ms: number): Promise<void>;
+  up(spec: ClusterSpec): Promise<void>;
+  /** Stops and removes everything the run made, on error too. Idempotent. */
+  down(): Promise<void>;
+  /** A client bound to one node; each process of a workload gets its own. */
+  client(node: NodeName): BlockClient;
+
+  kill(node: NodeName): Promise<void>; // SIGKILL
+  /** Kill with the node's unsynced disk tail dropped. */
+  killUnsynced(node: NodeName): Promise<void>;
+  start(node: NodeName): Promise<void>; // restart after kill, same volumes
+  pause(node: NodeName): Promise<void>; // freeze
+  resume(node: NodeName): Promise<void>;
+  /** Drop traffic from `from` to `to` (one way). */
+  cut(from: NodeName, to: NodeName): Promise<void>;
+  /** Restore traffic from `from` to `to`. */
+  heal(from: NodeName, to: NodeName): Promise<void>;
+  /** The node's lose-journal hook: drops its replication journal and unsynced tail. */
+  loseJournal(node: NodeName): Promise<void>;
+  /** Destroy a node and its volumes (the shared backend goes with the last of a/b). */
+  destroy(node: NodeName): Promise<void>;
+  /** Start a fresh primary at `a` from dr's latest consistent image (site loss recovery). */
+  recoverFromDr(): Promise<void>;
+  status(node: NodeName): Promise<NodeStatus | null>;
+  /** Heal every fault: links, pauses, dead nodes restarted. Idempotent. */
+  healAll(): Promise<void>;
+}

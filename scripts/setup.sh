@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine (as root) for chaos: system packages, a running Docker
+# engine, and the npm dependencies. Safe to run again: it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+have() { dpkg -s "$1" >/dev/null 2>&1; }
+for p in docker.io iptables build-essential libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev; do
+  have "$p" || need_pkgs+=("$p")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "setup: installing ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+# A Docker engine: start dockerd in the background when none answers.
+if ! docker info >/dev/null 2>&1; then
+  echo "setup: starting dockerd"
+  mkdir -p /var/log
+  (setsid dockerd >/var/log/chaos-dockerd.log 2>&1 &)
+  for _ in $(seq 1 60); do
+    if [ -S /var/run/docker.sock ] && docker info >/dev/null 2>&1; then break; fi
+    sleep 0.5
+  done
+  docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see /var/log/chaos-dockerd.log" >&2; tail -20 /var/log/chaos-dockerd.log >&2; exit 1; }
+fi
+
+# npm dependencies (canvas builds from source against the cairo/pango packages above).
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
