@@ -49,6 +49,8 @@ export interface EventMeta {
   fault?: FaultKind;
   targets?: string[];
   faultId?: number;
+  /** Reads done after the final heal (the durability checker judges these). */
+  final?: boolean;
   /** Node epoch observed with the reply. */
   epoch?: number;
   [extra: string]: unknown;

@@ -1,0 +1,39 @@
+// The checker seam (DESIGN.md): (history, context) -> verdict, anomalies, stats.
+import type { Verdict } from '../harness/errors.js';
+import type { HistoryEvent } from '../harness/history/types.js';
+import type { Paired } from '../harness/history/pair.js';
+
+export interface Anomaly {
+  /** A stable kind name, e.g. `stale-cache-read`, `lost-write`, `torn-dr-image`, `nonlinearizable`. */
+  kind: string;
+  /** One human sentence naming the ops and nodes involved. */
+  message: string;
+  /** History indexes of the events involved, so a report can draw them. */
+  events: number[];
+  [detail: string]: unknown;
+}
+
+export interface CheckerResult {
+  valid: Verdict;
+  anomalies: Anomaly[];
+  /** Why the verdict is `unknown` (missing fields, a limit hit). */
+  reason?: string;
+  stats?: Record<string, unknown>;
+}
+
+export interface CheckContext {
+  events: readonly HistoryEvent[];
+  paired: Paired;
+  /** Run facts a checker may need: which nodes ran, bug switches, workload, time limit ... */
+  run?: Record<string, unknown>;
+  /** Give up with `unknown` after this many ms. */
+  timeoutMs?: number;
+}
+
+export type Checker = (ctx: CheckContext) => CheckerResult | Promise<CheckerResult>;
+
+/** results.json's shape: Jepsen's composition, false over unknown over true. */
+export interface ComposedResult {
+  valid: Verdict;
+  checkers: Record<string, CheckerResult>;
+}
