@@ -41,9 +41,15 @@ export interface Runtime {
   loseJournal(node: NodeName): Promise<void>;
   /** Destroy a node and its volumes (the shared backend goes with the last of a/b). */
   destroy(node: NodeName): Promise<void>;
-  /** Start a fresh primary at `a` from dr's latest consistent image (site loss recovery). */
-  recoverFromDr(): Promise<void>;
+  /** Site-loss recovery: start a new primary from dr's latest consistent image (e.g. by
+   *  promoting dr). Returns the node that now serves as primary; clients go there. */
+  recoverFromDr(): Promise<NodeName>;
+  /** The node's log so far (for the run directory's nodes/<name>.log). */
+  logs(node: NodeName): Promise<string>;
   status(node: NodeName): Promise<NodeStatus | null>;
   /** Heal every fault: links, pauses, dead nodes restarted. Idempotent. */
   healAll(): Promise<void>;
 }
+
+/** Factories the run loop picks from (harness/run selects; each runtime module exports one). */
+export type RuntimeFactory = (opts: { seed: number; runId: string }) => Runtime | Promise<Runtime>;
