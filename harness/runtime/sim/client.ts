@@ -1,0 +1,88 @@
+// A BlockClient whose operations travel the simulated network. Outcomes follow the same rules
+// as the TCP client: a refusal the node says is definite, or a connection refused before
+// sending, is `fail`; a timeout on the virtual clock or a connection lost after sending is `info`.
+import type { BlockClient, OpOutcome, ReadResult, WriteResult } from '../../../nodes/client/types.js';
+import type { ClientReply, ClientRequest, DrImage, NodeName, NodeStatus } from '../../../nodes/core/types.js';
+import type { SimWorld } from './world.js';
+
+const MS = 1_000_000;
+
+type Ok = Extract<ClientReply, { ok: true }>;
+
+export class SimClient implements BlockClient {
+  private closed = false;
+
+  constructor(
+    private readonly world: SimWorld,
+    readonly node: NodeName,
+    private readonly timeoutMs: number,
+  ) {}
+
+  private call<T extends object>(request: ClientRequest, ok: (r: Ok) => T): Promise<OpOutcome<T>> {
+    const node = this.node;
+    if (this.closed) return Promise.resolve({ status: 'fail', node, error: 'client closed' });
+    const { sched } = this.world;
+    const x = sched.external<OpOutcome<T>>();
+    const req = this.world.request(node, request, (r) => {
+      timer.cancel();
+      if ('lost' in r) {
+        x.settle({ status: r.definite ? 'fail' : 'info', node, error: r.lost });
+        return;
+      }
+      const reply = r.reply;
+      if (reply.ok) x.settle({ status: 'ok', ...ok(reply), node: reply.node } as OpOutcome<T>);
+      else x.settle({ status: reply.definite ? 'fail' : 'info', node: reply.node, error: reply.error });
+    });
+    const timer = sched.after(this.timeoutMs * MS, () => {
+      this.world.abandon(node, req);
+      x.settle({ status: 'info', node, error: 'timeout' });
+    });
+    return x.promise;
+  }
+
+  read(block: number): Promise<OpOutcome<ReadResult>> {
+    return this.call({ f: 'read', block }, (r) => ({
+      value: r.value ?? null,
+      source: r.source ?? 'backend',
+      version: r.version ?? 0,
+      ...(r.epoch !== undefined ? { epoch: r.epoch } : {}),
+    }));
+  }
+
+  write(block: number, value: string): Promise<OpOutcome<WriteResult>> {
+    return this.call({ f: 'write', block, value }, versioned);
+  }
+
+  cas(block: number, expected: string | null, value: string): Promise<OpOutcome<WriteResult>> {
+    return this.call({ f: 'cas', block, expected, value }, versioned);
+  }
+
+  status(): Promise<OpOutcome<{ info: NodeStatus }>> {
+    return this.call({ f: 'status' }, (r) => ({ info: r.status as NodeStatus }));
+  }
+
+  drSnapshot(): Promise<OpOutcome<{ image: DrImage }>> {
+    return this.call({ f: 'dr-snapshot' }, (r) => ({ image: r.image as DrImage }));
+  }
+
+  drRestore(barrier: number): Promise<OpOutcome<{ image: DrImage }>> {
+    return this.call({ f: 'dr-restore', barrier }, (r) => ({ image: r.image as DrImage }));
+  }
+
+  loseJournal(): Promise<OpOutcome<object>> {
+    return this.call({ f: 'lose-journal' }, () => ({}));
+  }
+
+  /** Promotes dr to primary (site-loss recovery); not part of BlockClient. */
+  promote(): Promise<OpOutcome<object>> {
+    return this.call({ f: 'promote' }, () => ({}));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+function versioned(r: Ok): WriteResult {
+  return { version: r.version ?? 0, ...(r.epoch !== undefined ? { epoch: r.epoch } : {}) };
+}

@@ -1,0 +1,348 @@
+// The simulated cluster: nodes hosting the real sans-IO core, a seeded network between them
+// and their clients, a disk per node and the shared backend. The world carries out the
+// effects each core returns and feeds it inputs at virtual times; every choice it makes
+// (delays, drops, disk latency) comes from seeded streams forked per concern.
+import type {
+  ClientReply,
+  ClientRequest,
+  Effect,
+  Input,
+  NodeConfig,
+  NodeCore,
+  NodeName,
+  NodeParams,
+  BugSwitch,
+  RecordFile,
+} from '../../../nodes/core/types.js';
+import { Rng } from '../../rng.js';
+import { SimVolume } from './disk.js';
+import { DEFAULT_NET, SimNetwork, type NetParams } from './network.js';
+import { Scheduler, type Handle } from './scheduler.js';
+
+const MS = 1_000_000;
+
+export type CoreFactory = (config: NodeConfig) => NodeCore;
+
+export interface DiskParams {
+  appendUs: [number, number];
+  fsyncUs: [number, number];
+  readUs: [number, number];
+}
+export const DEFAULT_DISK: DiskParams = { appendUs: [10, 60], fsyncUs: [200, 1500], readUs: [20, 200] };
+
+export interface WorldOptions {
+  seed: number;
+  nodes: readonly NodeName[];
+  bugs: readonly BugSwitch[];
+  params: NodeParams;
+  createCore: CoreFactory;
+  net?: Partial<NetParams>;
+  disk?: Partial<DiskParams>;
+  /** Keep at most this many log lines per node (older ones are dropped, counted). */
+  maxLogLines?: number;
+}
+
+const INITIAL_ROLE: Record<NodeName, NodeConfig['role']> = { a: 'primary', b: 'partner', dr: 'dr' };
+
+/** Where a client request's answer goes; `lost` means the connection broke after sending. */
+type Route = (r: { reply: ClientReply } | { lost: string; definite: boolean }) => void;
+
+class SimNode {
+  core: NodeCore | null = null;
+  state: 'down' | 'up' | 'destroyed' = 'down';
+  paused = false;
+  /** Bumped on every start and crash: inputs meant for an earlier life are dropped. */
+  life = 0;
+  timers = new Map<string, Handle>();
+  held: Array<() => void> = [];
+  /** Requests this life has received and not yet answered. */
+  inflight = new Map<string, Route>();
+  log: string[] = [];
+  logDropped = 0;
+  constructor(readonly name: NodeName, readonly config: NodeConfig) {}
+}
+
+export class SimWorld {
+  readonly sched = new Scheduler();
+  readonly net: SimNetwork;
+  private readonly diskRng: Rng;
+  private readonly disk: DiskParams;
+  readonly nodes = new Map<NodeName, SimNode>();
+  readonly locals = new Map<NodeName, SimVolume>();
+  readonly backend = new SimVolume('backend');
+  private diskFree = new Map<string, number>();
+  private nextReq = 0;
+  private readonly maxLog: number;
+
+  constructor(private readonly opts: WorldOptions) {
+    const root = new Rng(opts.seed);
+    this.net = new SimNetwork(root.fork('sim/net'), { ...DEFAULT_NET, ...opts.net });
+    this.diskRng = root.fork('sim/disk');
+    this.disk = { ...DEFAULT_DISK, ...opts.disk };
+    this.maxLog = opts.maxLogLines ?? 20_000;
+    for (const name of opts.nodes) {
+      this.nodes.set(name, new SimNode(name, { name, role: INITIAL_ROLE[name], bugs: opts.bugs, params: opts.params }));
+      this.locals.set(name, new SimVolume(`${name}-local`));
+    }
+  }
+
+  node(name: NodeName): SimNode {
+    const n = this.nodes.get(name);
+    if (!n) throw new Error(`sim: no node '${name}' in this cluster`);
+    return n;
+  }
+
+  /** The core's clock: ms since run start (fractional), from the virtual ns clock. */
+  private coreNow(): number {
+    return this.sched.now() / MS;
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------
+
+  start(name: NodeName): void {
+    const n = this.node(name);
+    if (n.state !== 'down') return;
+    n.state = 'up';
+    n.paused = false;
+    n.life++;
+    n.core = this.opts.createCore(n.config);
+    this.logLine(n, 'info', `sim: start (life ${n.life})`);
+    const disk = { local: this.locals.get(name)!.image(), backend: this.mountsBackend(name) ? this.backend.image() : {} };
+    this.step(n, { type: 'start', now: this.coreNow(), disk });
+  }
+
+  /** Crash: the process and its memory are gone, and so is every unsynced record it wrote. */
+  crash(name: NodeName): void {
+    const n = this.node(name);
+    if (n.state !== 'up') return;
+    this.stopLife(n, 'crash');
+    n.state = 'down';
+    const dropped = this.locals.get(name)!.crash(name) + (this.mountsBackend(name) ? this.backend.crash(name) : 0);
+    this.logLine(n, 'warn', `sim: crash, ${dropped} unsynced record(s) lost`);
+  }
+
+  destroy(name: NodeName): void {
+    const n = this.node(name);
+    if (n.state === 'destroyed') return;
+    if (n.state === 'up') this.stopLife(n, 'destroyed');
+    n.state = 'destroyed';
+    this.locals.get(name)!.wipe();
+    this.logLine(n, 'warn', 'sim: destroyed with its volumes');
+    // The shared backend lives at the primary site: it goes when no node mounting it is left.
+    const siteLeft = (['a', 'b'] as NodeName[]).some((m) => this.nodes.has(m) && this.nodes.get(m)!.state !== 'destroyed');
+    if (!siteLeft) this.backend.wipe();
+  }
+
+  pause(name: NodeName): void {
+    const n = this.node(name);
+    if (n.state === 'up') n.paused = true;
+  }
+
+  resume(name: NodeName): void {
+    const n = this.node(name);
+    if (!n.paused) return;
+    n.paused = false;
+    // What arrived while frozen is delivered now, in arrival order, one event each.
+    const held = n.held;
+    n.held = [];
+    for (const f of held) this.sched.after(0, f);
+  }
+
+  private stopLife(n: SimNode, why: string): void {
+    n.life++;
+    n.core = null;
+    n.paused = false;
+    n.held = [];
+    for (const t of n.timers.values()) t.cancel();
+    n.timers.clear();
+    const lost = [...n.inflight.values()];
+    n.inflight.clear();
+    for (const route of lost) this.toClient(n.name, () => route({ lost: `connection lost (${why})`, definite: false }));
+  }
+
+  private mountsBackend(name: NodeName): boolean {
+    return name === 'a' || name === 'b';
+  }
+
+  // ---- inputs ---------------------------------------------------------------------------
+
+  /** Hands an input to the node's current life, holding it while the node is paused. */
+  private deliver(n: SimNode, life: number, make: () => Input): void {
+    if (n.state !== 'up' || n.life !== life) return;
+    if (n.paused) {
+      n.held.push(() => this.deliver(n, life, make));
+      return;
+    }
+    this.step(n, make());
+  }
+
+  private step(n: SimNode, input: Input): void {
+    const core = n.core!;
+    let effects: Effect[];
+    try {
+      effects = core.step(input);
+    } catch (e) {
+      // A core that throws is a node crash, reported loudly in its log (and a bug to fix).
+      this.logLine(n, 'warn', `sim: core threw on ${input.type}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      this.crash(n.name);
+      return;
+    }
+    const life = n.life;
+    for (const eff of effects) this.effect(n, life, eff);
+  }
+
+  private effect(n: SimNode, life: number, eff: Effect): void {
+    switch (eff.type) {
+      case 'reply': {
+        const route = n.inflight.get(eff.req);
+        if (!route) return;
+        n.inflight.delete(eff.req);
+        const reply = eff.reply;
+        this.toClient(n.name, () => route({ reply }));
+        return;
+      }
+      case 'send': {
+        const to = this.nodes.get(eff.to);
+        if (!to) return;
+        const d = this.net.delay(n.name, eff.to, true);
+        if (d === null) return;
+        const msg = eff.msg;
+        const from = n.name;
+        this.sched.after(d, () => {
+          if (this.net.isCut(from, to.name)) return;
+          this.deliver(to, to.life, () => ({ type: 'message', now: this.coreNow(), from, msg }));
+        });
+        return;
+      }
+      case 'set-timer': {
+        n.timers.get(eff.timer)?.cancel();
+        const timer = eff.timer;
+        const h = this.sched.at(eff.at * MS, () => {
+          if (n.life !== life) return;
+          n.timers.delete(timer);
+          this.deliver(n, life, () => ({ type: 'timer', now: this.coreNow(), timer }));
+        });
+        n.timers.set(timer, h);
+        return;
+      }
+      case 'cancel-timer':
+        n.timers.get(eff.timer)?.cancel();
+        n.timers.delete(eff.timer);
+        return;
+      case 'append':
+      case 'fsync':
+      case 'read':
+      case 'delete':
+        this.io(n, life, eff);
+        return;
+      case 'log':
+        this.logLine(n, eff.level, eff.msg);
+        return;
+    }
+  }
+
+  private volume(n: SimNode, target: RecordFile): SimVolume | null {
+    if (target.volume === 'local') return this.locals.get(n.name)!;
+    if (!this.mountsBackend(n.name)) return null;
+    const siteLeft = (['a', 'b'] as NodeName[]).some((m) => this.nodes.get(m)?.state !== 'destroyed');
+    return siteLeft ? this.backend : null;
+  }
+
+  private io(n: SimNode, life: number, eff: Extract<Effect, { type: 'append' | 'fsync' | 'read' | 'delete' }>): void {
+    const vol = this.volume(n, eff.target);
+    const file = eff.target.file;
+    const [lo, hi] = eff.type === 'fsync' ? this.disk.fsyncUs : eff.type === 'read' ? this.disk.readUs : this.disk.appendUs;
+    const latency = Math.round((lo + this.diskRng.float() * (hi - lo)) * 1000);
+    // One queue per node and volume: completions come back in issue order, so an fsync's
+    // completion covers every append issued before it.
+    const key = `${n.name}/${eff.target.volume}`;
+    const done = Math.max(this.sched.now(), this.diskFree.get(key) ?? 0) + latency;
+    this.diskFree.set(key, done);
+    const io = eff.io;
+    const finish = (ok: boolean, records?: string[]) =>
+      this.sched.at(done, () => this.deliver(n, life, () => ({ type: 'io-done', now: this.coreNow(), io, ok, ...(records ? { records } : {}) })));
+    if (!vol) return void finish(false);
+    switch (eff.type) {
+      case 'append':
+        vol.append(file, eff.records, n.name);
+        return void finish(true);
+      case 'fsync': {
+        const upTo = vol.length(file);
+        this.sched.at(done, () => {
+          // The sync happened whether or not the node lived to hear of it.
+          vol.markSynced(file, upTo);
+          this.deliver(n, life, () => ({ type: 'io-done', now: this.coreNow(), io, ok: true }));
+        });
+        return;
+      }
+      case 'read': {
+        const { from, to } = eff;
+        this.sched.at(done, () => this.deliver(n, life, () => ({ type: 'io-done', now: this.coreNow(), io, ok: true, records: vol.read(file, from, to) })));
+        return;
+      }
+      case 'delete':
+        vol.delete(file);
+        return void finish(true);
+    }
+  }
+
+  // ---- client traffic -------------------------------------------------------------------
+
+  /** A message from a node to a client: delayed like any other, never cut or dropped. */
+  private toClient(from: NodeName, fn: () => void): void {
+    const d = this.net.delay(from, 'client', false) ?? 0;
+    this.sched.after(d, fn);
+  }
+
+  /**
+   * Sends a client request to `name`. `route` is called exactly once unless the node never
+   * answers (paused, or the reply is lost): the caller's timeout covers that.
+   */
+  request(name: NodeName, request: ClientRequest, route: Route): string {
+    const n = this.node(name);
+    const req = `r${this.nextReq++}`;
+    const d = this.net.delay('client', name, false) ?? 0;
+    this.sched.after(d, () => {
+      if (n.state !== 'up') {
+        // Nothing listens: the connection is refused before anything was sent.
+        this.toClient(name, () => route({ lost: n.state === 'destroyed' ? 'node destroyed' : 'connection refused', definite: true }));
+        return;
+      }
+      const life = n.life;
+      const arrive = (): void => {
+        if (n.state !== 'up' || n.life !== life) {
+          // It sat in the frozen node's socket buffer when the node died.
+          this.toClient(name, () => route({ lost: 'connection lost', definite: false }));
+          return;
+        }
+        if (n.paused) return void n.held.push(arrive);
+        n.inflight.set(req, route);
+        this.step(n, { type: 'request', now: this.coreNow(), req, request });
+      };
+      arrive();
+    });
+    return req;
+  }
+
+  /** Forgets a request whose caller gave up (timeout): a late reply is then dropped. */
+  abandon(name: NodeName, req: string): void {
+    this.nodes.get(name)?.inflight.delete(req);
+  }
+
+  // ---- logs -----------------------------------------------------------------------------
+
+  private logLine(n: SimNode, level: string, msg: string): void {
+    const t = (this.sched.now() / MS).toFixed(3);
+    n.log.push(`${t}ms ${level} ${msg}`);
+    if (n.log.length > this.maxLog) {
+      n.log.shift();
+      n.logDropped++;
+    }
+  }
+
+  logs(name: NodeName): string {
+    const n = this.node(name);
+    const head = n.logDropped > 0 ? `(${n.logDropped} earlier line(s) dropped)\n` : '';
+    return head + n.log.join('\n') + (n.log.length ? '\n' : '');
+  }
+}
