@@ -1,0 +1,298 @@
+// Append-only record files on real volumes, with real fsync, for the shell.
+//
+// Layout of a volume directory:
+//   <file>                 one record a line, each line JSON.stringify(record) + "\n"
+//   .synced/<file>@<node>  fixed-width decimal: bytes of <file> known durable by <node>'s fsync
+//
+// Why a sidecar per (file, writer): the harness's "kill with the unsynced tail dropped" fault
+// keeps the page cache (the host did not crash), so the shell itself must forget what was
+// never fsynced. At start with --drop-unsynced, every file this node has a sidecar for is cut
+// back to its synced length. The sidecar is written only after the fsync it records returns,
+// and stores the size taken *before* that fsync, so it never claims more than is durable.
+//
+// The shared backend (mounted by a and b): appends are single O_APPEND write(2) calls of whole
+// lines, so records from two writers never interleave within a line even on one file; the core
+// still gives each writer its own files (SYSTEM.md's write-anywhere), which is what keeps record
+// indices stable. Only files that carry this node's sidecar are ever truncated here, so a
+// restarting b never cuts a file a is still writing. A torn last line (no newline) is invisible
+// to readers and, on files this node owns, cut away at start.
+//
+// Node built-ins only.
+import { promises as fsp, constants as C, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DiskImage, NodeName, RecordFile, Volume } from '../core/types.js';
+
+const SIDECAR_DIR = '.synced';
+const WIDTH = 16;
+
+/** Encodes a core file name as one safe path segment (and back). */
+export function fileSegment(name: string): string {
+  const s = encodeURIComponent(name).replace(/\*/g, '%2A');
+  return s.startsWith('.') ? `%2E${s.slice(1)}` : s;
+}
+export function segmentName(seg: string): string {
+  return decodeURIComponent(seg);
+}
+
+interface OpenFile {
+  path: string;
+  sidecar: string;
+  handle: fsp.FileHandle | null;
+  side: fsp.FileHandle | null;
+  /** Serialises every operation on this file: appends, fsyncs, reads, deletes. */
+  chain: Promise<unknown>;
+  /** Byte offsets where records start, for files read at locations (complete lines only). */
+  offsets: number[];
+  scanned: number;
+}
+
+export interface StoreStats {
+  appends: number;
+  fsyncs: number;
+  bytes: number;
+}
+
+export class RecordStore {
+  private files = new Map<string, OpenFile>();
+  readonly stats: StoreStats = { appends: 0, fsyncs: 0, bytes: 0 };
+
+  constructor(
+    private readonly dirs: Partial<Record<Volume, string>>,
+    private readonly owner: NodeName,
+  ) {
+    for (const d of Object.values(dirs)) if (d) mkdirSync(join(d, SIDECAR_DIR), { recursive: true });
+  }
+
+  hasVolume(v: Volume): boolean {
+    return !!this.dirs[v];
+  }
+
+  /**
+   * Everything visible at start. With dropUnsynced, files this node wrote are first cut back to
+   * what its last fsync covered. Torn last lines of owned files are cut either way.
+   */
+  load(dropUnsynced: boolean): { image: DiskImage; dropped: number } {
+    const image: DiskImage = { local: {}, backend: {} };
+    let dropped = 0;
+    for (const volume of ['local', 'backend'] as const) {
+      const dir = this.dirs[volume];
+      if (!dir) continue;
+      for (const seg of readdirSync(dir).sort()) {
+        if (seg.startsWith('.')) continue;
+        const path = join(dir, seg);
+        if (!statSync(path).isFile()) continue;
+        const sidecar = join(dir, SIDECAR_DIR, `${seg}@${this.owner}`);
+        const owned = volume === 'local' || existsSync(sidecar);
+        if (owned && dropUnsynced) {
+          const synced = existsSync(sidecar) ? readSidecar(sidecar) : 0;
+          const size = statSync(path).size;
+          if (size > synced) {
+            truncateSync(path, synced);
+            dropped += size - synced;
+          }
+        }
+        const buf = readFileSync(path);
+        const end = buf.lastIndexOf(10) + 1;
+        if (owned && end < buf.length) truncateSync(path, end);
+        image[volume][segmentName(seg)] = parseLines(buf.subarray(0, end));
+      }
+    }
+    return { image, dropped };
+  }
+
+  append(target: RecordFile, records: string[]): Promise<void> {
+    const f = this.file(target);
+    const data = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+    return this.enqueue(f, async () => {
+      const h = await this.openAppend(f);
+      await h.write(data);
+      this.stats.appends++;
+      this.stats.bytes += data.length;
+    });
+  }
+
+  fsync(target: RecordFile): Promise<void> {
+    const f = this.file(target);
+    return this.enqueue(f, async () => {
+      const h = await this.openAppend(f);
+      const { size } = await h.stat();
+      await h.sync();
+      this.stats.fsyncs++;
+      await this.writeSidecar(f, size);
+    });
+  }
+
+  /** Records [from, to) of a file, as it is on disk now (another node may be its writer). */
+  read(target: RecordFile, from: number, to: number): Promise<string[] | null> {
+    const f = this.file(target);
+    return this.enqueue(f, async () => {
+      if (to > f.offsets.length - 1) await this.scan(f);
+      const count = f.offsets.length - 1;
+      if (from < 0 || to < from || to > count) return null;
+      if (to === from) return [];
+      const start = f.offsets[from];
+      const len = f.offsets[to] - start;
+      const h = await fsp.open(f.path, 'r');
+      try {
+        const buf = Buffer.alloc(len);
+        await h.read(buf, 0, len, start);
+        return parseLines(buf);
+      } finally {
+        await h.close();
+      }
+    });
+  }
+
+  delete(target: RecordFile): Promise<void> {
+    const f = this.file(target);
+    return this.enqueue(f, async () => {
+      await this.closeFile(f);
+      await fsp.rm(f.path, { force: true });
+      await fsp.rm(f.sidecar, { force: true });
+      f.offsets = [0];
+      f.scanned = 0;
+    });
+  }
+
+  /**
+   * The lose-journal hook's disk half: cut every file this node owns back to its synced length
+   * (what a power loss would leave). Runs behind each file's queued operations.
+   */
+  async dropUnsyncedNow(): Promise<number> {
+    let dropped = 0;
+    await Promise.all(
+      [...this.files.values()].map((f) =>
+        this.enqueue(f, async () => {
+          const st = await fsp.stat(f.path).catch(() => null);
+          if (!st || !existsSync(f.sidecar)) return;
+          const synced = readSidecar(f.sidecar);
+          if (st.size > synced) {
+            await fsp.truncate(f.path, synced);
+            dropped += st.size - synced;
+            f.offsets = [0];
+            f.scanned = 0;
+          }
+        }),
+      ),
+    );
+    return dropped;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.files.values()].map((f) => this.enqueue(f, () => this.closeFile(f))));
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private file(target: RecordFile): OpenFile {
+    const key = `${target.volume}/${target.file}`;
+    let f = this.files.get(key);
+    if (!f) {
+      const dir = this.dirs[target.volume];
+      if (!dir) throw new Error(`no ${target.volume} volume mounted (give --${target.volume === 'local' ? 'data' : 'backend'} DIR)`);
+      const seg = fileSegment(target.file);
+      f = {
+        path: join(dir, seg),
+        sidecar: join(dir, SIDECAR_DIR, `${seg}@${this.owner}`),
+        handle: null,
+        side: null,
+        chain: Promise.resolve(),
+        offsets: [0],
+        scanned: 0,
+      };
+      this.files.set(key, f);
+    }
+    return f;
+  }
+
+  private enqueue<T>(f: OpenFile, op: () => Promise<T>): Promise<T> {
+    const run = f.chain.then(op, op);
+    f.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async openAppend(f: OpenFile): Promise<fsp.FileHandle> {
+    if (f.handle) return f.handle;
+    const existed = existsSync(f.path);
+    f.handle = await fsp.open(f.path, C.O_WRONLY | C.O_APPEND | C.O_CREAT, 0o644);
+    if (!existsSync(f.sidecar)) {
+      // What was there before this node first wrote is someone else's (or an earlier life's)
+      // and not ours to drop; a file we create starts with nothing synced.
+      const base = existed ? (await f.handle.stat()).size : 0;
+      writeFileSync(f.sidecar, pad(base));
+    }
+    return f.handle;
+  }
+
+  private async writeSidecar(f: OpenFile, size: number): Promise<void> {
+    if (!f.side) f.side = await fsp.open(f.sidecar, 'r+');
+    await f.side.write(pad(size), 0, 'utf8');
+  }
+
+  private async scan(f: OpenFile): Promise<void> {
+    const st = await fsp.stat(f.path).catch(() => null);
+    if (!st || st.size <= f.scanned) return;
+    const h = await fsp.open(f.path, 'r');
+    try {
+      const len = st.size - f.scanned;
+      const buf = Buffer.alloc(len);
+      const { bytesRead } = await h.read(buf, 0, len, f.scanned);
+      let i = 0;
+      for (;;) {
+        const nl = buf.indexOf(10, i);
+        if (nl === -1 || nl >= bytesRead) break;
+        i = nl + 1;
+        f.offsets.push(f.scanned + i);
+      }
+      f.scanned += i;
+    } finally {
+      await h.close();
+    }
+  }
+
+  private async closeFile(f: OpenFile): Promise<void> {
+    const h = f.handle;
+    const s = f.side;
+    f.handle = null;
+    f.side = null;
+    await h?.close().catch(() => undefined);
+    await s?.close().catch(() => undefined);
+  }
+}
+
+function pad(n: number): string {
+  return `${String(n).padStart(WIDTH, '0')}\n`;
+}
+
+function readSidecar(path: string): number {
+  const n = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+  return Number.isFinite(n) && n >= 0 ? n : 0;
+}
+
+function parseLines(buf: Buffer): string[] {
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    const nl = buf.indexOf(10, i);
+    if (nl === -1) break;
+    const line = buf.toString('utf8', i, nl);
+    i = nl + 1;
+    try {
+      const v = JSON.parse(line);
+      out.push(typeof v === 'string' ? v : line);
+    } catch {
+      // A corrupt line keeps its place so record indices (locations) stay stable; the core
+      // will not recognise it as one of its records.
+      out.push(line);
+    }
+  }
+  return out;
+}
+
+/** Removes a leftover marker and says whether it was there (the docker runtime's alternative to the flag). */
+export function takeMarker(dir: string, name: string): boolean {
+  const p = join(dir, name);
+  if (!existsSync(p)) return false;
+  unlinkSync(p);
+  return true;
+}
