@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HistoryWriter } from '../history/writer.js';
+import { FakeRuntime } from '../run/testing/fake-runtime.js';
+import { NemesisExecutor } from './executor.js';
+import { ClusterView } from './view.js';
+import type { FaultStep } from './plan.js';
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'nemesis-'));
+  const rt = new FakeRuntime();
+  const h = new HistoryWriter(join(dir, 'h.jsonl'), () => rt.now());
+  return { dir, rt, h, view: new ClusterView(), done: () => { h.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+const plan: FaultStep[] = [
+  { id: 1, at: 100, durationMs: 200, kind: 'partition', shape: 'primary-partner', targets: ['a'], links: [['a', 'b'], ['b', 'a']] },
+  { id: 2, at: 150, durationMs: 100, kind: 'kill', targets: ['dr'] },
+  { id: 3, at: 400, durationMs: 0, kind: 'lose-journal', targets: ['a'] },
+  { id: 4, at: 500, durationMs: 5000, kind: 'pause', targets: ['b'] },
+];
+
+test('applies each step at its offset and records start before, stop after', async () => {
+  const s = setup();
+  const ex = new NemesisExecutor(plan, s.rt, s.h, s.view, 0);
+  await ex.run(1e9 * 1);
+  assert.deepEqual(s.rt.calls, ['cut a>b', 'cut b>a', 'kill dr', 'start dr', 'heal a>b', 'heal b>a', 'lose-journal a', 'pause b']);
+  assert.deepEqual(ex.activeFaults().map((f) => f.id), [4]);
+  await ex.healAll();
+  assert.deepEqual(s.rt.calls.slice(-2), ['resume b', 'healAll']);
+  const evs = s.h.events!;
+  assert.ok(evs.every((e) => e.process === 'nemesis' && e.type === 'info'));
+  const seq = evs.map((e) => `${e.f}${e.meta!.faultId}@${e.time / 1e6}`);
+  assert.deepEqual(seq, ['start1@100', 'start2@150', 'stop2@250', 'stop1@300', 'start3@400', 'stop3@400', 'start4@500', 'stop4@500']);
+  assert.deepEqual(evs[0].meta!.targets, ['a']);
+  assert.equal(evs[0].meta!.fault, 'partition');
+  s.done();
+});
+
+test('site loss destroys the pair, promotes dr, and later steps on a/b are skipped', async () => {
+  const s = setup();
+  const p: FaultStep[] = [
+    { id: 1, at: 10, durationMs: 0, kind: 'site-loss', targets: ['a', 'b'] },
+    { id: 2, at: 20, durationMs: 10, kind: 'kill', targets: ['a'] },
+  ];
+  const ex = new NemesisExecutor(p, s.rt, s.h, s.view, 0);
+  await ex.run(1e9);
+  await ex.healAll();
+  assert.deepEqual(s.rt.calls, ['destroy a', 'destroy b', 'recover', 'healAll']);
+  assert.equal(s.view.primary, 'dr');
+  assert.deepEqual(s.view.pair, ['dr']);
+  assert.equal(s.h.events!.at(-1)!.meta!.primary, 'dr');
+  s.done();
+});
+
+test('a fault the runtime refuses is healed, recorded with its error, and the plan goes on', async () => {
+  const s = setup();
+  s.rt.pause = async () => { throw new Error('no such container'); };
+  const ex = new NemesisExecutor([{ id: 1, at: 0, durationMs: 50, kind: 'pause', targets: ['a'] }, { id: 2, at: 60, durationMs: 10, kind: 'kill', targets: ['b'] }], s.rt, s.h, s.view, 0);
+  await ex.run(1e9);
+  await ex.healAll();
+  assert.equal(ex.errors.length, 1);
+  assert.match(String(s.h.events![1].meta!.error), /no such container/);
+  assert.ok(s.rt.calls.includes('kill b'));
+  s.done();
+});

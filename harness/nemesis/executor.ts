@@ -1,0 +1,159 @@
+// Carries a fault plan out against a Runtime and records every fault's start and stop in the
+// history (process 'nemesis', type info). The start is recorded before the fault is applied
+// and the stop after it is healed, so the recorded window always covers the real one.
+// `healAll` undoes whatever is still active; the run calls it in a finally block.
+import type { Runtime } from '../runtime/types.js';
+import type { HistoryWriter } from '../history/writer.js';
+import type { NodeName } from '../../nodes/core/types.js';
+import type { FaultStep } from './plan.js';
+import { ClusterView } from './view.js';
+
+type Timed = { at: number; phase: 'start' | 'stop'; step: FaultStep };
+
+export function describe(step: FaultStep): string {
+  if (step.kind === 'partition') return `partition(${step.shape ?? 'links'}:${step.targets.join('+')})`;
+  return `${step.kind}(${step.targets.join('+')})`;
+}
+
+export class NemesisExecutor {
+  private readonly active = new Map<number, FaultStep>();
+  private stopped = false;
+  /** Faults the runtime refused (an error while applying); the run reports them. */
+  readonly errors: string[] = [];
+
+  constructor(
+    private readonly plan: readonly FaultStep[],
+    private readonly runtime: Runtime,
+    private readonly history: HistoryWriter,
+    private readonly view: ClusterView,
+    /** Runtime ns at which plan offsets count from. */
+    private readonly t0: number,
+  ) {}
+
+  /** Applies the plan in time order until it ends or `stop()` is called. */
+  async run(endNs: number): Promise<void> {
+    const timed: Timed[] = [];
+    for (const s of this.plan) {
+      timed.push({ at: s.at, phase: 'start', step: s });
+      if (s.kind !== 'site-loss') timed.push({ at: s.at + s.durationMs, phase: 'stop', step: s });
+    }
+    // Stops before starts at the same instant, so a node is free before it is taken again.
+    timed.sort((x, y) => x.at - y.at || (x.phase === y.phase ? x.step.id - y.step.id : x.phase === 'stop' ? -1 : 1));
+    for (const t of timed) {
+      if (this.stopped) return;
+      const atNs = this.t0 + t.at * 1e6;
+      if (atNs >= endNs) return;
+      const waitMs = (atNs - this.runtime.now()) / 1e6;
+      if (waitMs > 0) await this.runtime.sleep(waitMs);
+      if (this.stopped) return;
+      if (t.phase === 'start') await this.start(t.step);
+      else await this.heal(t.step);
+    }
+  }
+
+  /** Stops applying further steps (active ones stay until healAll). */
+  halt(): void {
+    this.stopped = true;
+  }
+
+  activeFaults(): FaultStep[] {
+    return [...this.active.values()];
+  }
+
+  private record(phase: 'start' | 'stop', step: FaultStep, extra: Record<string, unknown> = {}): void {
+    this.history.append({
+      process: 'nemesis',
+      type: 'info',
+      f: phase,
+      value: { kind: step.kind, ...(step.shape ? { shape: step.shape } : {}), targets: step.targets, ...(step.links ? { links: step.links } : {}), ...extra },
+      meta: { fault: step.kind, targets: [...step.targets], faultId: step.id, ...(step.shape ? { shape: step.shape } : {}), ...extra },
+    });
+  }
+
+  private usable(step: FaultStep): boolean {
+    // After site loss a and b are gone; a hand-edited plan may still name them.
+    return !step.targets.some((n) => this.view.destroyed.has(n)) && !(step.links ?? []).some(([f, t]) => this.view.destroyed.has(f) || this.view.destroyed.has(t));
+  }
+
+  private async start(step: FaultStep): Promise<void> {
+    if (!this.usable(step)) return;
+    this.record('start', step);
+    this.active.set(step.id, step);
+    this.view.active.set(step.id, describe(step));
+    const rt = this.runtime;
+    try {
+      switch (step.kind) {
+        case 'partition':
+          for (const [f, t] of step.links ?? []) await rt.cut(f, t);
+          break;
+        case 'kill':
+          for (const n of step.targets) await rt.kill(n);
+          break;
+        case 'kill-unsynced':
+          for (const n of step.targets) await rt.killUnsynced(n);
+          break;
+        case 'pause':
+          for (const n of step.targets) await rt.pause(n);
+          break;
+        case 'lose-journal':
+          for (const n of step.targets) await rt.loseJournal(n);
+          await this.heal(step);
+          break;
+        case 'site-loss': {
+          for (const n of ['a', 'b'] as NodeName[]) await rt.destroy(n);
+          this.view.destroyed.add('a');
+          this.view.destroyed.add('b');
+          const primary = await rt.recoverFromDr();
+          this.view.siteLost(primary);
+          this.active.delete(step.id);
+          this.view.active.delete(step.id);
+          this.record('stop', step, { primary });
+          break;
+        }
+      }
+    } catch (e) {
+      this.errors.push(`${describe(step)}: ${(e as Error).message}`);
+      if (this.active.has(step.id)) await this.heal(step, (e as Error).message);
+    }
+  }
+
+  private async heal(step: FaultStep, error?: string): Promise<void> {
+    if (!this.active.has(step.id)) return;
+    const rt = this.runtime;
+    let healError = error;
+    try {
+      switch (step.kind) {
+        case 'partition':
+          for (const [f, t] of step.links ?? []) await rt.heal(f, t);
+          break;
+        case 'kill':
+        case 'kill-unsynced':
+          for (const n of step.targets) await rt.start(n);
+          break;
+        case 'pause':
+          for (const n of step.targets) await rt.resume(n);
+          break;
+        default:
+          break;
+      }
+    } catch (e) {
+      healError = healError ?? (e as Error).message;
+      this.errors.push(`heal ${describe(step)}: ${(e as Error).message}`);
+    }
+    this.active.delete(step.id);
+    this.view.active.delete(step.id);
+    this.record('stop', step, healError ? { error: healError } : {});
+  }
+
+  /** Heals every fault still active (recording each stop), then asks the runtime to heal
+   *  anything left over. Safe to call more than once and after errors. */
+  async healAll(): Promise<void> {
+    this.stopped = true;
+    for (const step of [...this.active.values()].sort((x, y) => x.id - y.id)) await this.heal(step);
+    try {
+      await this.runtime.healAll();
+    } catch (e) {
+      this.errors.push(`healAll: ${(e as Error).message}`);
+    }
+  }
+}
