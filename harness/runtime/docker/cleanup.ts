@@ -1,0 +1,38 @@
+// Removal of chaos-labelled containers, networks and volumes. The reaper of testcontainers is
+// off (it needs a registry image), so this is the only thing that cleans up after the harness.
+import type Docker from 'dockerode';
+import { LABEL, ownerIsDead } from './ownership.js';
+
+export interface CleanupFilter {
+  /** Only resources of this run. */
+  runId?: string;
+  /** Only resources whose harness process is gone. */
+  onlyDead?: boolean;
+}
+
+export interface CleanupResult { containers: number; networks: number; volumes: number }
+
+function labelFilter(f: CleanupFilter): string[] {
+  return f.runId ? [`${LABEL.run}=${f.runId}`] : [`${LABEL.chaos}=1`];
+}
+
+function ignoreMissing(e: unknown): void {
+  const code = (e as { statusCode?: number }).statusCode;
+  if (code === 404 || code === 409) return; // gone already, or being removed by someone else
+  throw e;
+}
+
+/** Removes what matches; containers first, since networks and volumes in use cannot go. */
+export async function removeChaosResources(docker: Docker, f: CleanupFilter = {}): Promise<CleanupResult> {
+  const label = labelFilter(f);
+  const keep = (labels: Record<string, string> | undefined) => !f.onlyDead || ownerIsDead(labels);
+  const containers = (await docker.listContainers({ all: true, filters: { label } })).filter((c) => keep(c.Labels));
+  // Runs whose harness died: their networks/volumes may have lost their containers already,
+  // so deadness is judged per resource from its own labels.
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreMissing)));
+  const networks = (await docker.listNetworks({ filters: { label } })).filter((n) => keep(n.Labels));
+  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(ignoreMissing)));
+  const volumes = ((await docker.listVolumes({ filters: { label } })).Volumes ?? []).filter((v) => keep(v.Labels as Record<string, string>));
+  await Promise.all(volumes.map((v) => docker.getVolume(v.Name).remove().catch(ignoreMissing)));
+  return { containers: containers.length, networks: networks.length, volumes: volumes.length };
+}
