@@ -1,0 +1,210 @@
+// The TCP BlockClient workloads use against real nodes (wire format: nodes/wire/frames.ts).
+//
+// Outcomes follow the history's rules: `ok` on a positive reply; `fail` when the operation
+// definitely did not take effect (the node refused it, a CAS found another value, or the
+// connection could not be opened so nothing was sent); `info` when it may have (timeout, or
+// the connection dropped after the request went out). Reads and other queries change no
+// state, so their indeterminate outcomes are reported as `fail`: a read that never returned
+// constrains nothing, and saying so spares the linearizability checker an open-ended op.
+//
+// One connection per client, opened lazily and reopened after any loss or timeout (a timed-out
+// link may be black-holed by a partition; a fresh one recovers as soon as it heals).
+import { connect, type Socket } from 'node:net';
+import type { ClientReply, ClientRequest, DrImage, NodeName, NodeStatus } from '../core/types.js';
+import { encodeFrame, FrameDecoder } from '../wire/frames.js';
+import type { BlockClient, OpOutcome, ReadResult, WriteResult } from './types.js';
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  /** The node this client talks to (replies name the node that actually served). */
+  node: NodeName;
+  /** Per-operation timeout, connect included. */
+  timeoutMs: number;
+}
+
+interface Pending {
+  socket: Socket;
+  resolve: (r: Raw) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** What came back for one request, before it is shaped into an OpOutcome. */
+export type Raw =
+  | { kind: 'reply'; reply: ClientReply; detail?: string; extra: Record<string, unknown> }
+  | { kind: 'not-sent'; error: string }
+  | { kind: 'lost'; error: string };
+
+export function connectClient(opts: ConnectOptions): TcpBlockClient {
+  return new TcpBlockClient(opts);
+}
+
+export class TcpBlockClient implements BlockClient {
+  readonly node: NodeName;
+  private socket: Socket | null = null;
+  private opening: Promise<Socket> | null = null;
+  private pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly opts: ConnectOptions) {
+    this.node = opts.node;
+  }
+
+  async read(block: number): Promise<OpOutcome<ReadResult>> {
+    const r = await this.request({ f: 'read', block });
+    return this.shape(r, false, (rep) => ({
+      value: rep.value ?? null,
+      source: rep.source ?? 'backend',
+      version: rep.version ?? 0,
+      ...(rep.epoch !== undefined ? { epoch: rep.epoch } : {}),
+    }));
+  }
+
+  async write(block: number, value: string): Promise<OpOutcome<WriteResult>> {
+    return this.shape(await this.request({ f: 'write', block, value }), true, versionOf);
+  }
+
+  async cas(block: number, expected: string | null, value: string): Promise<OpOutcome<WriteResult>> {
+    return this.shape(await this.request({ f: 'cas', block, expected, value }), true, versionOf);
+  }
+
+  async status(): Promise<OpOutcome<{ info: NodeStatus }>> {
+    return this.shape(await this.request({ f: 'status' }), false, (rep) => ({ info: rep.status as NodeStatus }));
+  }
+
+  async drSnapshot(): Promise<OpOutcome<{ image: DrImage }>> {
+    return this.shape(await this.request({ f: 'dr-snapshot' }), false, (rep) => ({ image: rep.image as DrImage }));
+  }
+
+  async drRestore(barrier: number): Promise<OpOutcome<{ image: DrImage }>> {
+    return this.shape(await this.request({ f: 'dr-restore', barrier }), true, (rep) => ({ image: rep.image as DrImage }));
+  }
+
+  async loseJournal(): Promise<OpOutcome<object>> {
+    return this.shape(await this.request({ f: 'lose-journal' }), true, () => ({}));
+  }
+
+  /** Site-loss recovery: make this node (dr) the primary. */
+  async promote(): Promise<OpOutcome<{ info?: NodeStatus }>> {
+    return this.shape(await this.request({ f: 'promote' }), true, (rep) => (rep.status ? { info: rep.status } : {}));
+  }
+
+  /** The shell's own health report (not a core request): connections, io counters, peers. */
+  async health(): Promise<OpOutcome<{ health: Record<string, unknown> }>> {
+    const r = await this.request({ f: 'health' });
+    return this.shape(r, false, () => ({ health: (r.kind === 'reply' ? r.extra.health : {}) as Record<string, unknown> }));
+  }
+
+  /** Sends any op object (tests send malformed ones) and returns what came back. */
+  async request(op: ClientRequest | Record<string, unknown>): Promise<Raw> {
+    const deadline = Date.now() + this.opts.timeoutMs;
+    let s: Socket;
+    try {
+      s = await this.open(deadline);
+    } catch (e) {
+      return { kind: 'not-sent', error: (e as Error).message };
+    }
+    const id = this.nextId++;
+    return new Promise<Raw>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ kind: 'lost', error: 'timeout' });
+        // The link may be black-holed; start afresh next time. Others in flight on it are lost.
+        this.drop(s, 'connection reset after a timeout');
+      }, Math.max(1, deadline - Date.now()));
+      this.pending.set(id, { socket: s, resolve, timer });
+      s.write(encodeFrame({ id, op }));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.socket) this.drop(this.socket, 'client closed');
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private shape<T>(r: Raw, mutates: boolean, ok: (rep: ClientReply & { ok: true }) => T): OpOutcome<T> {
+    if (r.kind === 'not-sent') return { status: 'fail', node: this.node, error: r.error };
+    if (r.kind === 'lost') return { status: mutates ? 'info' : 'fail', node: this.node, error: r.error };
+    const rep = r.reply;
+    if (!rep || typeof rep !== 'object') return { status: mutates ? 'info' : 'fail', node: this.node, error: 'malformed reply' };
+    const node = (rep.node ?? this.node) as NodeName;
+    if (rep.ok) return { status: 'ok', node, ...ok(rep) } as OpOutcome<T>;
+    const error = r.detail ? `${rep.error}: ${r.detail}` : rep.error;
+    return { status: rep.definite || !mutates ? 'fail' : 'info', node, error };
+  }
+
+  private open(deadline: number): Promise<Socket> {
+    if (this.closed) return Promise.reject(new Error('client closed'));
+    if (this.socket && !this.socket.destroyed) return Promise.resolve(this.socket);
+    if (this.opening) return this.opening;
+    this.opening = new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host: this.opts.host, port: this.opts.port });
+      s.setNoDelay(true);
+      const decoder = new FrameDecoder();
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new Error('connect timeout'));
+      }, Math.max(1, deadline - Date.now()));
+      s.once('connect', () => {
+        clearTimeout(timer);
+        s.setKeepAlive(true, 1000);
+        this.socket = s;
+        resolve(s);
+      });
+      s.once('error', (e: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(new Error(e.code === 'ECONNREFUSED' ? 'connection refused' : `connect failed: ${e.code ?? e.message}`));
+      });
+      s.on('error', () => undefined);
+      s.on('data', (chunk: Buffer) => {
+        for (const ev of decoder.push(chunk)) if (ev.kind === 'frame') this.onFrame(s, ev.value);
+      });
+      s.once('close', () => {
+        clearTimeout(timer);
+        this.drop(s, 'connection lost');
+      });
+    }).finally(() => {
+      this.opening = null;
+    });
+    return this.opening;
+  }
+
+  private onFrame(s: Socket, v: unknown): void {
+    if (!v || typeof v !== 'object') return;
+    const { id, reply, detail, ...extra } = v as { id: unknown; reply: ClientReply; detail?: string };
+    if (id === null && reply && !reply.ok && reply.error === 'too-many-connections') {
+      // Refused at the door: nothing on this connection was executed.
+      for (const [pid, p] of this.pending) {
+        if (p.socket !== s) continue;
+        clearTimeout(p.timer);
+        this.pending.delete(pid);
+        p.resolve({ kind: 'not-sent', error: 'too-many-connections' });
+      }
+      return;
+    }
+    if (typeof id !== 'number') return;
+    const p = this.pending.get(id);
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.pending.delete(id);
+    p.resolve({ kind: 'reply', reply, detail, extra });
+  }
+
+  private drop(s: Socket, why: string): void {
+    if (this.socket === s) this.socket = null;
+    s.destroy();
+    for (const [id, p] of this.pending) {
+      if (p.socket !== s) continue;
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.resolve({ kind: 'lost', error: why });
+    }
+  }
+}
+
+function versionOf(rep: ClientReply & { ok: true }): WriteResult {
+  return { version: rep.version ?? 0, ...(rep.epoch !== undefined ? { epoch: rep.epoch } : {}) };
+}
