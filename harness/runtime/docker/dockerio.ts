@@ -64,3 +64,91 @@ export async function waitForReady(docker: Docker, id: string, sinceSec: number,
     stream.on('error', (e: Error) => done(e));
   });
 }
+
+/**
+ * A shell kept open inside a container. Partitions must start and stop within milliseconds;
+ * a fresh exec costs three engine round trips and a process start, a line written to a shell
+ * that is already there costs only the command itself.
+ */
+export class ContainerShell {
+  private queue: Promise<unknown> = Promise.resolve();
+  private buffer = '';
+  private waiter: ((text: string | null) => void) | null = null;
+  private ended = false;
+  private seq = 0;
+
+  private constructor(private readonly stream: NodeJS.ReadWriteStream & { destroy(): void }) {}
+
+  static async open(docker: Docker, id: string): Promise<ContainerShell> {
+    const exec = await docker.getContainer(id).exec({ Cmd: ['/bin/sh'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+    const stream = (await exec.start({ hijack: true, stdin: true })) as unknown as NodeJS.ReadWriteStream & { destroy(): void };
+    const shell = new ContainerShell(stream);
+    const out = new PassThrough();
+    docker.modem.demuxStream(stream, out, out);
+    out.on('data', (c: Buffer) => shell.onData(c.toString('utf8')));
+    const end = () => shell.onEnd();
+    stream.on('end', end);
+    stream.on('close', end);
+    stream.on('error', end);
+    return shell;
+  }
+
+  get alive(): boolean {
+    return !this.ended;
+  }
+
+  private onData(s: string): void {
+    this.buffer += s;
+    this.waiter?.(this.buffer);
+  }
+
+  private onEnd(): void {
+    this.ended = true;
+    this.waiter?.(null);
+  }
+
+  /** Runs `script` in the shell; resolves with its exit code and output. */
+  run(script: string, timeoutMs = 5000): Promise<ExecResult> {
+    const next = this.queue.then(() => this.runNow(script, timeoutMs));
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private runNow(script: string, timeoutMs: number): Promise<ExecResult> {
+    if (this.ended) return Promise.reject(new Error('container shell is closed'));
+    const mark = `__chaos_done_${++this.seq}`;
+    this.buffer = '';
+    return new Promise<ExecResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        this.close();
+        reject(new Error(`container shell: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const re = new RegExp(`${mark} (\\d+)\\n`);
+      this.waiter = (text) => {
+        if (text === null) {
+          clearTimeout(timer);
+          this.waiter = null;
+          reject(new Error('container shell ended'));
+          return;
+        }
+        const m = re.exec(text);
+        if (!m) return;
+        clearTimeout(timer);
+        this.waiter = null;
+        resolve({ code: Number(m[1]), output: text.slice(0, m.index) });
+      };
+      this.stream.write(`{ ${script}\n} 2>&1; echo ${mark} $?\n`);
+    });
+  }
+
+  close(): void {
+    this.ended = true;
+    try {
+      this.stream.end('exit\n');
+    } catch {
+      // already gone
+    }
+    this.stream.destroy();
+  }
+}

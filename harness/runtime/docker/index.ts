@@ -1,0 +1,386 @@
+// The docker runtime: a, b and dr as real containers of the node image on one private network.
+// testcontainers starts them and waits for the server's `ready` line; dockerode does the rest
+// (exec for iptables, kill, pause, restart, logs). Every resource carries the run's labels, and
+// this module removes them itself: the testcontainers reaper needs a registry and is off.
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+
+import { createServer } from 'node:net';
+import Docker from 'dockerode';
+import { connectClient, type TcpBlockClient } from '../../../nodes/client/tcp.js';
+import type { BlockClient } from '../../../nodes/client/types.js';
+import type { NodeName, NodeParams, NodeStatus } from '../../../nodes/core/types.js';
+import { ensureImage } from '../../../nodes/image/build.js';
+import type { ClusterSpec, Runtime, RuntimeFactory } from '../types.js';
+import { removeChaosResources } from './cleanup.js';
+import { ContainerShell, containerLogs, execIn, waitForReady } from './dockerio.js';
+import { LABEL, ownerLabels } from './ownership.js';
+
+export { isDockerAvailable } from './engine.js';
+
+/** Port every server listens on inside its container. */
+export const NODE_PORT = 7000;
+const READY_TIMEOUT_MS = 30_000;
+
+const ROLE: Record<NodeName, 'primary' | 'partner' | 'dr'> = { a: 'primary', b: 'partner', dr: 'dr' };
+
+const PARAM_FLAG: Record<keyof NodeParams, string> = {
+  blocks: 'blocks',
+  maxValueBytes: 'max-value-bytes',
+  leaseMs: 'lease-ms',
+  takeoverMs: 'takeover-ms',
+  heartbeatMs: 'heartbeat-ms',
+  barrierMs: 'barrier-ms',
+  barrierWrites: 'barrier-writes',
+  journalCapacity: 'journal-capacity',
+  retryMs: 'retry-ms',
+};
+
+type Life = 'running' | 'paused' | 'dead' | 'destroyed';
+
+interface NodeBox {
+  name: NodeName;
+  container: string; // name == DNS name on the run's network
+  id: string;
+  hostPort: number;
+  volume: string;
+  life: Life;
+  /** Log text kept from before the container was removed (destroy, down). */
+  lastLogs?: string;
+  admin?: TcpBlockClient;
+  /** Address on the run's network in the current life (a restart may change it). */
+  ip?: string;
+  shell?: ContainerShell;
+}
+
+/** Docker object names allow [a-zA-Z0-9_.-]; run ids are free-form. */
+function slug(runId: string): string {
+  return runId.replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^[^a-zA-Z0-9]+/, '').slice(0, 48) || 'run';
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The server's command line for one node (nodes/server/README.md). */
+export function serverArgs(name: NodeName, spec: ClusterSpec, host: (n: NodeName) => string): string[] {
+  const args = ['--name', name, '--role', ROLE[name], '--data', '/data/local', '--listen', `0.0.0.0:${NODE_PORT}`];
+  if (name !== 'dr') args.push('--backend', '/data/backend');
+  for (const p of spec.nodes) if (p !== name) args.push('--peer', `${p}=${host(p)}:${NODE_PORT}`);
+  for (const b of spec.bugs) args.push('--bug', b);
+  for (const [k, flag] of Object.entries(PARAM_FLAG) as [keyof NodeParams, string][]) {
+    if (spec.params[k] !== undefined) args.push(`--${flag}`, String(spec.params[k]));
+  }
+  return args;
+}
+
+class DockerRuntime implements Runtime {
+  readonly kind = 'docker' as const;
+  private readonly docker = new Docker();
+  private readonly t0 = process.hrtime.bigint();
+  private spec?: ClusterSpec;
+  private network?: string;
+  private backendVolume?: string;
+  private readonly nodes = new Map<NodeName, NodeBox>();
+  /** Active one-way cuts as "from>to"; rules live in `to`'s INPUT chain. */
+  private readonly cuts = new Set<string>();
+  private readonly clients = new Set<BlockClient>();
+  private labels: Record<string, string> = {};
+  private imageTag = '';
+
+  constructor(private readonly runId: string) {}
+
+  now(): number {
+    return Number(process.hrtime.bigint() - this.t0);
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  async up(spec: ClusterSpec): Promise<void> {
+    this.spec = spec;
+    const runId = spec.runId || this.runId;
+    // Leftovers of harnesses that died (kill -9 included) go before anything new is made.
+    await removeChaosResources(this.docker, { onlyDead: true });
+    this.imageTag = (await ensureImage({ docker: this.docker })).tag;
+    const s = slug(runId);
+    this.labels = ownerLabels(runId);
+    const net = await this.docker.createNetwork({ Name: `chaos-${s}`, Driver: 'bridge', CheckDuplicate: true, Labels: this.labels });
+    this.network = net.id;
+    const needsBackend = spec.nodes.some((n) => n !== 'dr');
+    if (needsBackend) {
+      this.backendVolume = `chaos-${s}-backend`;
+      await this.docker.createVolume({ Name: this.backendVolume, Labels: this.labels });
+    }
+    for (const name of spec.nodes) {
+      const box: NodeBox = { name, container: `chaos-${s}-${name}`, id: '', hostPort: await freePort(), volume: `chaos-${s}-${name}`, life: 'dead' };
+      await this.docker.createVolume({ Name: box.volume, Labels: { ...this.labels, [LABEL.node]: name } });
+      this.nodes.set(name, box);
+    }
+    const { GenericContainer, Wait } = await import('testcontainers');
+    // testcontainers publishes on every interface; the cluster must be reachable from loopback only.
+    class LoopbackContainer extends GenericContainer {
+      protected override async beforeContainerCreated(): Promise<void> {
+        for (const bindings of Object.values(this.hostConfig.PortBindings ?? {})) {
+          for (const b of (bindings as { HostIp?: string }[] | undefined) ?? []) b.HostIp = '127.0.0.1';
+        }
+      }
+    }
+    const hostOf = (n: NodeName) => this.nodes.get(n)!.container;
+    await Promise.all(
+      spec.nodes.map(async (name) => {
+        const box = this.nodes.get(name)!;
+        const mounts = [{ source: box.volume, target: '/data/local' }];
+        if (name !== 'dr' && this.backendVolume) mounts.push({ source: this.backendVolume, target: '/data/backend' });
+        const started = await new LoopbackContainer(this.imageTag)
+          .withName(box.container)
+          .withNetworkMode(net.id)
+          .withLabels({ ...this.labels, [LABEL.node]: name })
+          .withExposedPorts({ container: NODE_PORT, host: box.hostPort })
+          .withBindMounts(mounts)
+          .withAddedCapabilities('NET_ADMIN')
+          .withCommand(serverArgs(name, spec, hostOf))
+          .withWaitStrategy(Wait.forLogMessage(/^ready \S+ \S+/))
+          .withStartupTimeout(READY_TIMEOUT_MS)
+          .start();
+        box.id = started.getId();
+        box.life = 'running';
+        // Ready the partition machinery now so the first fault does not pay for it.
+        box.shell = await ContainerShell.open(this.docker, box.id);
+        await this.ip(name);
+      }),
+    );
+  }
+
+  async down(): Promise<void> {
+    for (const c of this.clients) await c.close().catch(() => {});
+    this.clients.clear();
+    for (const box of this.nodes.values()) {
+      if (box.life !== 'destroyed' && box.id) box.lastLogs = await containerLogs(this.docker, box.id).catch(() => box.lastLogs ?? '');
+      box.admin = undefined;
+      this.endLife(box);
+      box.life = 'destroyed';
+    }
+    const runId = this.spec?.runId || this.runId;
+    await removeChaosResources(this.docker, { runId });
+    this.cuts.clear();
+  }
+
+  private box(node: NodeName): NodeBox {
+    const b = this.nodes.get(node);
+    if (!b) throw new Error(`docker runtime: node ${node} is not part of this cluster`);
+    return b;
+  }
+
+  private live(node: NodeName): NodeBox {
+    const b = this.box(node);
+    if (b.life === 'destroyed') throw new Error(`docker runtime: node ${node} was destroyed`);
+    return b;
+  }
+
+  client(node: NodeName): TcpBlockClient {
+    const b = this.box(node);
+    const c = connectClient({ host: '127.0.0.1', port: b.hostPort, node, timeoutMs: this.spec?.clientTimeoutMs ?? 1000 });
+    this.clients.add(c);
+    return c;
+  }
+
+  private admin(node: NodeName): TcpBlockClient {
+    const b = this.box(node);
+    b.admin ??= this.client(node);
+    return b.admin;
+  }
+
+  async kill(node: NodeName): Promise<void> {
+    const b = this.live(node);
+    if (b.life === 'dead') return;
+    const c = this.docker.getContainer(b.id);
+    // The engine refuses to signal a frozen container; thaw it just to kill it.
+    if (b.life === 'paused') await c.unpause().catch(() => {});
+    await c.kill({ signal: 'SIGKILL' }).catch((e: { statusCode?: number }) => {
+      if (e.statusCode !== 409) throw e; // 409: not running already
+    });
+    await c.wait({ condition: 'not-running' }).catch(() => {});
+    b.life = 'dead';
+    this.endLife(b);
+  }
+
+  async killUnsynced(node: NodeName): Promise<void> {
+    const b = this.live(node);
+    if (b.life === 'paused') {
+      await this.docker.getContainer(b.id).unpause();
+      b.life = 'running';
+    }
+    // The marker asks the entry script to start the server with --drop-unsynced next time.
+    if (b.life === 'running') {
+      const r = await execIn(this.docker, b.id, ['/bin/sh', '-c', 'touch /data/local/.chaos-drop-unsynced']);
+      if (r.code !== 0) throw new Error(`docker runtime: marking ${node} for drop-unsynced failed: ${r.output.trim()}`);
+    }
+    await this.kill(node);
+    await this.start(node);
+  }
+
+  async start(node: NodeName): Promise<void> {
+    const b = this.live(node);
+    if (b.life === 'running') return;
+    if (b.life === 'paused') return this.resume(node);
+    const since = Date.now() / 1000;
+    await this.docker.getContainer(b.id).start();
+    b.life = 'running';
+    b.shell = await ContainerShell.open(this.docker, b.id);
+    // A new life is a new network namespace: its INPUT rules are gone, and its address may have
+    // changed under the rules of the others. Re-apply every cut that touches it.
+    await Promise.all([waitForReady(this.docker, b.id, since, READY_TIMEOUT_MS), this.reapplyCuts(node)]);
+  }
+
+  async pause(node: NodeName): Promise<void> {
+    const b = this.live(node);
+    if (b.life !== 'running') return;
+    await this.docker.getContainer(b.id).pause();
+    b.life = 'paused';
+  }
+
+  async resume(node: NodeName): Promise<void> {
+    const b = this.live(node);
+    if (b.life !== 'paused') return;
+    await this.docker.getContainer(b.id).unpause();
+    b.life = 'running';
+    await this.reapplyCuts(node);
+  }
+
+  private async ip(node: NodeName): Promise<string | null> {
+    const b = this.box(node);
+    if (b.life === 'destroyed' || b.life === 'dead') return null;
+    if (b.ip) return b.ip;
+    const info = await this.docker.getContainer(b.id).inspect();
+    const nets = info.NetworkSettings.Networks ?? {};
+    for (const n of Object.values(nets)) if (n.NetworkID === this.network) b.ip = n.IPAddress || undefined;
+    return b.ip ?? null;
+  }
+
+  /** Forgets what belonged to a container's previous life: its address and its shell. */
+  private endLife(b: NodeBox): void {
+    b.ip = undefined;
+    b.shell?.close();
+    b.shell = undefined;
+  }
+
+  private async iptables(node: NodeName, script: string): Promise<void> {
+    const b = this.box(node);
+    let r;
+    try {
+      if (!b.shell?.alive) b.shell = await ContainerShell.open(this.docker, b.id);
+      r = await b.shell.run(script);
+    } catch {
+      // The kept shell broke (it dies with its container's life); one plain exec instead.
+      b.shell?.close();
+      b.shell = undefined;
+      r = await execIn(this.docker, b.id, ['/bin/sh', '-c', script]);
+    }
+    if (r.code !== 0) throw new Error(`docker runtime: iptables in ${node} failed (${r.code}): ${r.output.trim()}`);
+  }
+
+  async cut(from: NodeName, to: NodeName): Promise<void> {
+    const key = `${from}>${to}`;
+    if (this.cuts.has(key)) return;
+    this.cuts.add(key);
+    const receiver = this.box(to);
+    const ip = await this.ip(from);
+    // A frozen or dead receiver cannot run iptables; resume/start re-applies its cuts. A dead
+    // sender has no address; its start re-applies the cut in the receiver.
+    if (receiver.life !== 'running' || !ip) return;
+    await this.iptables(to, `iptables -w -A INPUT -s ${ip} -j DROP`);
+  }
+
+  async heal(from: NodeName, to: NodeName): Promise<void> {
+    if (!this.cuts.delete(`${from}>${to}`)) return;
+    if (this.box(to).life !== 'running') return;
+    await this.rebuildRules(to);
+  }
+
+  /** Sets `to`'s INPUT chain to exactly its active cuts. */
+  private async rebuildRules(to: NodeName): Promise<void> {
+    const lines = ['iptables -w -F INPUT'];
+    for (const key of this.cuts) {
+      const [from, dest] = key.split('>') as [NodeName, NodeName];
+      if (dest !== to) continue;
+      const ip = await this.ip(from);
+      if (ip) lines.push(`iptables -w -A INPUT -s ${ip} -j DROP`);
+    }
+    await this.iptables(to, lines.join(' && '));
+  }
+
+  private async reapplyCuts(node: NodeName): Promise<void> {
+    const receivers = new Set<NodeName>();
+    for (const key of this.cuts) {
+      const [from, to] = key.split('>') as [NodeName, NodeName];
+      if (to === node || from === node) receivers.add(to);
+    }
+    await Promise.all([...receivers].filter((r) => this.box(r).life === 'running').map((r) => this.rebuildRules(r)));
+  }
+
+  async loseJournal(node: NodeName): Promise<void> {
+    const r = await this.admin(node).loseJournal();
+    if (r.status !== 'ok') throw new Error(`docker runtime: lose-journal on ${node}: ${r.error}`);
+  }
+
+  async destroy(node: NodeName): Promise<void> {
+    const b = this.box(node);
+    if (b.life === 'destroyed') return;
+    b.lastLogs = await containerLogs(this.docker, b.id).catch(() => '');
+    await b.admin?.close().catch(() => {});
+    b.admin = undefined;
+    await this.docker.getContainer(b.id).remove({ force: true, v: false });
+    b.life = 'destroyed';
+    this.endLife(b);
+    await this.docker.getVolume(b.volume).remove().catch(() => {});
+    for (const key of [...this.cuts]) if (key.includes(node)) this.cuts.delete(key);
+    // The shared backend is site storage: it goes with the last node of the site.
+    const siteLeft = [...this.nodes.values()].some((n) => n.name !== 'dr' && n.life !== 'destroyed');
+    if (!siteLeft && this.backendVolume) {
+      await this.docker.getVolume(this.backendVolume).remove().catch(() => {});
+      this.backendVolume = undefined;
+    }
+  }
+
+  async recoverFromDr(): Promise<NodeName> {
+    const dr = this.live('dr');
+    if (dr.life !== 'running') await this.start('dr');
+    const r = await this.admin('dr').promote();
+    if (r.status !== 'ok') throw new Error(`docker runtime: promote dr: ${r.error}`);
+    return 'dr';
+  }
+
+  async logs(node: NodeName): Promise<string> {
+    const b = this.box(node);
+    if (b.life === 'destroyed' || !b.id) return b.lastLogs ?? '';
+    return containerLogs(this.docker, b.id).catch(() => b.lastLogs ?? '');
+  }
+
+  async status(node: NodeName): Promise<NodeStatus | null> {
+    const b = this.box(node);
+    if (b.life !== 'running') return null;
+    const r = await this.admin(node).status();
+    return r.status === 'ok' ? r.info : null;
+  }
+
+  async healAll(): Promise<void> {
+    const alive = [...this.nodes.values()].filter((b) => b.life !== 'destroyed');
+    await Promise.all(alive.filter((b) => b.life === 'paused').map((b) => this.docker.getContainer(b.id).unpause().then(() => { b.life = 'running'; })));
+    this.cuts.clear();
+    await Promise.all(alive.filter((b) => b.life === 'running').map((b) => this.iptables(b.name, 'iptables -w -F INPUT')));
+    await Promise.all(alive.filter((b) => b.life === 'dead').map((b) => this.start(b.name)));
+  }
+}
+
+export const createDockerRuntime: RuntimeFactory = ({ runId }) => new DockerRuntime(runId);
