@@ -14,6 +14,7 @@ import type {
   BugSwitch,
   RecordFile,
 } from '../../../nodes/core/types.js';
+import { checkRequest } from '../../../nodes/wire/request.js';
 import { Rng } from '../../rng.js';
 import { SimVolume } from './disk.js';
 import { DEFAULT_NET, SimNetwork, type NetParams } from './network.js';
@@ -316,8 +317,15 @@ export class SimWorld {
           return;
         }
         if (n.paused) return void n.held.push(arrive);
+        // The same gate as the real shell: malformed or out-of-range requests never reach the core.
+        const checked = checkRequest(request, this.opts.params);
+        if (!checked.ok) {
+          const reply: ClientReply = { ok: false, node: name, error: `${checked.error}: ${checked.reason}`, definite: true };
+          this.toClient(name, () => route({ reply }));
+          return;
+        }
         n.inflight.set(req, route);
-        this.step(n, { type: 'request', now: this.coreNow(), req, request });
+        this.step(n, { type: 'request', now: this.coreNow(), req, request: checked.request });
       };
       arrive();
     });
