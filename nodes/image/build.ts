@@ -7,7 +7,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { InputError } from '../../harness/errors.js';
-import { collectRootfs, serverClosure, type RootfsEntry } from './rootfs.js';
+import { collectRootfs, entrypoint, serverClosure, type RootfsEntry } from './rootfs.js';
 import { parentDirs, tarStream } from './tar.js';
 
 export const IMAGE_REPO = 'chaos-node';
@@ -151,7 +151,7 @@ export async function ensureImage(opts: BuildOptions = {}): Promise<BuildResult>
   const stream = await docker.importImage(tarStream(entries, dirs, sizes), {
     repo,
     tag: version,
-    changes: ['LABEL chaos.image=1', 'WORKDIR /', `ENTRYPOINT ["/chaos/entry.sh"]`],
+    changes: ['LABEL chaos.image=1', 'WORKDIR /', `ENTRYPOINT ${JSON.stringify(entrypoint())}`],
   } as Record<string, unknown>);
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => {

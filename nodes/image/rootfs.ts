@@ -95,18 +95,12 @@ export function serverClosure(distRoot: string): string[] {
 
 export const IMAGE_APP_DIR = '/chaos';
 
-/** The entry script: restarts after a "kill with the unsynced tail dropped" find a marker in
- *  the data directory and pass --drop-unsynced once (the harness writes the marker before the kill). */
-export const ENTRY_SCRIPT = `#!/bin/sh
-# Starts the node server; a marker left in the data dir by the harness asks for the unsynced
-# tail of its record files to be dropped on this start (a crash that lost un-fsynced writes).
-data=/data/local
-if [ -e "$data/.chaos-drop-unsynced" ]; then
-  rm -f "$data/.chaos-drop-unsynced"
-  exec /usr/bin/node ${IMAGE_APP_DIR}/dist/nodes/server.js "$@" --drop-unsynced
-fi
-exec /usr/bin/node ${IMAGE_APP_DIR}/dist/nodes/server.js "$@"
-`;
+/** The container's command: the server itself as PID 1, so SIGKILL from the engine is a crash
+ *  of the node and nothing else. A crash that should lose the unsynced tail is asked for with
+ *  the server's own marker file in the data dir (nodes/server/README.md), not a wrapper. */
+export function entrypoint(): string[] {
+  return [which('node'), `${IMAGE_APP_DIR}/dist/nodes/server.js`];
+}
 
 /** Every entry of the image, sorted by path (so the tar and the hash are stable). */
 export function collectRootfs(distRoot: string): RootfsEntry[] {
@@ -126,7 +120,6 @@ export function collectRootfs(distRoot: string): RootfsEntry[] {
   }
   // dist is ESM ("type": "module" comes from the package.json nearest the files).
   entries.set(`${IMAGE_APP_DIR}/package.json`, { kind: 'content', path: `${IMAGE_APP_DIR}/package.json`, content: Buffer.from('{"type":"module"}\n'), mode: 0o644 });
-  entries.set(`${IMAGE_APP_DIR}/entry.sh`, { kind: 'content', path: `${IMAGE_APP_DIR}/entry.sh`, content: Buffer.from(ENTRY_SCRIPT), mode: 0o755 });
   // Minimal /etc so name lookups of peers go through docker's DNS and root has a name.
   entries.set('/etc/passwd', { kind: 'content', path: '/etc/passwd', content: Buffer.from('root:x:0:0:root:/root:/bin/sh\n'), mode: 0o644 });
   entries.set('/etc/group', { kind: 'content', path: '/etc/group', content: Buffer.from('root:x:0:\n'), mode: 0o644 });

@@ -94,6 +94,8 @@ class DockerRuntime implements Runtime {
   /** Active one-way cuts as "from>to"; rules live in `to`'s INPUT chain. */
   private readonly cuts = new Set<string>();
   private readonly clients = new Set<BlockClient>();
+  /** Rule changes of one receiver run one after another (a rebuild reads the cut set). */
+  private readonly ruleLocks = new Map<NodeName, Promise<unknown>>();
   private labels: Record<string, string> = {};
   private imageTag = '';
 
@@ -215,19 +217,16 @@ class DockerRuntime implements Runtime {
     this.endLife(b);
   }
 
+  /** SIGKILL, leaving a marker so that the next start (the nemesis's heal, or healAll) runs the
+   *  server with --drop-unsynced: the crash takes the node's un-fsynced disk tail with it. */
   async killUnsynced(node: NodeName): Promise<void> {
     const b = this.live(node);
     if (b.life === 'paused') {
       await this.docker.getContainer(b.id).unpause();
       b.life = 'running';
     }
-    // The marker asks the entry script to start the server with --drop-unsynced next time.
-    if (b.life === 'running') {
-      const r = await execIn(this.docker, b.id, ['/bin/sh', '-c', 'touch /data/local/.chaos-drop-unsynced']);
-      if (r.code !== 0) throw new Error(`docker runtime: marking ${node} for drop-unsynced failed: ${r.output.trim()}`);
-    }
+    if (b.life === 'running') await this.sh(node, 'touch /data/local/.drop-unsynced', 'marking drop-unsynced');
     await this.kill(node);
-    await this.start(node);
   }
 
   async start(node: NodeName): Promise<void> {
@@ -275,7 +274,12 @@ class DockerRuntime implements Runtime {
     b.shell = undefined;
   }
 
-  private async iptables(node: NodeName, script: string): Promise<void> {
+  private iptables(node: NodeName, script: string): Promise<void> {
+    return this.sh(node, script, 'iptables');
+  }
+
+  /** Runs a shell script in a running container through its kept shell (an exec if that broke). */
+  private async sh(node: NodeName, script: string, what: string): Promise<void> {
     const b = this.box(node);
     let r;
     try {
@@ -287,7 +291,13 @@ class DockerRuntime implements Runtime {
       b.shell = undefined;
       r = await execIn(this.docker, b.id, ['/bin/sh', '-c', script]);
     }
-    if (r.code !== 0) throw new Error(`docker runtime: iptables in ${node} failed (${r.code}): ${r.output.trim()}`);
+    if (r.code !== 0) throw new Error(`docker runtime: ${what} in ${node} failed (${r.code}): ${r.output.trim()}`);
+  }
+
+  private withRules<T>(to: NodeName, fn: () => Promise<T>): Promise<T> {
+    const next = (this.ruleLocks.get(to) ?? Promise.resolve()).then(fn);
+    this.ruleLocks.set(to, next.catch(() => {}));
+    return next;
   }
 
   async cut(from: NodeName, to: NodeName): Promise<void> {
@@ -299,7 +309,7 @@ class DockerRuntime implements Runtime {
     // A frozen or dead receiver cannot run iptables; resume/start re-applies its cuts. A dead
     // sender has no address; its start re-applies the cut in the receiver.
     if (receiver.life !== 'running' || !ip) return;
-    await this.iptables(to, `iptables -w -A INPUT -s ${ip} -j DROP`);
+    await this.withRules(to, () => this.iptables(to, `iptables -w -A INPUT -s ${ip} -j DROP`));
   }
 
   async heal(from: NodeName, to: NodeName): Promise<void> {
@@ -309,7 +319,11 @@ class DockerRuntime implements Runtime {
   }
 
   /** Sets `to`'s INPUT chain to exactly its active cuts. */
-  private async rebuildRules(to: NodeName): Promise<void> {
+  private rebuildRules(to: NodeName): Promise<void> {
+    return this.withRules(to, () => this.rebuildRulesNow(to));
+  }
+
+  private async rebuildRulesNow(to: NodeName): Promise<void> {
     const lines = ['iptables -w -F INPUT'];
     for (const key of this.cuts) {
       const [from, dest] = key.split('>') as [NodeName, NodeName];
@@ -378,7 +392,7 @@ class DockerRuntime implements Runtime {
     const alive = [...this.nodes.values()].filter((b) => b.life !== 'destroyed');
     await Promise.all(alive.filter((b) => b.life === 'paused').map((b) => this.docker.getContainer(b.id).unpause().then(() => { b.life = 'running'; })));
     this.cuts.clear();
-    await Promise.all(alive.filter((b) => b.life === 'running').map((b) => this.iptables(b.name, 'iptables -w -F INPUT')));
+    await Promise.all(alive.filter((b) => b.life === 'running').map((b) => this.withRules(b.name, () => this.iptables(b.name, 'iptables -w -F INPUT'))));
     await Promise.all(alive.filter((b) => b.life === 'dead').map((b) => this.start(b.name)));
   }
 }
