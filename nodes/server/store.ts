@@ -6,9 +6,11 @@
 //
 // Why a sidecar per (file, writer): the harness's "kill with the unsynced tail dropped" fault
 // keeps the page cache (the host did not crash), so the shell itself must forget what was
-// never fsynced. At start with --drop-unsynced, every file this node has a sidecar for is cut
-// back to its synced length. The sidecar is written only after the fsync it records returns,
-// and stores the size taken *before* that fsync, so it never claims more than is durable.
+// never fsynced. At start with --drop-unsynced, every file of the node's own (local) volume is
+// cut back to its synced length. The shared backend is other storage that did not lose power
+// with the node, and its files are read by location by the partner, so it is never cut.
+// The sidecar is written only after the fsync it records returns, and stores the size taken
+// *before* that fsync, so it never claims more than is durable.
 //
 // The shared backend (mounted by a and b): appends are single O_APPEND write(2) calls of whole
 // lines, so records from two writers never interleave within a line even on one file; the core
@@ -68,8 +70,8 @@ export class RecordStore {
   }
 
   /**
-   * Everything visible at start. With dropUnsynced, files this node wrote are first cut back to
-   * what its last fsync covered. Torn last lines of owned files are cut either way.
+   * Everything visible at start. With dropUnsynced, local files are first cut back to what the
+   * last fsync covered. Torn last lines of files only this node writes are cut either way.
    */
   load(dropUnsynced: boolean): { image: DiskImage; dropped: number } {
     const image: DiskImage = { local: {}, backend: {} };
@@ -82,8 +84,8 @@ export class RecordStore {
         const path = join(dir, seg);
         if (!statSync(path).isFile()) continue;
         const sidecar = join(dir, SIDECAR_DIR, `${seg}@${this.owner}`);
-        const owned = volume === 'local' || existsSync(sidecar);
-        if (owned && dropUnsynced) {
+        const owned = volume === 'local' || (existsSync(sidecar) && !otherWriters(dir, seg, this.owner));
+        if (volume === 'local' && dropUnsynced) {
           const synced = existsSync(sidecar) ? readSidecar(sidecar) : 0;
           const size = statSync(path).size;
           if (size > synced) {
@@ -128,7 +130,10 @@ export class RecordStore {
     return this.enqueue(f, async () => {
       if (to > f.offsets.length - 1) await this.scan(f);
       const count = f.offsets.length - 1;
-      if (from < 0 || to < from || to > count) return null;
+      // The core asks for [from, to) and takes what exists: to may run past the end.
+      if (from < 0 || to < from) return null;
+      from = Math.min(from, count);
+      to = Math.min(to, count);
       if (to === from) return [];
       const start = f.offsets[from];
       const len = f.offsets[to] - start;
@@ -155,13 +160,13 @@ export class RecordStore {
   }
 
   /**
-   * The lose-journal hook's disk half: cut every file this node owns back to its synced length
+   * The lose-journal hook's disk half: cut every local file back to its synced length
    * (what a power loss would leave). Runs behind each file's queued operations.
    */
   async dropUnsyncedNow(): Promise<number> {
     let dropped = 0;
     await Promise.all(
-      [...this.files.values()].map((f) =>
+      [...this.files.entries()].filter(([key]) => key.startsWith('local/')).map(([, f]) =>
         this.enqueue(f, async () => {
           const st = await fsp.stat(f.path).catch(() => null);
           if (!st || !existsSync(f.sidecar)) return;
@@ -258,6 +263,11 @@ export class RecordStore {
     await h?.close().catch(() => undefined);
     await s?.close().catch(() => undefined);
   }
+}
+
+/** Another node has appended to this backend file too (the shared epoch claim log). */
+function otherWriters(dir: string, seg: string, me: NodeName): boolean {
+  return readdirSync(join(dir, SIDECAR_DIR)).some((n) => n.startsWith(`${seg}@`) && n !== `${seg}@${me}`);
 }
 
 function pad(n: number): string {
