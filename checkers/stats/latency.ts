@@ -1,0 +1,124 @@
+// The latency invariant (SYSTEM.md mechanism 7, bug switch `sync-dr-journal`): replication
+// to dr must not add latency to client writes. Two ways to judge it, either or both:
+//
+//  1. against a baseline (ctx.run.baselineWriteP50Ms / baselineWriteP99Ms), measured by the
+//     run loop on a run of the same seed and workload with dr replication off (or with no
+//     bug switch; in the sim runtime the same seed gives comparable virtual latencies):
+//     fault-free write latency must stay within tolerance of the baseline;
+//  2. within the run: ok writes while dr alone was cut off (a fault whose targets include
+//     `dr`, no other fault active) against ok writes with no fault active. Async replication
+//     makes the two alike; a journal shipped on the IO path makes connected writes slower by
+//     a round trip to dr, or makes writes stall or fail while dr is unreachable.
+//
+// "Within tolerance": measured <= reference * (1 + tolerance) + slackMs, tolerance 0.5 and
+// slackMs 1 by default (ctx.run.latency = {tolerance, slackMs, minSamples} overrides).
+import type { Anomaly, CheckContext, Checker, CheckerResult } from '../types.js';
+import { IntervalSet, faultWindows } from './faults.js';
+import { Samples } from './quantile.js';
+import { isWriteOp } from '../dr-prefix/writes.js';
+
+export interface LatencyOptions {
+  tolerance: number;
+  slackMs: number;
+  minSamples: number;
+}
+
+const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
+export function latencyOptions(run: Record<string, unknown> | undefined): LatencyOptions {
+  const l = (run?.latency ?? {}) as Record<string, unknown>;
+  return { tolerance: num(l.tolerance) ?? 0.5, slackMs: num(l.slackMs) ?? 1, minSamples: num(l.minSamples) ?? 20 };
+}
+
+const exceeds = (measured: number, ref: number, o: LatencyOptions): boolean => measured > ref * (1 + o.tolerance) + o.slackMs;
+const isDrFault = (targets: string[]): boolean => targets.includes('dr');
+
+export const latencyChecker: Checker = (ctx: CheckContext): CheckerResult => {
+  const o = latencyOptions(ctx.run);
+  const faults = faultWindows(ctx.paired.nemesis);
+  const drOnly = new IntervalSet(faults, (f) => isDrFault(f.targets));
+  const others = new IntervalSet(faults, (f) => !isDrFault(f.targets));
+  const clean = new Samples();
+  const drCut = new Samples();
+  const outcomes = { clean: { ok: 0, notOk: 0 }, drCut: { ok: 0, notOk: 0 } };
+  const drCutEvents: number[] = [];
+  for (const op of ctx.paired.ops) {
+    if (!isWriteOp(op) || (op.f === 'cas' && op.status === 'fail')) continue; // a cas mismatch says nothing about latency
+    const end = Number.isFinite(op.end) ? op.end : op.start;
+    if (others.meets(op.start, end)) continue;
+    const inDr = drOnly.size > 0 && drOnly.covers(op.start, end);
+    if (!inDr && drOnly.meets(op.start, end)) continue; // straddles a dr fault edge
+    const group = inDr ? 'drCut' : 'clean';
+    if (op.status === 'ok') {
+      outcomes[group].ok++;
+      (inDr ? drCut : clean).push((op.end - op.start) / 1e6);
+    } else {
+      outcomes[group].notOk++;
+      if (inDr && drCutEvents.length < 20) drCutEvents.push(op.invokeIndex);
+    }
+  }
+  const cleanS = clean.summary();
+  const drS = drCut.summary();
+  const anomalies: Anomaly[] = [];
+  const judged: string[] = [];
+  const base50 = num(ctx.run?.baselineWriteP50Ms);
+  const base99 = num(ctx.run?.baselineWriteP99Ms);
+  if ((base50 !== null || base99 !== null) && cleanS.count >= o.minSamples) {
+    judged.push('baseline');
+    for (const [q, base] of [['p50', base50], ['p99', base99]] as const) {
+      const m = cleanS[q];
+      if (base === null || m === null || !exceeds(m, base, o)) continue;
+      anomalies.push({
+        kind: 'dr-adds-latency',
+        message: `fault-free write latency ${q} ${m} ms exceeds the baseline without dr replication (${base} ms) beyond tolerance (x${1 + o.tolerance} + ${o.slackMs} ms)`,
+        events: [],
+        quantile: q,
+        measuredMs: m,
+        baselineMs: base,
+      });
+    }
+  }
+  if (cleanS.count >= o.minSamples && outcomes.drCut.ok + outcomes.drCut.notOk >= o.minSamples) {
+    judged.push('dr-cut windows');
+    const okFrac = (g: { ok: number; notOk: number }): number => (g.ok + g.notOk ? g.ok / (g.ok + g.notOk) : 1);
+    if (okFrac(outcomes.drCut) < 0.5 && okFrac(outcomes.clean) >= 0.9) {
+      anomalies.push({
+        kind: 'dr-outage-blocks-writes',
+        message: `while only dr was cut off, ${outcomes.drCut.notOk} of ${outcomes.drCut.ok + outcomes.drCut.notOk} writes failed or timed out (vs ${outcomes.clean.notOk} of ${outcomes.clean.ok + outcomes.clean.notOk} with no fault): writes wait on dr`,
+        events: drCutEvents,
+        drCut: outcomes.drCut,
+        clean: outcomes.clean,
+      });
+    } else if (drS.count >= o.minSamples && cleanS.p50 !== null && drS.p50 !== null) {
+      if (exceeds(cleanS.p50, drS.p50, o)) {
+        anomalies.push({
+          kind: 'dr-adds-latency',
+          message: `write latency p50 with dr connected (${cleanS.p50} ms) exceeds p50 while dr was cut off (${drS.p50} ms) beyond tolerance: replication to dr is on the write path`,
+          events: [],
+          connectedMs: cleanS.p50,
+          drCutMs: drS.p50,
+        });
+      } else if (exceeds(drS.p50, cleanS.p50, o)) {
+        anomalies.push({
+          kind: 'dr-outage-slows-writes',
+          message: `write latency p50 while dr was cut off (${drS.p50} ms) exceeds p50 with dr connected (${cleanS.p50} ms) beyond tolerance: writes wait on dr`,
+          events: [],
+          connectedMs: cleanS.p50,
+          drCutMs: drS.p50,
+        });
+      }
+    }
+  }
+  const stats = { options: o, faultFreeWrites: cleanS, drCutWrites: drS, outcomes, baseline: { p50: base50, p99: base99 }, judgedBy: judged };
+  if (anomalies.length) return { valid: false, anomalies, stats };
+  if (judged.length === 0) {
+    const why =
+      cleanS.count < o.minSamples
+        ? `only ${cleanS.count} fault-free ok write(s) (need ${o.minSamples})`
+        : `no baseline (ctx.run.baselineWriteP50Ms / baselineWriteP99Ms) and only ${outcomes.drCut.ok + outcomes.drCut.notOk} write(s) while dr alone was cut off (need ${o.minSamples})`;
+    return { valid: 'unknown', anomalies, reason: `cannot judge dr's effect on write latency: ${why}`, stats };
+  }
+  return { valid: true, anomalies, stats };
+};
+
+export default latencyChecker;
