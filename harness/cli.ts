@@ -36,6 +36,7 @@ export function buildProgram(): Command {
     .option('--concurrency <c>', 'client processes')
     .option('--out <dir>', 'runs directory', 'runs')
     .option('--json', 'print results as JSON')
+    .option('--op-limit <n>', 'stop invoking after N workload ops')
     .action(action('run'));
 
   program

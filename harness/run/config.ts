@@ -1,0 +1,156 @@
+// A run's configuration: everything a run is a function of (with the code). It is written
+// to config.json before the run starts, fault plan included, so `chaos replay` and
+// `chaos shrink` can rerun or edit exactly what ran.
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { Rng } from '../rng.js';
+import { BUG_SWITCHES, type NodeParams } from '../../nodes/core/types.js';
+import { FaultPlanSchema, NEMESIS_KINDS, generatePlan, parseNemesisKinds, validatePlan, type FaultStep, type NemesisKind } from '../nemesis/plan.js';
+import { WORKLOAD_NAMES, workloadDefaults, type WorkloadName } from '../../workloads/index.js';
+
+export const DEFAULT_PARAMS: NodeParams = {
+  blocks: 64,
+  maxValueBytes: 64,
+  leaseMs: 400,
+  takeoverMs: 1000,
+  heartbeatMs: 100,
+  barrierMs: 200,
+  barrierWrites: 32,
+  journalCapacity: 1024,
+  retryMs: 100,
+};
+
+const ParamsSchema = z
+  .object({
+    blocks: z.number().int().positive(),
+    maxValueBytes: z.number().int().positive(),
+    leaseMs: z.number().positive(),
+    takeoverMs: z.number().positive(),
+    heartbeatMs: z.number().positive(),
+    barrierMs: z.number().positive(),
+    barrierWrites: z.number().int().positive(),
+    journalCapacity: z.number().int().positive(),
+    retryMs: z.number().positive(),
+  })
+  .refine((p) => p.takeoverMs > p.leaseMs, { message: 'takeoverMs must exceed leaseMs' });
+
+export const RunConfigSchema = z
+  .object({
+    /** Names runs/<test>/. */
+    test: z.string().regex(/^[A-Za-z0-9._-]+$/),
+    runtime: z.enum(['docker', 'sim']),
+    workload: z.enum(WORKLOAD_NAMES),
+    nemesis: z.array(z.enum(NEMESIS_KINDS)),
+    timeLimitS: z.number().positive().max(24 * 3600),
+    seed: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    bugs: z.array(z.enum(BUG_SWITCHES)),
+    concurrency: z.number().int().positive().max(1000),
+    params: ParamsSchema,
+    clientTimeoutMs: z.number().positive(),
+    /** Mean think time between a process's ops (ms of the runtime clock). */
+    thinkMs: z.number().nonnegative(),
+    /** How long to wait after the final heal for the cluster to serve again (s). */
+    recoveryS: z.number().nonnegative(),
+    /** Stop invoking after this many workload ops (shrink thins a run with it). */
+    opLimit: z.number().int().positive().optional(),
+    /** The fault plan that runs. */
+    plan: FaultPlanSchema,
+    /** true when the plan was given (replay, shrink, a hand-written config), not drawn from the seed. */
+    planGiven: z.boolean().optional(),
+  })
+  .strict();
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+
+export interface RunOptions {
+  runtime?: 'docker' | 'sim';
+  workload?: string;
+  nemesis?: string;
+  timeLimit?: string | number;
+  seed?: string | number;
+  bug?: string[];
+  concurrency?: string | number;
+  opLimit?: string | number;
+  clientTimeoutMs?: number;
+  test?: string;
+  plan?: unknown;
+  params?: Partial<NodeParams>;
+}
+
+function num(v: string | number | undefined, flag: string, opts: { int?: boolean; min?: number } = {}): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'number' ? v : Number(String(v).trim());
+  if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || String(v).trim() === '') {
+    throw new InputError(`'${v}' is not ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}`, flag);
+  }
+  return n;
+}
+
+/** A fresh seed when none is given: the one place a run may use ambient randomness, and it is printed. */
+export function randomSeed(): number {
+  const buf = new Uint32Array(1);
+  globalThis.crypto.getRandomValues(buf);
+  return buf[0] % 1_000_000;
+}
+
+/** Builds a validated config from CLI-style options; the plan is drawn from the seed unless given. */
+export function buildConfig(o: RunOptions): RunConfig {
+  const workload = (o.workload ?? 'register') as WorkloadName;
+  if (!(WORKLOAD_NAMES as readonly string[]).includes(workload)) {
+    throw new InputError(`unknown workload '${o.workload}'; expected one of ${WORKLOAD_NAMES.join(', ')}`, '--workload');
+  }
+  const d = workloadDefaults(workload);
+  const nemesis: NemesisKind[] = o.nemesis === undefined ? [...d.nemesis] : parseNemesisKinds(o.nemesis);
+  const bugs = o.bug ?? [];
+  for (const b of bugs) {
+    if (!(BUG_SWITCHES as readonly string[]).includes(b)) throw new InputError(`unknown bug switch '${b}'; expected one of ${BUG_SWITCHES.join(', ')}`, '--bug');
+  }
+  const timeLimitS = num(o.timeLimit, '--time-limit', { min: 0.001 }) ?? 30;
+  const seed = num(o.seed, '--seed', { int: true, min: 0 }) ?? randomSeed();
+  if (seed > Number.MAX_SAFE_INTEGER) throw new InputError(`seed too large; expected at most ${Number.MAX_SAFE_INTEGER}`, '--seed');
+  const concurrency = num(o.concurrency, '--concurrency', { int: true, min: 1 }) ?? d.concurrency;
+  const opLimit = num(o.opLimit, '--op-limit', { int: true, min: 1 });
+  const params = { ...DEFAULT_PARAMS, ...(o.params ?? {}) };
+  const planGiven = o.plan !== undefined;
+  const plan: FaultStep[] = planGiven
+    ? validatePlan(o.plan, 'plan')
+    : generatePlan(new Rng(seed).fork('nemesis'), { kinds: nemesis, timeLimitMs: timeLimitS * 1000 });
+  const test = o.test ?? [workload, ...bugs].join('-');
+  return parseConfig({
+    test,
+    runtime: o.runtime ?? 'sim',
+    workload,
+    nemesis,
+    timeLimitS,
+    seed,
+    bugs: bugs as RunConfig['bugs'],
+    concurrency,
+    params,
+    clientTimeoutMs: o.clientTimeoutMs ?? 1000,
+    thinkMs: d.thinkMs,
+    recoveryS: 10,
+    ...(opLimit !== undefined ? { opLimit } : {}),
+    plan,
+    ...(planGiven ? { planGiven: true } : {}),
+  }, 'config');
+}
+
+/** Validates a config read from disk (config.json) or built in code. */
+export function parseConfig(raw: unknown, where = 'config.json'): RunConfig {
+  const r = RunConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new InputError(`${issue.message} at ${issue.path.join('.') || '(top)'}; expected a chaos run config`, where);
+  }
+  if (r.data.plan.length) validatePlan(r.data.plan, `${where}: plan`);
+  return r.data;
+}
+
+/** The command line that reproduces a run with this config. */
+export function reproduceCommand(c: RunConfig): string {
+  const parts = ['chaos run', `--runtime ${c.runtime}`, `--workload ${c.workload}`, `--nemesis ${c.nemesis.length ? c.nemesis.join(',') : 'none'}`, `--time-limit ${c.timeLimitS}`];
+  for (const b of c.bugs) parts.push(`--bug ${b}`);
+  parts.push(`--concurrency ${c.concurrency}`);
+  if (c.opLimit !== undefined) parts.push(`--op-limit ${c.opLimit}`);
+  parts.push(`--seed ${c.seed}`);
+  return parts.join(' ');
+}

@@ -1,0 +1,112 @@
+// The run's verdict files: results.json (composed checkers), junit.xml, and report.html with
+// its PNG charts. `rebuildReport` makes them again from a run directory alone.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ComposedResult } from '../checkers/types.js';
+import type { HistoryEvent } from '../harness/history/types.js';
+import { InputError, mergeVerdicts } from '../harness/errors.js';
+import { pairHistory } from '../harness/history/pair.js';
+import { runCheckers, resultsJson } from '../checkers/compose.js';
+import { runCheckerSet } from './checks.js';
+import { renderJunit } from './junit.js';
+
+/** A run's checkers give up with unknown after this long each (linearizability can explode). */
+export const CHECK_TIMEOUT_MS = 60_000;
+import { renderHtml } from './html.js';
+
+export interface RunFacts {
+  config: Record<string, unknown> & { test: string; seed: number; workload?: string; runtime?: string; bugs?: string[] };
+  events: readonly HistoryEvent[];
+  results: ComposedResult;
+  errors?: readonly string[];
+  reproduce?: string;
+  /** Runtime ns when the final heal ended (convergence measures from it). */
+  healNs?: number;
+}
+
+/** Runs every checker over a run's history. A harness failure (the run itself broke) can
+ *  only make the verdict worse: valid becomes unknown, never the other way round. */
+export async function checkRun(events: readonly HistoryEvent[], config: Record<string, unknown>, errors: readonly string[] = [], healNs?: number): Promise<ComposedResult> {
+  const paired = pairHistory(events);
+  let results = await runCheckers(events, await runCheckerSet(), {
+    paired,
+    run: { ...config, ...(healNs !== undefined ? { healNs } : {}) },
+    timeoutMs: CHECK_TIMEOUT_MS,
+  });
+  const broken = errors.filter((e) => e.startsWith('run:'));
+  if (broken.length) {
+    results = {
+      ...results,
+      checkers: { ...results.checkers, harness: { valid: 'unknown', anomalies: [], reason: broken.join('; ') } },
+    };
+    results.valid = mergeVerdicts(Object.values(results.checkers).map((c) => c.valid));
+  }
+  return results;
+}
+
+export async function writeReports(dir: string, facts: RunFacts, opts: { html?: boolean } = {}): Promise<void> {
+  const extra = { ...(facts.healNs !== undefined ? { healNs: facts.healNs } : {}), ...(facts.errors?.length ? { errors: facts.errors } : {}) };
+  writeFileSync(join(dir, 'results.json'), resultsJson({ ...facts.results, ...extra }));
+  writeFileSync(join(dir, 'junit.xml'), renderJunit(facts.config.test, facts.config.seed, facts.results, facts.errors));
+  if (opts.html === false) return;
+  const charts: { latency?: string; throughput?: string } = {};
+  const errors = [...(facts.errors ?? [])];
+  try {
+    const { latencyChart, throughputChart } = await import('./charts.js');
+    writeFileSync(join(dir, 'latency.png'), await latencyChart(facts.events));
+    charts.latency = 'latency.png';
+    writeFileSync(join(dir, 'throughput.png'), await throughputChart(facts.events));
+    charts.throughput = 'throughput.png';
+  } catch (e) {
+    // A report without charts beats no report (canvas missing its native libraries).
+    errors.push(`charts: ${(e as Error).message.split('\n')[0]}`);
+  }
+  writeFileSync(join(dir, 'report.html'), renderHtml({ ...facts, errors, charts }));
+}
+
+export function readHistory(path: string): HistoryEvent[] {
+  const text = readFileSync(path, 'utf8');
+  const out: HistoryEvent[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line) as HistoryEvent);
+    } catch {
+      // A run killed mid-write may leave a torn last line; anything earlier is bad input.
+      if (i >= lines.length - 2) break;
+      throw new InputError('not a JSON history event; expected one JSON object per line', `${path}:${i + 1}`);
+    }
+  }
+  return out;
+}
+
+/** `chaos report RUN_DIR`: checks the recorded history again and rewrites every report file. */
+export async function rebuildReport(dir: string, reproduce?: (config: Record<string, unknown>) => string): Promise<ComposedResult> {
+  const cfgPath = join(dir, 'config.json');
+  const histPath = join(dir, 'history.jsonl');
+  if (!existsSync(cfgPath) || !existsSync(histPath)) {
+    throw new InputError('not a run directory; expected config.json and history.jsonl in it', dir);
+  }
+  let config: RunFacts['config'];
+  try {
+    config = JSON.parse(readFileSync(cfgPath, 'utf8'));
+  } catch {
+    throw new InputError('config.json is not JSON; expected a run config', cfgPath);
+  }
+  if (typeof config?.test !== 'string' || typeof config?.seed !== 'number') throw new InputError('config.json lacks test and seed; expected a run config', cfgPath);
+  const events = readHistory(histPath);
+  let prevErrors: string[] = [];
+  let healNs: number | undefined;
+  try {
+    const prev = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    if (typeof prev.healNs === 'number') healNs = prev.healNs;
+    if (Array.isArray(prev.errors)) prevErrors = prev.errors.filter((e: unknown) => typeof e === 'string' && !e.startsWith('charts:'));
+  } catch {
+    // no earlier results: the run died before checking
+  }
+  const results = await checkRun(events, config, prevErrors, healNs);
+  await writeReports(dir, { config, events, results, errors: prevErrors, healNs, reproduce: reproduce?.(config) });
+  return results;
+}
