@@ -43,8 +43,10 @@ export class NemesisExecutor {
       if (this.stopped) return;
       const atNs = this.t0 + t.at * 1e6;
       if (atNs >= endNs) return;
-      const waitMs = (atNs - this.runtime.now()) / 1e6;
-      if (waitMs > 0) await this.runtime.sleep(waitMs);
+      // Sleep in short slices so halt() (end of workload, Ctrl-C) is honoured promptly.
+      for (let waitMs = (atNs - this.runtime.now()) / 1e6; waitMs > 0 && !this.stopped; waitMs = (atNs - this.runtime.now()) / 1e6) {
+        await this.runtime.sleep(Math.min(waitMs, 250));
+      }
       if (this.stopped) return;
       if (t.phase === 'start') await this.start(t.step);
       else await this.heal(t.step);
@@ -103,11 +105,16 @@ export class NemesisExecutor {
           for (const n of ['a', 'b'] as NodeName[]) await rt.destroy(n);
           this.view.destroyed.add('a');
           this.view.destroyed.add('b');
+          // The cut dr's image stands at is what the new era inherits (durability and
+          // dr-prefix judge old writes against it); the promoted node's own word first.
+          const before = await rt.status('dr').catch(() => null);
           const primary = await rt.recoverFromDr();
           this.view.siteLost(primary);
+          const after = await rt.status(primary).catch(() => null);
+          const cut = typeof after?.cut === 'number' ? after.cut : typeof before?.cut === 'number' ? before.cut : undefined;
           this.active.delete(step.id);
           this.view.active.delete(step.id);
-          this.record('stop', step, { primary });
+          this.record('stop', step, { primary, ...(cut !== undefined ? { cut } : {}) });
           break;
         }
       }
