@@ -75,20 +75,6 @@ test('reads by location see what another process appended since', async (t) => {
   assert.deepEqual(new RecordStore({ backend: d.backend }, 'b').load(false).image.backend['data-a'], ['w0']);
 });
 
-test('lose-journal drops exactly the unsynced tail of live files', async (t) => {
-  const d = dirs();
-  t.after(() => rmSync(d.root, { recursive: true, force: true }));
-  const s = new RecordStore({ local: d.local }, 'a');
-  const f = { volume: 'local' as const, file: 'journal' };
-  await s.append(f, ['a', 'b']);
-  await s.fsync(f);
-  await s.append(f, ['c']);
-  assert.ok((await s.dropUnsyncedNow()) > 0);
-  await s.append(f, ['d']);
-  await s.close();
-  assert.deepEqual(new RecordStore({ local: d.local }, 'a').load(false).image.local.journal, ['a', 'b', 'd']);
-});
-
 test('file names map to safe segments and back', () => {
   for (const n of ['oplog', '../etc', '.synced', 'a/b', 'x y*', 'épique']) {
     const seg = fileSegment(n);

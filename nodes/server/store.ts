@@ -159,30 +159,6 @@ export class RecordStore {
     });
   }
 
-  /**
-   * The lose-journal hook's disk half: cut every local file back to its synced length
-   * (what a power loss would leave). Runs behind each file's queued operations.
-   */
-  async dropUnsyncedNow(): Promise<number> {
-    let dropped = 0;
-    await Promise.all(
-      [...this.files.entries()].filter(([key]) => key.startsWith('local/')).map(([, f]) =>
-        this.enqueue(f, async () => {
-          const st = await fsp.stat(f.path).catch(() => null);
-          if (!st || !existsSync(f.sidecar)) return;
-          const synced = readSidecar(f.sidecar);
-          if (st.size > synced) {
-            await fsp.truncate(f.path, synced);
-            dropped += st.size - synced;
-            f.offsets = [0];
-            f.scanned = 0;
-          }
-        }),
-      ),
-    );
-    return dropped;
-  }
-
   async close(): Promise<void> {
     await Promise.all([...this.files.values()].map((f) => this.enqueue(f, () => this.closeFile(f))));
   }

@@ -1,0 +1,161 @@
+// bench:node: write latency (p50/p99) and throughput of the real server processes on
+// loopback, for a alone, a+b (sync partner), a+b+dr (async dr) and a+b+dr with the
+// sync-dr-journal bug. SYSTEM.md's latency invariant: async dr adds under 5% to p99 over a+b.
+//
+// Every configuration runs as its own cluster, started once; measurement rounds interleave the
+// configurations (a round of each, then the next round) so a noisy neighbour on the shared
+// machine hits all of them alike, and each figure is the median over rounds.
+//
+// Knobs (env): BENCH_ROUNDS (5), BENCH_ROUND_MS (2500), BENCH_CLIENTS (4), BENCH_DIST=1 to run
+// dist/nodes/server.js instead of the sources through tsx.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectClient, type TcpBlockClient } from '../nodes/client/tcp.js';
+import type { NodeName } from '../nodes/core/types.js';
+import { freePorts, nodeArgs, spawnServer, type NodeProc } from '../nodes/server/procs.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 2500);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
+const DIST = process.env.BENCH_DIST === '1';
+const BLOCKS = 256;
+
+interface Config {
+  label: string;
+  nodes: NodeName[];
+  bugs: string[];
+}
+const CONFIGS: Config[] = [
+  { label: 'a alone', nodes: ['a'], bugs: [] },
+  { label: 'a+b (sync partner)', nodes: ['a', 'b'], bugs: [] },
+  { label: 'a+b+dr (async dr)', nodes: ['a', 'b', 'dr'], bugs: [] },
+  { label: 'a+b+dr sync-dr-journal', nodes: ['a', 'b', 'dr'], bugs: ['sync-dr-journal'] },
+];
+
+interface Cluster {
+  cfg: Config;
+  root: string;
+  procs: NodeProc[];
+  clients: TcpBlockClient[];
+  rounds: { p50: number; p99: number; opsPerSec: number; errors: number }[];
+  all: number[];
+}
+
+/** Every process started, so a failed start still cleans up. */
+const started: NodeProc[] = [];
+
+async function up(cfg: Config): Promise<Cluster> {
+  const root = mkdtempSync(join(tmpdir(), 'chaos-bench-node-'));
+  const [pa, pb, pdr] = await freePorts(3);
+  const ports: Record<NodeName, number> = { a: pa, b: pb, dr: pdr };
+  const extra = ['--blocks', String(BLOCKS), ...cfg.bugs.flatMap((b) => ['--bug', b])];
+  // Partner and dr first, so a finds them at once.
+  const order = [...cfg.nodes].reverse();
+  const procs: NodeProc[] = [];
+  for (const n of order) {
+    const p = await spawnServer(n, ports[n], nodeArgs(n, ports, { root }, cfg.nodes, extra), { dist: DIST });
+    procs.push(p);
+    started.push(p);
+  }
+  const clients = Array.from({ length: CLIENTS }, () => connectClient({ host: '127.0.0.1', port: pa, node: 'a', timeoutMs: 5000 }));
+  // Until a acks writes (alone, it first waits out the partner's read lease).
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const r = await clients[0].write(0, 'warm');
+    if (r.status === 'ok') break;
+    if (Date.now() > deadline) throw new Error(`${cfg.label}: a never acked a write: ${JSON.stringify(r)}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return { cfg, root, procs, clients, rounds: [], all: [] };
+}
+
+async function round(c: Cluster, ms: number, record: boolean): Promise<void> {
+  const lat: number[] = [];
+  let errors = 0;
+  let seq = 0;
+  const t0 = performance.now();
+  const end = t0 + ms;
+  await Promise.all(
+    c.clients.map(async (cl, i) => {
+      let x = (i + 1) * 2654435761;
+      while (performance.now() < end) {
+        x = (x * 1103515245 + 12345) >>> 0;
+        const s = performance.now();
+        const r = await cl.write(x % BLOCKS, `v${i}-${seq++}`);
+        const d = performance.now() - s;
+        if (r.status === 'ok') lat.push(d);
+        else errors++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  if (!record) return;
+  lat.sort((p, q) => p - q);
+  c.rounds.push({ p50: pct(lat, 0.5), p99: pct(lat, 0.99), opsPerSec: lat.length / elapsed, errors });
+  c.all.push(...lat);
+}
+
+function pct(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
+
+/** Peak resident memory of a process (VmHWM), in MiB. */
+function peakMiB(pid: number | undefined): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:node  ${ROUNDS} rounds x ${ROUND_MS} ms per config, ${CLIENTS} closed-loop writers, ${DIST ? 'dist' : 'tsx'} servers on 127.0.0.1`);
+  const clusters: Cluster[] = [];
+  try {
+    for (const cfg of CONFIGS) clusters.push(await up(cfg));
+    for (const c of clusters) await round(c, 500, false); // warm up JIT and page cache
+    for (let r = 0; r < ROUNDS; r++) for (const c of clusters) await round(c, ROUND_MS, true);
+
+    console.log('');
+    console.log(pad('config', 26) + pad('p50 ms', 10) + pad('p99 ms', 10) + pad('p99 pooled', 12) + pad('writes/s', 10) + pad('errors', 8) + 'a peak RSS MiB');
+    for (const c of clusters) {
+      c.all.sort((p, q) => p - q);
+      const a = c.procs.find((p) => p.name === 'a');
+      console.log(
+        pad(c.cfg.label, 26) +
+          pad(median(c.rounds.map((x) => x.p50)).toFixed(3), 10) +
+          pad(median(c.rounds.map((x) => x.p99)).toFixed(3), 10) +
+          pad(pct(c.all, 0.99).toFixed(3), 12) +
+          pad(median(c.rounds.map((x) => x.opsPerSec)).toFixed(0), 10) +
+          pad(String(c.rounds.reduce((s, x) => s + x.errors, 0)), 8) +
+          peakMiB(a?.proc.pid).toFixed(1),
+      );
+    }
+    const p99 = (label: string) => median(clusters.find((c) => c.cfg.label.startsWith(label))!.rounds.map((x) => x.p99));
+    const ab = p99('a+b (');
+    const abdr = p99('a+b+dr (');
+    const sync = p99('a+b+dr sync');
+    const added = (abdr / ab - 1) * 100;
+    const syncAdded = (sync / ab - 1) * 100;
+    console.log('');
+    console.log(`async dr adds ${added.toFixed(1)}% to p99 over a+b (must be < 5%): ${added < 5 ? 'PASS' : 'FAIL'}`);
+    console.log(`sync-dr-journal adds ${syncAdded.toFixed(1)}% to p99 over a+b (the bug must show): ${syncAdded > Math.max(10, added + 5) ? 'SHOWN' : 'NOT SHOWN'}`);
+  } finally {
+    for (const c of clusters) await Promise.all(c.clients.map((cl) => cl.close()));
+    await Promise.all(started.map((p) => p.kill('SIGTERM')));
+    for (const c of clusters) rmSync(c.root, { recursive: true, force: true });
+  }
+}
+
+function pad(s: string, n: number): string {
+  return s.padEnd(n);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
