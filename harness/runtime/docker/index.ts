@@ -83,7 +83,7 @@ export function serverArgs(name: NodeName, spec: ClusterSpec, host: (n: NodeName
   return args;
 }
 
-class DockerRuntime implements Runtime {
+export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
   private readonly docker = new Docker();
   private readonly t0 = process.hrtime.bigint();
@@ -176,6 +176,12 @@ class DockerRuntime implements Runtime {
     const runId = this.spec?.runId || this.runId;
     await removeChaosResources(this.docker, { runId });
     this.cuts.clear();
+  }
+
+  /** Where a node lives, for tests and the bench (probes from inside, raw host connects). */
+  where(node: NodeName): { container: string; id: string; hostPort: number; life: Life } {
+    const b = this.box(node);
+    return { container: b.container, id: b.id, hostPort: b.hostPort, life: b.life };
   }
 
   private box(node: NodeName): NodeBox {
