@@ -19,8 +19,21 @@ async function linearizability(): Promise<Checker> {
   return () => ({ valid: 'unknown', anomalies: [], reason: 'the linearizability checker is not available in this build' });
 }
 
-export async function runCheckerSet(): Promise<Record<string, Checker>> {
-  return {
+/** Which checkers a run can be judged by, from its config. A checker whose invariant the run
+ *  gives no chance to observe is left out (and named in `skipped`), not reported unknown:
+ *  latency needs a window where dr alone is cut off; convergence needs dr to stay dr. */
+export function applicable(config: Record<string, unknown>): { use: (name: string) => boolean; skipped: Record<string, string> } {
+  const plan = Array.isArray(config.plan) ? (config.plan as { kind?: string; targets?: string[] }[]) : null;
+  const skipped: Record<string, string> = {};
+  if (plan) {
+    if (!plan.some((s) => s.kind !== 'site-loss' && (s.targets ?? []).includes('dr'))) skipped.latency = 'no fault in the plan cuts dr off alone: dr\'s effect on write latency is not observable';
+    if (plan.some((s) => s.kind === 'site-loss')) skipped.convergence = 'the site was lost: dr became the primary, there is no dr left to converge';
+  }
+  return { use: (n) => !(n in skipped), skipped };
+}
+
+export async function runCheckerSet(config: Record<string, unknown> = {}): Promise<{ checkers: Record<string, Checker>; skipped: Record<string, string> }> {
+  const all: Record<string, Checker> = {
     linearizability: await linearizability(),
     'cache-invalidation': cacheInvalidationChecker,
     durability: durabilityChecker,
@@ -29,4 +42,6 @@ export async function runCheckerSet(): Promise<Record<string, Checker>> {
     latency: latencyChecker,
     stats: statsChecker,
   };
+  const { use, skipped } = applicable(config);
+  return { checkers: Object.fromEntries(Object.entries(all).filter(([n]) => use(n))), skipped };
 }

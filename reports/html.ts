@@ -67,6 +67,8 @@ export function renderHtml(r: ReportInput): string {
       const kinds = [...new Set(c.anomalies.map((a) => a.kind))].join(', ');
       return `<tr><td>${esc(name)}</td><td class="${verdictClass(c.valid)}">${verdictText(c.valid)}</td><td>${c.anomalies.length}${kinds ? ` (${esc(kinds)})` : ''}</td><td>${esc(c.reason ?? '')}</td></tr>`;
     });
+  const skipped = (results as { skipped?: Record<string, string> }).skipped ?? {};
+  for (const name of Object.keys(skipped).sort()) checkerRows.push(`<tr><td>${esc(name)}</td><td>not applicable</td><td></td><td>${esc(skipped[name])}</td></tr>`);
   const anomalies: string[] = [];
   for (const name of Object.keys(results.checkers).sort()) {
     const c = results.checkers[name];

@@ -28,11 +28,13 @@ export interface RunFacts {
  *  only make the verdict worse: valid becomes unknown, never the other way round. */
 export async function checkRun(events: readonly HistoryEvent[], config: Record<string, unknown>, errors: readonly string[] = [], healNs?: number): Promise<ComposedResult> {
   const paired = pairHistory(events);
-  let results = await runCheckers(events, await runCheckerSet(), {
+  const set = await runCheckerSet(config);
+  let results: ComposedResult = await runCheckers(events, set.checkers, {
     paired,
     run: { ...config, ...(healNs !== undefined ? { healNs } : {}) },
     timeoutMs: CHECK_TIMEOUT_MS,
   });
+  if (Object.keys(set.skipped).length) results = { ...results, skipped: set.skipped } as ComposedResult;
   const broken = errors.filter((e) => e.startsWith('run:'));
   if (broken.length) {
     results = {
