@@ -54,3 +54,23 @@ export function writeResults(path: string, result: ComposedResult): void {
   writeFileSync(tmp, resultsJson(result));
   renameSync(tmp, path);
 }
+
+import { cacheInvalidationChecker } from './cache-invalidation/index.js';
+import { durabilityChecker } from './durability/index.js';
+import { drPrefixChecker } from './dr-prefix/index.js';
+import { convergenceChecker } from './convergence/index.js';
+import { latencyChecker } from './stats/latency.js';
+import { statsChecker } from './stats/index.js';
+
+/** The storage checkers by the names results.json uses. The run loop adds
+ *  `linearizability` (checkers/linearizability) to this record itself. */
+export function storageCheckers(): Record<string, Checker> {
+  return {
+    'cache-invalidation': cacheInvalidationChecker,
+    durability: durabilityChecker,
+    'dr-prefix': drPrefixChecker,
+    convergence: convergenceChecker,
+    latency: latencyChecker,
+    stats: statsChecker,
+  };
+}

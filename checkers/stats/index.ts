@@ -74,7 +74,7 @@ export interface RunStats {
 
 const ms = (ns: number): number => Math.round(ns / 1e3) / 1e3;
 
-/** ~50 windows, rounded to 1/2/5 x 10^k ms. */
+/** 20 to 50 windows, each 1/2/5 x 10^k ms. */
 function niceWindowMs(durationMs: number): number {
   const raw = Math.max(durationMs / 50, 0.001);
   const p = 10 ** Math.floor(Math.log10(raw));
@@ -103,7 +103,8 @@ function makeWriteGap(ops: readonly Operation[]): (t: number) => number | null {
 export function computeStats(ctx: CheckContext, opts: { windowMs?: number } = {}): RunStats {
   const { ops, nemesis } = ctx.paired;
   const events = ctx.events;
-  const t0 = events.length ? events[0].time : 0;
+  // history times are ns since run start: windows and figures are on that clock
+  const t0 = 0;
   const tEnd = events.length ? events[events.length - 1].time : 0;
   const durationMs = ms(tEnd - t0);
   const windowMs = opts.windowMs ?? (typeof ctx.run?.statsWindowMs === 'number' ? (ctx.run.statsWindowMs as number) : niceWindowMs(durationMs));
