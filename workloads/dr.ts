@@ -39,6 +39,6 @@ export const dr: Workload = {
   finalBlocks: (blocks) => Array.from({ length: Math.min(DR_BLOCKS, blocks) }, (_, i) => i),
   finalDr: true,
   run: async (ctx) => {
-    await Promise.all([runRegisterLike(ctx, { hot: DR_BLOCKS, pRead: 0.1, pCas: 0, readAny: false }), drSampler(ctx)]);
+    await Promise.all([runRegisterLike(ctx, { hot: DR_BLOCKS, pRead: 0.1, pCas: 0, readAny: false, slots: ctx.concurrency + 1 }), drSampler(ctx)]);
   },
 };

@@ -7,9 +7,6 @@ import type { NodeName, DrImage } from '../nodes/core/types.js';
 import type { EventMeta } from '../harness/history/types.js';
 import type { WorkloadContext } from './types.js';
 
-/** Refusals that mean "this node is not the one serving writes now": try the other of the pair. */
-const REROUTE = new Set(['not-primary', 'fenced', 'unavailable', 'recovering', 'no-lease', 'connection-refused', 'closed']);
-
 export class ClientPool {
   private readonly clients = new Map<string, BlockClient>();
   constructor(private readonly ctx: Pick<WorkloadContext, 'runtime'>) {}
@@ -141,7 +138,9 @@ export class Process {
       if (out.status === 'fail') counts.fail++;
       else counts.info++;
       if (op.f === 'write' || op.f === 'cas') {
-        if (out.status === 'info' || REROUTE.has(out.error) || out.error.startsWith('connect')) this.reroute();
+        // Any refusal but a cas mismatch (refused, fenced, not-primary, no answer, connect
+        // errors) means the other node of the pair may be the one serving now.
+        if (out.error !== 'cas-mismatch') this.reroute();
       }
     }
     history.append({

@@ -8,13 +8,15 @@ import { ClientPool, Process, more, take, think } from './process.js';
 
 export const HOT_BLOCKS = 4;
 
-export async function runRegisterLike(ctx: WorkloadContext, o: { hot: number; pRead: number; pCas: number; readAny: boolean }): Promise<void> {
+export async function runRegisterLike(ctx: WorkloadContext, o: { hot: number; pRead: number; pCas: number; readAny: boolean; slots?: number }): Promise<void> {
   const pool = new ClientPool(ctx);
   try {
     await Promise.all(
       Array.from({ length: ctx.concurrency }, async (_, slot) => {
         const rng = ctx.rng.fork(`process-${slot}`);
-        const p = new Process(ctx, pool, slot, ctx.concurrency);
+        // Ids step by the total number of slots, so a process's fresh id (after an info) never
+        // collides with another slot's, including slots other workers run beside these.
+        const p = new Process(ctx, pool, slot, o.slots ?? ctx.concurrency);
         const known = new Map<number, string | null>();
         let n = 0;
         // Stagger starts so processes do not move in lockstep.
