@@ -114,7 +114,8 @@ export class DockerRuntime implements Runtime {
     const runId = spec.runId || this.runId;
     // Leftovers of harnesses that died (kill -9 included) go before anything new is made.
     await removeChaosResources(this.docker, { onlyDead: true });
-    this.imageTag = (await ensureImage({ docker: this.docker })).tag;
+    // CHAOS_NODE_IMAGE names an image to use as is (one built from another checkout, say).
+    this.imageTag = process.env.CHAOS_NODE_IMAGE || (await ensureImage({ docker: this.docker })).tag;
     const s = slug(runId);
     this.labels = ownerLabels(runId);
     const net = await this.docker.createNetwork({ Name: `chaos-${s}`, Driver: 'bridge', CheckDuplicate: true, Labels: this.labels });
