@@ -1,0 +1,93 @@
+// The per-incarnation plumbing every role shares: it collects the effects of one step, hands
+// out IO ids and remembers the continuation of each IO until the driver reports it done.
+// Continuations live in a Map keyed by a counter, so their order never depends on hashing.
+import type {
+  BugSwitch, ClientReply, Effect, IoId, NodeName, NodeParams, PeerMessage, RecordFile, RequestId,
+} from './types.js';
+
+export type IoDone = (ok: boolean, records: string[]) => void;
+
+/** Reads up to the end of a file: drivers slice [from, min(to, length)). */
+export const TO_END = Number.MAX_SAFE_INTEGER;
+
+export const local = (file: string): RecordFile => ({ volume: 'local', file });
+export const backend = (file: string): RecordFile => ({ volume: 'backend', file });
+
+export class Ctx {
+  effects: Effect[] = [];
+  now = 0;
+  private ioSeq: number;
+  private readonly waiting = new Map<IoId, IoDone>();
+
+  constructor(
+    readonly name: NodeName,
+    readonly params: NodeParams,
+    readonly bugs: ReadonlySet<BugSwitch>,
+    firstIo = 1,
+  ) {
+    this.ioSeq = firstIo;
+  }
+
+  /** The next IO id this context would hand out (a restarted node continues above it). */
+  get nextIo(): number { return this.ioSeq; }
+
+  bug(b: BugSwitch): boolean { return this.bugs.has(b); }
+
+  take(): Effect[] {
+    const out = this.effects;
+    this.effects = [];
+    return out;
+  }
+
+  send(to: NodeName, msg: PeerMessage): void { this.effects.push({ type: 'send', to, msg }); }
+  reply(req: RequestId, reply: ClientReply): void { this.effects.push({ type: 'reply', req, reply }); }
+  timer(timer: string, at: number): void { this.effects.push({ type: 'set-timer', timer, at }); }
+  log(level: 'info' | 'warn', msg: string): void { this.effects.push({ type: 'log', level, msg: `${this.name}: ${msg}` }); }
+
+  fail(req: RequestId, error: string, definite: boolean, primary?: NodeName): void {
+    const r: ClientReply = { ok: false, node: this.name, error, definite };
+    if (primary) r.primary = primary;
+    this.reply(req, r);
+  }
+
+  private io(cb?: IoDone): IoId {
+    const io = this.ioSeq++;
+    if (cb) this.waiting.set(io, cb);
+    return io;
+  }
+
+  append(target: RecordFile, records: unknown[], cb?: IoDone): void {
+    if (records.length === 0) { if (cb) cb(true, []); return; }
+    this.effects.push({ type: 'append', io: this.io(cb), target, records: records.map((r) => JSON.stringify(r)) });
+  }
+  fsync(target: RecordFile, cb?: IoDone): void {
+    this.effects.push({ type: 'fsync', io: this.io(cb), target });
+  }
+  /** Append then fsync; `cb` runs once the records are durable. */
+  persist(target: RecordFile, records: unknown[], cb?: IoDone): void {
+    this.append(target, records);
+    this.fsync(target, cb);
+  }
+  read(target: RecordFile, from: number, to: number, cb: IoDone): void {
+    this.effects.push({ type: 'read', io: this.io(cb), target, from, to });
+  }
+  remove(target: RecordFile, cb?: IoDone): void {
+    this.effects.push({ type: 'delete', io: this.io(cb), target });
+  }
+
+  ioDone(io: IoId, ok: boolean, records: string[] | undefined): void {
+    const cb = this.waiting.get(io);
+    if (!cb) return; // an IO of an earlier incarnation, or one nobody waits for
+    this.waiting.delete(io);
+    cb(ok, records ?? []);
+  }
+}
+
+/** Parses JSON records, skipping any a torn write left unreadable. */
+export function parseRecords<T>(records: readonly string[] | undefined): T[] {
+  const out: T[] = [];
+  for (const r of records ?? []) {
+    try { out.push(JSON.parse(r) as T); } catch { /* torn tail */ }
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+// Record shapes of every file the core writes, and the pure helpers that read them back.
+import type { NodeName } from './types.js';
+
+/** Versions are epoch-major: every version of epoch e+1 exceeds every version of epoch e, so a
+ *  new owner never reuses a number an earlier incarnation may have handed to an unacked write. */
+export const VERSION_SPAN = 1_000_000;
+export const versionOf = (epoch: number, seq: number): number => epoch * VERSION_SPAN + seq;
+export const epochOfVersion = (v: number): number => Math.floor(v / VERSION_SPAN);
+
+/** Where a destaged write lives: record `index` of backend file `file` (write-anywhere). */
+export interface Loc { file: string; index: number }
+
+/** A write as the oplog, the partner's mirror and the backend know it. */
+export interface Entry { v: number; block: number; value: string }
+
+// ---- local `oplog` (the vault of dirty pages) ---------------------------------------------
+// 'w': a write this node accepted as primary. 'm': a mirror entry replicated from the primary
+// (mech 4). 'reset': the mirror below is superseded by a resync.
+export type OplogRecord =
+  | ({ t: 'w' } & Entry)
+  | ({ t: 'm' } & Entry)
+  | { t: 'reset'; epoch: number };
+
+// ---- backend `data.<node>` ------------------------------------------------------------------
+export type DataRecord = Entry;
+export const dataFile = (n: NodeName): string => `data.${n}`;
+
+// ---- backend `epoch`: the claim log ---------------------------------------------------------
+// Appends to one shared file are ordered, so the first claim of an epoch number wins it.
+export interface ClaimRecord { e: number; node: NodeName }
+export interface EpochView { epoch: number; owner: NodeName | null }
+
+export function epochView(claims: readonly ClaimRecord[]): EpochView {
+  const owners = new Map<number, NodeName>();
+  for (const c of claims) if (!owners.has(c.e)) owners.set(c.e, c.node);
+  let epoch = 0;
+  let owner: NodeName | null = null;
+  for (const [e, n] of owners) if (e > epoch) { epoch = e; owner = n; }
+  return { epoch, owner };
+}
+
+/** The claim of `e` by `me` stands iff `me` was first for `e` and no later epoch exists. */
+export function claimWon(claims: readonly ClaimRecord[], e: number, me: NodeName): boolean {
+  const v = epochView(claims);
+  return v.epoch === e && v.owner === me;
+}
+
+// ---- local `journal` (the splitter journal for dr) -------------------------------------------
+export interface JEntry { v: number; block: number; value: string | null }
+export type JournalRecord =
+  | { t: 'init'; jid: number; base: number; cut: number; next: number }
+  | ({ t: 'e'; b: number } & JEntry)
+  | { t: 'close'; b: number; cut: number }
+  | { t: 'acked'; b: number; cut: number };
+
+// ---- local `bitmap` (recovery bitmap) -------------------------------------------------------
+export type BitmapRecord = { t: 'set'; block: number } | { t: 'clear'; blocks: number[] } | { t: 'all' };
+
+// ---- dr's local `dr` file ------------------------------------------------------------------
+export type Change = [block: number, value: string, version: number];
+export type DrRecord =
+  | { t: 'apply'; jid: number; barrier: number; cut: number; consistent: boolean; changes: Change[]; maxV: number }
+  | { t: 'partial'; barrier: number; changes: Change[] }
+  | { t: 'promote'; epoch: number; barrier: number };
+
+/** Latest entry per block among raw data records (highest version wins: write-anywhere).
+ *  Indexes are record positions, so an unreadable record still occupies its slot. */
+export function latestByBlock(files: ReadonlyArray<[string, readonly string[]]>): Map<number, { entry: Entry; loc: Loc }> {
+  const out = new Map<number, { entry: Entry; loc: Loc }>();
+  for (const [file, recs] of files) {
+    recs.forEach((raw, index) => {
+      let r: DataRecord;
+      try { r = JSON.parse(raw) as DataRecord; } catch { return; }
+      const cur = out.get(r.block);
+      if (!cur || cur.entry.v < r.v) out.set(r.block, { entry: { v: r.v, block: r.block, value: r.value }, loc: { file, index } });
+    });
+  }
+  return out;
+}
