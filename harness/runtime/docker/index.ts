@@ -236,8 +236,18 @@ export class DockerRuntime implements Runtime {
     await this.kill(node);
   }
 
+  /** The engine's word on a container: a server that exited by itself is dead, not running. */
+  private async refresh(b: NodeBox): Promise<void> {
+    if (b.life === 'destroyed' || !b.id) return;
+    const st = (await this.docker.getContainer(b.id).inspect()).State;
+    const life: Life = st.Paused ? 'paused' : st.Running ? 'running' : 'dead';
+    if (life === 'dead' && b.life !== 'dead') this.endLife(b);
+    b.life = life;
+  }
+
   async start(node: NodeName): Promise<void> {
     const b = this.live(node);
+    await this.refresh(b);
     if (b.life === 'running') return;
     if (b.life === 'paused') return this.resume(node);
     const since = Date.now() / 1000;
@@ -397,6 +407,7 @@ export class DockerRuntime implements Runtime {
 
   async healAll(): Promise<void> {
     const alive = [...this.nodes.values()].filter((b) => b.life !== 'destroyed');
+    await Promise.all(alive.map((b) => this.refresh(b)));
     await Promise.all(alive.filter((b) => b.life === 'paused').map((b) => this.docker.getContainer(b.id).unpause().then(() => { b.life = 'running'; })));
     this.cuts.clear();
     await Promise.all(alive.filter((b) => b.life === 'running').map((b) => this.withRules(b.name, () => this.iptables(b.name, 'iptables -w -F INPUT'))));
