@@ -6,7 +6,9 @@ import Docker from 'dockerode';
 import type { NodeName } from '../nodes/core/types.js';
 import { ensureImage } from '../nodes/image/build.js';
 import { isDockerAvailable } from '../harness/runtime/docker/engine.js';
-import { createDockerRuntime, type DockerRuntime } from '../harness/runtime/docker/index.js';
+import { createDockerRuntime, NODE_PORT, type DockerRuntime } from '../harness/runtime/docker/index.js';
+import { connectClient } from '../nodes/client/tcp.js';
+import type { BlockClient } from '../nodes/client/types.js';
 import type { ClusterSpec } from '../harness/runtime/types.js';
 
 const BOOTS = Number(process.env.BENCH_BOOTS ?? 3);
@@ -94,39 +96,10 @@ async function main(): Promise<void> {
     line('healAll (2 cuts + 1 pause)', heals);
 
     await waitPrimary(rt);
-    // Closed-loop load: 10 clients, writes to a, reads spread over a and b; meanwhile the a->dr
-    // link is cut and healed over and over (dr is async, so this measures fault latency under load).
-    const stopAt = performance.now() + LOAD_SECONDS * 1000;
-    const counts = { ok: 0, fail: 0, info: 0 };
-    const lat: number[] = [];
-    const underLoad: number[] = [];
-    const workers = Array.from({ length: CLIENTS }, async (_, k) => {
-      const w = rt.client('a');
-      const r = rt.client(k % 2 ? 'b' : 'a');
-      let i = 0;
-      while (performance.now() < stopAt) {
-        const block = (k * 7 + i) % 32;
-        const t0 = performance.now();
-        const out = i % 2 === 0 ? await w.write(block, `c${k}-${i}`) : await r.read(block);
-        lat.push(performance.now() - t0);
-        counts[out.status]++;
-        i++;
-      }
-    });
-    const faults = (async () => {
-      while (performance.now() < stopAt - 200) {
-        underLoad.push(await timed(() => rt.cut('a', 'dr')));
-        underLoad.push(await timed(() => rt.heal('a', 'dr')));
-        await rt.sleep(100);
-      }
-    })();
-    const t0 = performance.now();
-    await Promise.all([...workers, faults]);
-    const secs = (performance.now() - t0) / 1000;
-    const total = counts.ok + counts.fail + counts.info;
-    console.log(`sustained load, ${CLIENTS} clients, ${secs.toFixed(1)} s: ${Math.round(total / secs)} ops/s (ok ${counts.ok}, fail ${counts.fail}, info ${counts.info}); 50% writes to a, reads over a and b`);
-    line('op latency under load', lat);
-    line('cut/heal a->dr under load', underLoad);
+    await load(rt, 'published ports (docker-proxy)', (n) => rt.client(n), true);
+    // The same load straight to the containers' bridge addresses: what the engine's userland
+    // proxy costs (the runtime's clients use the published ports; this is for comparison only).
+    await load(rt, 'bridge addresses (no proxy)', (n) => connectClient({ host: rt.where(n).ip!, port: NODE_PORT, node: n, timeoutMs: 2000 }), false);
     const peak = process.memoryUsage().rss / 2 ** 20;
     console.log(`harness rss ${peak.toFixed(0)} MiB`);
   } finally {
@@ -136,6 +109,46 @@ async function main(): Promise<void> {
   const d = new Docker();
   const left = await d.listContainers({ all: true, filters: { label: [`chaos.run=${id}`] } });
   if (left.length) console.log(`WARNING: ${left.length} containers left`);
+}
+
+/**
+ * Closed-loop load: 10 clients, writes to a, reads spread over a and b. With `faults`, the a->dr
+ * link is cut and healed over and over meanwhile (dr is async, so this measures fault latency
+ * under load without stalling the writes).
+ */
+async function load(rt: DockerRuntime, how: string, client: (n: NodeName) => BlockClient, faults: boolean): Promise<void> {
+  const stopAt = performance.now() + LOAD_SECONDS * 1000;
+  const counts = { ok: 0, fail: 0, info: 0 };
+  const lat: number[] = [];
+  const underLoad: number[] = [];
+  const workers = Array.from({ length: CLIENTS }, async (_, k) => {
+    const w = client('a');
+    const r = client(k % 2 ? 'b' : 'a');
+    let i = 0;
+    while (performance.now() < stopAt) {
+      const block = (k * 7 + i) % 32;
+      const t0 = performance.now();
+      const out = i % 2 === 0 ? await w.write(block, `c${k}-${i}`) : await r.read(block);
+      lat.push(performance.now() - t0);
+      counts[out.status]++;
+      i++;
+    }
+    await Promise.all([w.close(), r.close()]);
+  });
+  const faulting = (async () => {
+    while (faults && performance.now() < stopAt - 200) {
+      underLoad.push(await timed(() => rt.cut('a', 'dr')));
+      underLoad.push(await timed(() => rt.heal('a', 'dr')));
+      await rt.sleep(100);
+    }
+  })();
+  const t0 = performance.now();
+  await Promise.all([...workers, faulting]);
+  const secs = (performance.now() - t0) / 1000;
+  const total = counts.ok + counts.fail + counts.info;
+  console.log(`load via ${how}: ${CLIENTS} clients, ${secs.toFixed(1)} s: ${Math.round(total / secs)} ops/s (ok ${counts.ok}, fail ${counts.fail}, info ${counts.info}); 50% writes to a, reads over a and b`);
+  line('  op latency', lat);
+  if (faults) line('  cut/heal a->dr under load', underLoad);
 }
 
 async function waitPrimary(rt: DockerRuntime): Promise<void> {

@@ -180,9 +180,9 @@ export class DockerRuntime implements Runtime {
   }
 
   /** Where a node lives, for tests and the bench (probes from inside, raw host connects). */
-  where(node: NodeName): { container: string; id: string; hostPort: number; life: Life } {
+  where(node: NodeName): { container: string; id: string; hostPort: number; life: Life; ip?: string } {
     const b = this.box(node);
-    return { container: b.container, id: b.id, hostPort: b.hostPort, life: b.life };
+    return { container: b.container, id: b.id, hostPort: b.hostPort, life: b.life, ip: b.ip };
   }
 
   private box(node: NodeName): NodeBox {
