@@ -2,6 +2,7 @@
 // instant; only waiting (sleep, client replies, admin requests) lets virtual time pass.
 import type { BlockClient } from '../../../nodes/client/types.js';
 import type { NodeName, NodeStatus } from '../../../nodes/core/types.js';
+import { createNode } from '../../../nodes/core/index.js';
 import type { ClusterSpec, Runtime, RuntimeFactory } from '../types.js';
 import { SimClient } from './client.js';
 import type { NetParams } from './network.js';
@@ -46,7 +47,7 @@ export class SimRuntime implements Runtime {
 
   async up(spec: ClusterSpec): Promise<void> {
     if (this.world) throw new Error('sim runtime: up() called twice');
-    const createCore = this.opts.createCore ?? (await loadCore());
+    const createCore = this.opts.createCore ?? createNode;
     this.spec = spec;
     this.world = new SimWorld({
       // The cluster spec's seed wins: it is the run's seed, recorded in its config.
@@ -140,13 +141,6 @@ export class SimRuntime implements Runtime {
       if (n.state === 'down') w.start(name);
     }
   }
-}
-
-async function loadCore(): Promise<CoreFactory> {
-  // Resolved at run time so this module compiles while the core is being written.
-  const path = '../../../nodes/core/index.js';
-  const mod = (await import(path)) as { createNode: CoreFactory };
-  return mod.createNode;
 }
 
 export const createSimRuntime: RuntimeFactory = (opts) => new SimRuntime(opts);

@@ -1,0 +1,65 @@
+// bench:sim — how fast the deterministic simulator runs the real node core.
+// 1. One core: simulated seconds per wall second for 30-simulated-second runs (median of a
+//    few seeds), with the events/s the scheduler sustained. Target: > 1,000 sim-s per wall-s.
+// 2. Both cores: seeds per minute for a sweep of 30-simulated-second runs on 2 worker threads.
+//    Target: > 500 seeds/min.
+// Env: SIM_BENCH_SEEDS (sweep size, default 40), SIM_BENCH_WORKLOAD, SIM_BENCH_NEMESIS,
+//      SIM_BENCH_NOSWITCH=N (also sweep N seeds with no switch and report failures: the
+//      2,000-seed no-switch sweep of issue 6).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SimRuntime } from '../harness/runtime/sim/index.js';
+import { executeRun } from '../harness/run/execute.js';
+import { seedConfig } from '../harness/sweep/seed-run.js';
+import { runPool } from '../harness/sweep/pool.js';
+
+const workload = process.env.SIM_BENCH_WORKLOAD ?? 'register';
+const nemesis = process.env.SIM_BENCH_NEMESIS;
+const sweepSeeds = Number(process.env.SIM_BENCH_SEEDS ?? 40);
+const noSwitch = Number(process.env.SIM_BENCH_NOSWITCH ?? 0);
+const out = mkdtempSync(join(tmpdir(), 'chaos-bench-sim-'));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+try {
+  // 1. single-thread speed
+  const rates: number[] = [];
+  const eventRates: number[] = [];
+  let ops = 0;
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const config = seedConfig({ outDir: out, workload, nemesis, timeLimit: 30 }, seed);
+    const rt = new SimRuntime({ seed, runId: 'bench' });
+    const t0 = performance.now();
+    const r = await executeRun(config, { runtime: rt, outDir: out, skipHtml: true });
+    const wallS = (performance.now() - t0) / 1000;
+    const simS = rt.now() / 1e9;
+    rates.push(simS / wallS);
+    eventRates.push(rt.simWorld.sched.events / wallS);
+    ops = (r.results.checkers.stats?.stats?.ops as number | undefined) ?? ops;
+    console.log(`  seed ${seed}: ${simS.toFixed(1)} sim-s in ${wallS.toFixed(2)} wall-s (${(simS / wallS).toFixed(0)}x), ${rt.simWorld.sched.events} events, verdict ${r.results.valid}`);
+    rmSync(r.dir, { recursive: true, force: true });
+  }
+  const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
+  console.log(`sim speed (${workload}, 30 sim-s runs, one core): median ${median(rates).toFixed(0)} sim-s per wall-s (target > 1000); ` +
+    `${median(eventRates).toFixed(0)} events/s; heap ${heapMb.toFixed(0)} MiB`);
+
+  // 2. sweep throughput on both cores
+  const seeds = Array.from({ length: sweepSeeds }, (_, i) => 1000 + i);
+  const t1 = performance.now();
+  const res = await runPool({ outDir: join(out, 'sweep'), workload, nemesis, timeLimit: 30 }, seeds, { workers: 2, keepGoing: true });
+  const sweepS = (performance.now() - t1) / 1000;
+  const failed = res.results.filter((r) => r.valid === false).length;
+  console.log(`sweep throughput (2 workers, ${seeds.length} seeds of 30 sim-s): ${((seeds.length / sweepS) * 60).toFixed(0)} seeds/min (target > 500); ` +
+    `${failed} failing, ${res.results.filter((r) => r.valid === 'unknown').length} unknown`);
+
+  if (noSwitch > 0) {
+    const ns = Array.from({ length: noSwitch }, (_, i) => i + 1);
+    const t2 = performance.now();
+    const r2 = await runPool({ outDir: join(out, 'noswitch'), workload, nemesis, timeLimit: 30 }, ns, { workers: 2, keepGoing: true });
+    const s = (performance.now() - t2) / 1000;
+    const bad = r2.results.filter((r) => r.valid !== true);
+    console.log(`no-switch sweep: ${ns.length} seeds in ${s.toFixed(0)}s, ${bad.length} not valid` + (bad.length ? `: ${bad.slice(0, 20).map((r) => `${r.seed}(${r.valid}:${r.kinds.join('|')}${r.errors.length ? ' ' + r.errors[0] : ''})`).join(', ')}` : ''));
+  }
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}

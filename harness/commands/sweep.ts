@@ -1,0 +1,76 @@
+// `chaos sweep --seeds A..B [--workers K] [--shard i/n] [--keep-going] ...`: many seeds of one
+// run shape on the simulator. Prints a progress line, writes summary.json (failing seeds with
+// their anomaly kinds) under <out>/sweeps/, and exits 1 if any seed failed, 3 if any ended
+// unknown, 0 otherwise.
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { InputError, EXIT } from '../errors.js';
+import { stamp } from '../run/run-dir.js';
+import { seedConfig, type SweepRunOptions } from '../sweep/seed-run.js';
+import { parseSeeds, parseShard, shardSeeds } from '../sweep/range.js';
+import { runPool } from '../sweep/pool.js';
+import { progressLine, summarize, writeSummary } from '../sweep/summary.js';
+
+export default async function sweep(_args: string[], opts: Record<string, unknown>): Promise<number> {
+  const range = parseSeeds(String(opts.seeds ?? '1..100'));
+  const shard = parseShard(opts.shard as string | undefined);
+  const workers = opts.workers === undefined ? Math.max(1, availableParallelism()) : Number(opts.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new InputError(`'${String(opts.workers)}' is not a worker count; expected a whole number 1..256`, '--workers');
+  const seeds = shardSeeds(range, shard);
+  const outRoot = String(opts.out ?? 'runs');
+  const sweepDir = resolve(join(outRoot, 'sweeps', `${stamp(new Date())}-seeds${range.from}..${range.to}${shard.count > 1 ? `-shard${shard.index}of${shard.count}` : ''}`));
+  const runOpts: SweepRunOptions = {
+    workload: opts.workload as string | undefined,
+    nemesis: opts.nemesis as string | undefined,
+    timeLimit: opts.timeLimit as string | undefined,
+    bug: (opts.bug as string[] | undefined) ?? [],
+    outDir: join(sweepDir, 'runs'),
+  };
+  // Validate the shared options once, here, so bad flags are one line and exit 2, not N worker errors.
+  const probe = seedConfig(runOpts, seeds[0] ?? range.from);
+  const json = Boolean(opts.json);
+  const tty = process.stderr.isTTY && !json;
+  process.stderr.write(
+    `chaos sweep: ${seeds.length} seed(s) of ${range.from}..${range.to}${shard.count > 1 ? ` (shard ${shard.index}/${shard.count})` : ''} on the sim runtime, ` +
+      `workload ${probe.workload}, nemesis ${probe.nemesis.join(',') || 'none'}, ${probe.timeLimitS}s each, ` +
+      `${probe.bugs.length ? `bugs ${probe.bugs.join(',')}` : 'no bug switch'}, ${Math.min(workers, Math.max(1, seeds.length))} worker(s)\n`,
+  );
+  const t0 = performance.now();
+  const foundAt = new Map<number, number>();
+  let failed = 0;
+  const every = Math.max(1, Math.floor(seeds.length / 20));
+  const outcome = await runPool(runOpts, seeds, {
+    workers,
+    keepGoing: Boolean(opts.keepGoing),
+    onResult: (r, done, total) => {
+      const wallS = (performance.now() - t0) / 1000;
+      if (r.valid === false) {
+        failed++;
+        foundAt.set(r.seed, wallS);
+      }
+      const line = progressLine(r, done, total, failed, wallS);
+      if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+      else if (!json && (r.valid !== true || done % every === 0 || done === total)) process.stderr.write(line + '\n');
+    },
+  });
+  if (tty) process.stderr.write('\n');
+  const wallS = (performance.now() - t0) / 1000;
+  const summary = summarize(
+    { range, shard, workload: probe.workload, nemesis: probe.nemesis.join(',') || 'none', bugs: [...probe.bugs], timeLimitS: probe.timeLimitS },
+    outcome,
+    wallS,
+    foundAt,
+  );
+  const path = writeSummary(sweepDir, summary);
+  if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  else {
+    for (const f of summary.failing) process.stdout.write(`FAIL seed ${f.seed}: ${f.kinds.join(', ')}${f.dir ? `  (${f.dir})` : ''}\n`);
+    for (const u of summary.unknownSeeds) process.stdout.write(`UNKNOWN seed ${u.seed}: ${u.errors.join('; ') || 'a checker could not decide'}\n`);
+    process.stdout.write(
+      `${summary.ran} seed(s) run${summary.skipped ? `, ${summary.skipped} skipped after the first failure (--keep-going runs them)` : ''}: ` +
+        `${summary.passed} passed, ${summary.failed} failed, ${summary.unknown} unknown in ${summary.wallS}s ` +
+        `(${summary.seedsPerMinute} seeds/min, ${summary.simSecondsPerWallSecond} sim-s per wall-s). Summary: ${path}\n`,
+    );
+  }
+  return summary.failed > 0 ? EXIT.invalid : summary.unknown > 0 ? EXIT.unknown : EXIT.valid;
+}

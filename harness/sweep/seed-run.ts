@@ -1,0 +1,83 @@
+// One seed of a sweep: build the run's config as `chaos run --runtime sim --seed N` would,
+// run it on the simulator without the HTML report, and boil the verdict down to the
+// anomaly kinds. A passing seed's run directory is removed (a sweep of thousands of seeds
+// would otherwise leave gigabytes); failing and unknown ones stay for replay and shrink.
+import { rmSync } from 'node:fs';
+import { buildConfig, type RunConfig, type RunOptions } from '../run/config.js';
+import { executeRun } from '../run/execute.js';
+import type { ComposedResult } from '../../checkers/types.js';
+import type { Verdict } from '../errors.js';
+import { SimRuntime } from '../runtime/sim/index.js';
+
+/** The options every seed shares (the CLI's run-shaped flags). */
+export interface SweepRunOptions {
+  workload?: string;
+  nemesis?: string;
+  timeLimit?: string | number;
+  bug?: string[];
+  concurrency?: string | number;
+  /** Where failing runs are kept (runs/<test>/<stamp>-seed<N>/ beneath it). */
+  outDir: string;
+  /** Keep passing runs too. */
+  keepPassing?: boolean;
+}
+
+export interface SeedResult {
+  seed: number;
+  valid: Verdict;
+  /** `checker:kind` for every anomaly kind found, sorted, unique. */
+  kinds: string[];
+  /** Run directory (absent for passing seeds unless kept). */
+  dir?: string;
+  /** Simulated seconds the run took, and wall ms. */
+  simS: number;
+  wallMs: number;
+  errors: string[];
+}
+
+export function anomalyKinds(results: ComposedResult): string[] {
+  const kinds = new Set<string>();
+  for (const [name, r] of Object.entries(results.checkers)) {
+    for (const a of r.anomalies) kinds.add(`${name}:${a.kind}`);
+    if (r.valid === false && r.anomalies.length === 0) kinds.add(`${name}:invalid`);
+  }
+  return [...kinds].sort();
+}
+
+export function seedConfig(opts: SweepRunOptions, seed: number): RunConfig {
+  const o: RunOptions = {
+    runtime: 'sim',
+    workload: opts.workload,
+    nemesis: opts.nemesis,
+    timeLimit: opts.timeLimit,
+    bug: opts.bug,
+    concurrency: opts.concurrency,
+    seed,
+  };
+  return buildConfig(o);
+}
+
+/** Runs one config on a fresh simulator. */
+export async function runOnSim(config: RunConfig, outDir: string): Promise<{ dir: string; results: ComposedResult; errors: string[]; simS: number; wallMs: number }> {
+  const runtime = new SimRuntime({ seed: config.seed, runId: `${config.test}-${config.seed}` });
+  const t0 = performance.now();
+  const out = await executeRun(config, { runtime, outDir, skipHtml: true });
+  return { ...out, simS: runtime.now() / 1e9, wallMs: performance.now() - t0 };
+}
+
+export async function runSeed(opts: SweepRunOptions, seed: number): Promise<SeedResult> {
+  const config = seedConfig(opts, seed);
+  const r = await runOnSim(config, opts.outDir);
+  const kinds = anomalyKinds(r.results);
+  const keep = opts.keepPassing || r.results.valid !== true;
+  if (!keep) rmSync(r.dir, { recursive: true, force: true });
+  return {
+    seed,
+    valid: r.results.valid,
+    kinds,
+    ...(keep ? { dir: r.dir } : {}),
+    simS: r.simS,
+    wallMs: r.wallMs,
+    errors: r.errors,
+  };
+}

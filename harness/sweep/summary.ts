@@ -1,0 +1,76 @@
+// The sweep's summary file and its one-line progress display.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SeedResult } from './seed-run.js';
+import type { PoolOutcome } from './pool.js';
+import type { SeedRange, Shard } from './range.js';
+
+export interface SweepSummary {
+  seeds: string;
+  shard: string;
+  workload: string;
+  nemesis: string;
+  bugs: string[];
+  timeLimitS: number;
+  ran: number;
+  skipped: number;
+  stoppedEarly: boolean;
+  passed: number;
+  failed: number;
+  unknown: number;
+  /** Lowest failing seed, and wall seconds from the sweep's start until it was known. */
+  firstFailing: { seed: number; kinds: string[]; foundAfterS: number } | null;
+  wallS: number;
+  seedsPerMinute: number;
+  simSecondsPerWallSecond: number;
+  failing: Array<{ seed: number; kinds: string[]; dir?: string }>;
+  unknownSeeds: Array<{ seed: number; errors: string[]; dir?: string }>;
+}
+
+export function summarize(
+  run: { range: SeedRange; shard: Shard; workload: string; nemesis: string; bugs: string[]; timeLimitS: number },
+  out: PoolOutcome,
+  wallS: number,
+  foundAt: Map<number, number>,
+): SweepSummary {
+  const failing = out.results.filter((r) => r.valid === false);
+  const unknown = out.results.filter((r) => r.valid === 'unknown');
+  const simS = out.results.reduce((s, r) => s + r.simS, 0);
+  const first = failing[0];
+  return {
+    seeds: `${run.range.from}..${run.range.to}`,
+    shard: `${run.shard.index}/${run.shard.count}`,
+    workload: run.workload,
+    nemesis: run.nemesis,
+    bugs: run.bugs,
+    timeLimitS: run.timeLimitS,
+    ran: out.results.length,
+    skipped: out.skipped,
+    stoppedEarly: out.stoppedEarly,
+    passed: out.results.length - failing.length - unknown.length,
+    failed: failing.length,
+    unknown: unknown.length,
+    firstFailing: first ? { seed: first.seed, kinds: first.kinds, foundAfterS: round(foundAt.get(first.seed) ?? wallS) } : null,
+    wallS: round(wallS),
+    seedsPerMinute: round(wallS > 0 ? (out.results.length / wallS) * 60 : 0),
+    simSecondsPerWallSecond: round(wallS > 0 ? simS / wallS : 0),
+    failing: failing.map((r) => ({ seed: r.seed, kinds: r.kinds, ...(r.dir ? { dir: r.dir } : {}) })),
+    unknownSeeds: unknown.map((r) => ({ seed: r.seed, errors: r.errors, ...(r.dir ? { dir: r.dir } : {}) })),
+  };
+}
+
+export function writeSummary(dir: string, s: SweepSummary): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'summary.json');
+  writeFileSync(path, JSON.stringify(s, null, 2) + '\n');
+  return path;
+}
+
+export function progressLine(r: SeedResult, done: number, total: number, failed: number, wallS: number): string {
+  const rate = wallS > 0 ? (done / wallS) * 60 : 0;
+  const eta = rate > 0 ? ((total - done) / rate) * 60 : 0;
+  const last = r.valid === true ? 'ok' : r.valid === false ? `FAIL ${r.kinds.join(' ')}` : 'unknown';
+  return `sweep ${done}/${total} seeds, ${failed} failing, ${rate.toFixed(0)} seeds/min, eta ${eta.toFixed(0)}s (seed ${r.seed}: ${last})`;
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
