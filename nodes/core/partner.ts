@@ -111,6 +111,7 @@ export class Partner {
 
   onMessage(from: NodeName, msg: PeerMessage): void {
     if (this.done || from !== this.primary) return;
+    if (msg.kind === 'stale' || msg.kind === 'lease-req') return; // a fellow partner: nothing to do
     this.lastHeard = this.ctx.now;
     const epoch = Number(msg.epoch);
     if (typeof msg.t === 'number') this.echo = { t: msg.t, epoch };

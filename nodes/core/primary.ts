@@ -9,6 +9,7 @@ import { type Entry, type Loc, type OplogRecord, versionOf } from './records.js'
 import type { ClientRequest, NodeName, NodeStatus, PeerMessage, RequestId, Volume } from './types.js';
 
 const OPLOG = local('oplog');
+const PRIMARY_KINDS = new Set(['hb', 'inval', 'resync', 'lease', 'destaged']);
 
 export interface Cell { value: string; v: number; loc: Loc | null }
 
@@ -284,6 +285,13 @@ export class Primary {
   onMessage(from: NodeName, msg: PeerMessage): void {
     if (from === this.init.dr) { this.onDrMessage(msg); return; }
     if (from !== this.init.partner) return;
+    if (PRIMARY_KINDS.has(msg.kind)) {
+      // Another node acting as primary: the newer epoch wins, the older one is told so.
+      const theirs = Number(msg.epoch);
+      if (theirs > this.epoch) this.depose(theirs, `${from} is primary at a newer epoch`);
+      else this.ctx.send(from, { kind: 'stale', epoch: this.epoch });
+      return;
+    }
     this.lastHeardPartner = this.ctx.now;
     if (Number(msg.echoEpoch) === this.epoch && typeof msg.echo === 'number') {
       this.safeUntil = Math.max(this.safeUntil, msg.echo + this.ctx.params.takeoverMs);

@@ -23,6 +23,8 @@ export class Cluster {
   now = 0;
   netDelay = 1;
   ioDelay = 1;
+  /** Per-node IO latency overriding `ioDelay` (e.g. a slow NVRAM on a). */
+  readonly ioDelayOf: Partial<Record<NodeName, number>> = {};
   readonly backend: Disk = new Map();
   readonly disks: Record<NodeName, Disk> = { a: new Map(), b: new Map(), dr: new Map() };
   readonly logs: string[] = [];
@@ -36,6 +38,8 @@ export class Cluster {
   private readonly timers = new Map<string, number>();
   private readonly cuts = new Set<string>();
   private events: Ev[] = [];
+  private readonly paused = new Set<NodeName>();
+  private parked: { node: NodeName; run: () => void }[] = [];
   private seq = 0;
   private reqSeq = 0;
 
@@ -71,6 +75,15 @@ export class Cluster {
     if (!dropUnsynced) return;
     for (const recs of this.disks[node].values()) dropUnsyncedOf(recs, null);
     for (const recs of this.backend.values()) dropUnsyncedOf(recs, node);
+  }
+
+  /** Freezes a node: everything addressed to it waits until `resume`. */
+  pause(node: NodeName): void { this.paused.add(node); }
+  resume(node: NodeName): void {
+    this.paused.delete(node);
+    const parked = this.parked.filter((p) => p.node === node);
+    this.parked = this.parked.filter((p) => p.node !== node);
+    for (const p of parked) this.at(this.now, p.run);
   }
 
   destroy(node: NodeName): void {
@@ -148,6 +161,7 @@ export class Cluster {
   }
 
   private feed(node: NodeName, step: () => Effect[]): void {
+    if (this.paused.has(node)) { this.parked.push({ node, run: () => this.feed(node, step) }); return; }
     const effects = step();
     const inc = this.inc[node];
     for (const e of effects) this.apply(node, inc, e);
@@ -159,7 +173,8 @@ export class Cluster {
 
   private apply(node: NodeName, inc: number, e: Effect): void {
     const disk = (v: Volume) => (v === 'backend' ? this.backend : this.disks[node]);
-    const done = (io: number, ok: boolean, records?: string[]) => this.at(this.now + this.ioDelay, () => {
+    const ioDelay = this.ioDelayOf[node] ?? this.ioDelay;
+    const done = (io: number, ok: boolean, records?: string[]) => this.at(this.now + ioDelay, () => {
       const core = this.live(node, inc);
       if (core) this.feed(node, () => core.step({ type: 'io-done', now: this.now, io, ok, records }));
     });
@@ -198,7 +213,7 @@ export class Cluster {
         const d = disk(e.target.volume);
         const file = e.target.file;
         const upTo = (d.get(file) ?? []).length;
-        this.at(this.now + this.ioDelay, () => {
+        this.at(this.now + ioDelay, () => {
           const core = this.live(node, inc);
           if (!core) return; // crashed before the fsync completed: nothing became durable
           const recs = d.get(file) ?? [];
