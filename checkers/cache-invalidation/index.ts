@@ -47,7 +47,7 @@ function ackedBefore(line: AckLine, t: number): number {
 const completion = (op: Operation): number => (op.completeIndex >= 0 ? op.completeIndex : op.invokeIndex);
 
 export const cacheInvalidationChecker: Checker = (ctx: CheckContext): CheckerResult => {
-  const wi = buildWriteIndexes(ctx.paired, readObservations(ctx.paired));
+  const wi = buildWriteIndexes(ctx.paired, [readObservations(ctx.paired)]);
   const lines = wi.index.map(ackLines);
   const anomalies: Anomaly[] = [];
   let total = 0;

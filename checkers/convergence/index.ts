@@ -42,7 +42,7 @@ export const convergenceChecker: Checker = (ctx: CheckContext): CheckerResult =>
       stats: { healMs: ms(healNs), snapshotsAfterHeal: 0 },
     };
   }
-  const wi = buildWriteIndexes(ctx.paired, [...imageObservations(obs), ...readObservations(ctx.paired)]);
+  const wi = buildWriteIndexes(ctx.paired, [imageObservations(obs), readObservations(ctx.paired)]);
   const e = eraOf(wi.eras, after[0].op.start);
   if (e > 0 && wi.eras[e].carriedCut === null) {
     return { valid: 'unknown', anomalies: [], reason: 'the site loss before the final heal carries no meta.cut', stats: { healMs: ms(healNs) } };

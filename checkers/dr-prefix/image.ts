@@ -3,7 +3,7 @@
 // the node's DrImage `{barrier, cut, consistent, blocks}`; meta.* wins over the image's own.
 import type { Operation } from '../../harness/history/types.js';
 import type { Paired } from '../../harness/history/pair.js';
-import { keyOf, type Observation } from './writes.js';
+import { keyOf, type ObservationSource } from './writes.js';
 
 export interface DrObservation {
   op: Operation;
@@ -61,8 +61,8 @@ export function drObservations(paired: Paired): { obs: DrObservation[]; malforme
   return { obs, malformed };
 }
 
-export function imageObservations(obs: readonly DrObservation[]): Observation[] {
-  const out: Observation[] = [];
-  for (const o of obs) for (const [key, en] of o.blocks) out.push({ key, version: en.version, value: en.value, op: o.op });
-  return out;
-}
+export const imageObservations =
+  (obs: readonly DrObservation[]): ObservationSource =>
+  (visit) => {
+    for (const o of obs) for (const [key, en] of o.blocks) visit(key, en.version, en.value, o.op);
+  };

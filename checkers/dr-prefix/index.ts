@@ -96,7 +96,7 @@ export const drPrefixChecker: Checker = (ctx: CheckContext): CheckerResult => {
       stats: { images: 0 },
     };
   }
-  const wi = buildWriteIndexes(ctx.paired, [...imageObservations(obs), ...readObservations(ctx.paired)]);
+  const wi = buildWriteIndexes(ctx.paired, [imageObservations(obs), readObservations(ctx.paired)]);
   if (wi.unversionedAcked.length) unknowns.push(`${wi.unversionedAcked.length} ok write(s) carry no meta.version (first at event ${wi.unversionedAcked[0].completeIndex})`);
 
   const anomalies: Anomaly[] = [];

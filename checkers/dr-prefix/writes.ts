@@ -42,6 +42,10 @@ export interface Observation {
   op: Operation;
 }
 
+/** Observations are visited, not collected: a million image entries need no million objects. */
+export type Visit = (key: string, version: number, value: unknown, op: Operation) => void;
+export type ObservationSource = (visit: Visit) => void;
+
 export const keyOf = (k: unknown): string => (typeof k === 'string' ? k : String(k));
 export const isWriteOp = (op: Operation): boolean => op.f === 'write' || op.f === 'cas';
 export const writtenValue = (op: Operation): unknown => (op.f === 'cas' ? (Array.isArray(op.input) ? op.input[1] : undefined) : op.input);
@@ -139,7 +143,7 @@ export interface WriteIndexes {
 }
 
 /** Builds the per-era indexes: acked writes first, then versions learned from observations. */
-export function buildWriteIndexes(paired: Paired, observations: readonly Observation[]): WriteIndexes {
+export function buildWriteIndexes(paired: Paired, sources: readonly ObservationSource[]): WriteIndexes {
   const eras = sitelossEras(paired.nemesis);
   const acked: Entry[][] = eras.map(() => []);
   const unversionedAcked: Operation[] = [];
@@ -165,9 +169,6 @@ export function buildWriteIndexes(paired: Paired, observations: readonly Observa
       else m.set(vk, [op]);
     }
   }
-  const obsByEra: Observation[][] = eras.map(() => []);
-  for (const o of observations) obsByEra[eraOf(eras, o.op.start)].push(o);
-
   const index: VersionIndex[] = [];
   const phantoms: Observation[] = [];
   for (let e = 0; e < eras.length; e++) {
@@ -178,26 +179,29 @@ export function buildWriteIndexes(paired: Paired, observations: readonly Observa
     }
     acked[e].sort((x, y) => x.version - y.version);
     for (const en of acked[e]) ix.add(en);
-    for (const o of obsByEra[e]) {
-      if (o.version === 0 || ix.byVersion.has(o.version)) continue;
+    const single = eras.length === 1;
+    const visit: Visit = (key, version, value, op) => {
+      if (version === 0 || ix.byVersion.has(version)) return;
+      if (!single && eraOf(eras, op.start) !== e) return;
       // an indeterminate write to this block with this value, invoked before the observation ended
-      const cands = maybe.get(o.key)?.get(valueKey(o.value));
-      const cand = cands?.find((c) => c.start <= o.op.end);
-      if (cand) ix.add({ key: o.key, version: o.version, value: o.value, op: cand, acked: cand.status === 'ok' });
-      else if (!(e > 0 && cut === null)) phantoms.push(o);
-    }
+      const cands = maybe.get(key)?.get(valueKey(value));
+      const cand = cands?.find((c) => c.start <= op.end);
+      if (cand) ix.add({ key, version, value, op: cand, acked: cand.status === 'ok' });
+      else if (!(e > 0 && cut === null)) phantoms.push({ key, version, value, op });
+    };
+    for (const src of sources) src(visit);
     index.push(ix.finalize());
   }
   return { eras, index, unversionedAcked, phantoms };
 }
 
 /** Reads' observations (ok reads with a version), for learning. */
-export function readObservations(paired: Paired): Observation[] {
-  const out: Observation[] = [];
-  for (const op of paired.ops) {
-    if (op.f !== 'read' || op.status !== 'ok') continue;
-    const v = op.meta?.version;
-    if (typeof v === 'number' && v > 0) out.push({ key: keyOf(op.key), version: v, value: op.output, op });
-  }
-  return out;
-}
+export const readObservations =
+  (paired: Paired): ObservationSource =>
+  (visit) => {
+    for (const op of paired.ops) {
+      if (op.f !== 'read' || op.status !== 'ok') continue;
+      const v = op.meta?.version;
+      if (typeof v === 'number' && v > 0) visit(keyOf(op.key), v, op.output, op);
+    }
+  };

@@ -16,7 +16,7 @@ export const durabilityChecker: Checker = (ctx: CheckContext): CheckerResult => 
   if (finals.length === 0) {
     return { valid: 'unknown', anomalies: [], reason: 'no final reads (read ops with meta.final: true after the final heal): lost writes cannot be judged', stats: { finalReads: 0 } };
   }
-  const wi = buildWriteIndexes(ctx.paired, readObservations(ctx.paired));
+  const wi = buildWriteIndexes(ctx.paired, [readObservations(ctx.paired)]);
   const faults = faultWindows(ctx.paired.nemesis);
   const anomalies: Anomaly[] = [];
   let total = 0;
