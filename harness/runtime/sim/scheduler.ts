@@ -10,11 +10,17 @@
 // The clock only moves while someone outside awaits the sim (`pending > 0`): a caller doing
 // something else (a checker, real file IO) sees a frozen clock, never a skipped one.
 
-interface Ev {
-  time: number;
-  seq: number;
-  fn: () => void;
-  cancelled: boolean;
+// An event is its own cancel handle: no closure per event on the hot path.
+class Ev {
+  cancelled = false;
+  constructor(
+    readonly time: number,
+    readonly seq: number,
+    readonly fn: () => void,
+  ) {}
+  cancel(): void {
+    this.cancelled = true;
+  }
 }
 
 export interface Handle {
@@ -39,9 +45,9 @@ export class Scheduler {
 
   /** Runs `fn` at virtual time `time` (ns; clamped to now). */
   at(time: number, fn: () => void): Handle {
-    const ev: Ev = { time: Math.max(this.clock, Math.round(time)), seq: this.seq++, fn, cancelled: false };
+    const ev = new Ev(Math.max(this.clock, Math.round(time)), this.seq++, fn);
     this.push(ev);
-    return { cancel: () => void (ev.cancelled = true) };
+    return ev;
   }
 
   after(delayNs: number, fn: () => void): Handle {
@@ -110,33 +116,34 @@ export class Scheduler {
 
   private push(ev: Ev): void {
     const h = this.heap;
+    let i = h.length;
     h.push(ev);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      if (!this.less(ev, h[p])) break;
+      h[i] = h[p];
       i = p;
     }
+    h[i] = ev;
   }
 
   private pop(): Ev {
     const h = this.heap;
     const top = h[0];
     const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l], h[m])) m = l;
-        if (r < h.length && this.less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
+        const c = r < n && this.less(h[r], h[l]) ? r : l;
+        if (!this.less(h[c], last)) break;
+        h[i] = h[c];
+        i = c;
       }
+      h[i] = last;
     }
     return top;
   }
