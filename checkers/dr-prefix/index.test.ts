@@ -159,3 +159,14 @@ test('property: one torn barrier is always caught', () => {
     { numRuns: 40 },
   );
 });
+
+test("the node's DrImage shape ({barrier, cut, consistent, blocks}) is read as well", () => {
+  const h = base();
+  h.ev(5, 'invoke', 'dr-snapshot', undefined, undefined, 'dr');
+  h.ev(5, 'ok', 'dr-snapshot', undefined, { barrier: 1, cut: 2, consistent: true, blocks: { 0: { value: 'a1', version: 1 }, 1: { value: 'b2', version: 2 } } }, 'dr');
+  h.ev(5, 'invoke', 'dr-snapshot', undefined, undefined, 'dr');
+  h.ev(5, 'ok', 'dr-snapshot', undefined, { barrier: 2, cut: 4, consistent: true, blocks: { 0: { value: 'a1', version: 1 }, 2: { value: 'c4', version: 4 } } }, 'dr');
+  const r = sync(check(h.ctx()));
+  assert.equal(r.valid, false);
+  assert.deepEqual(r.anomalies.map((a) => [a.kind, a.barrier, a.reportedCut]), [['torn-dr-image', 2, 4]]);
+});
