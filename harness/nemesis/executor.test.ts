@@ -67,3 +67,19 @@ test('a fault the runtime refuses is healed, recorded with its error, and the pl
   assert.ok(s.rt.calls.includes('kill b'));
   s.done();
 });
+
+test('roles resolve when the fault starts: the primary after a takeover is the other node', async () => {
+  const s = setup();
+  const p: FaultStep[] = [
+    { id: 1, at: 10, durationMs: 10, kind: 'kill', targets: ['primary'] },
+    { id: 2, at: 30, durationMs: 10, kind: 'pause', targets: ['partner'] },
+  ];
+  const ex = new NemesisExecutor(p, s.rt, s.h, s.view, 0);
+  await ex.run(1e9);
+  await ex.healAll();
+  // the fake promotes b when a dies; a comes back as the partner
+  assert.deepEqual(s.rt.calls, ['kill a', 'start a', 'pause a', 'resume a', 'healAll']);
+  const starts = s.h.events!.filter((e) => e.f === 'start');
+  assert.deepEqual(starts.map((e) => [e.meta!.targets, e.meta!.refs]), [[['a'], ['primary']], [['a'], ['partner']]]);
+  s.done();
+});

@@ -10,6 +10,10 @@ import { ClusterView } from './view.js';
 
 type Timed = { at: number; phase: 'start' | 'stop'; step: FaultStep };
 
+/** Targets of a step already resolved by the executor (roles replaced by node names). */
+const resolved = (s: FaultStep): NodeName[] => s.targets as NodeName[];
+const refsOf = (s: FaultStep): string[] | undefined => (s as FaultStep & { refs?: string[] }).refs;
+
 export function describe(step: FaultStep): string {
   if (step.kind === 'partition') return `partition(${step.shape ?? 'links'}:${step.targets.join('+')})`;
   return `${step.kind}(${step.targets.join('+')})`;
@@ -68,17 +72,33 @@ export class NemesisExecutor {
       type: 'info',
       f: phase,
       value: { kind: step.kind, ...(step.shape ? { shape: step.shape } : {}), targets: step.targets, ...(step.links ? { links: step.links } : {}), ...extra },
-      meta: { fault: step.kind, targets: [...step.targets], faultId: step.id, ...(step.shape ? { shape: step.shape } : {}), ...extra },
+      meta: { fault: step.kind, targets: [...step.targets], faultId: step.id, ...(step.shape ? { shape: step.shape } : {}), ...(refsOf(step) ? { refs: refsOf(step) } : {}), ...extra },
     });
   }
 
   private usable(step: FaultStep): boolean {
     // After site loss a and b are gone; a hand-edited plan may still name them.
-    return !step.targets.some((n) => this.view.destroyed.has(n)) && !(step.links ?? []).some(([f, t]) => this.view.destroyed.has(f) || this.view.destroyed.has(t));
+    return !step.targets.some((n) => this.view.destroyed.has(n as NodeName)) && !(step.links ?? []).some(([f, t]) => this.view.destroyed.has(f) || this.view.destroyed.has(t));
   }
 
-  private async start(step: FaultStep): Promise<void> {
-    if (!this.usable(step)) return;
+  /** Names the nodes a role refers to now: the pair member that says it is primary (the
+   *  view's belief when neither answers), and the other one as partner. */
+  private async resolve(step: FaultStep): Promise<FaultStep> {
+    if (!step.targets.some((t) => t === 'primary' || t === 'partner')) return step;
+    const pair = this.view.pair;
+    let primary: NodeName = this.view.primary;
+    for (const n of pair) {
+      const s = await this.runtime.status(n).catch(() => null);
+      if (s?.role === 'primary') { primary = n; break; }
+    }
+    const partner = pair.find((n) => n !== primary) ?? primary;
+    const targets = [...new Set(step.targets.map((t) => (t === 'primary' ? primary : t === 'partner' ? partner : t)))] as NodeName[];
+    return { ...step, targets, refs: step.targets } as FaultStep;
+  }
+
+  private async start(planned: FaultStep): Promise<void> {
+    if (!this.usable(planned)) return;
+    const step = await this.resolve(planned);
     this.record('start', step);
     this.active.set(step.id, step);
     this.view.active.set(step.id, describe(step));
@@ -89,16 +109,16 @@ export class NemesisExecutor {
           for (const [f, t] of step.links ?? []) await rt.cut(f, t);
           break;
         case 'kill':
-          for (const n of step.targets) await rt.kill(n);
+          for (const n of resolved(step)) await rt.kill(n);
           break;
         case 'kill-unsynced':
-          for (const n of step.targets) await rt.killUnsynced(n);
+          for (const n of resolved(step)) await rt.killUnsynced(n);
           break;
         case 'pause':
-          for (const n of step.targets) await rt.pause(n);
+          for (const n of resolved(step)) await rt.pause(n);
           break;
         case 'lose-journal':
-          for (const n of step.targets) await rt.loseJournal(n);
+          for (const n of resolved(step)) await rt.loseJournal(n);
           await this.heal(step);
           break;
         case 'site-loss': {
@@ -124,8 +144,10 @@ export class NemesisExecutor {
     }
   }
 
-  private async heal(step: FaultStep, error?: string): Promise<void> {
-    if (!this.active.has(step.id)) return;
+  private async heal(planned: FaultStep, error?: string): Promise<void> {
+    // Heal what was actually done: the resolved step kept in `active`.
+    const step = this.active.get(planned.id);
+    if (!step) return;
     const rt = this.runtime;
     let healError = error;
     try {
@@ -135,10 +157,10 @@ export class NemesisExecutor {
           break;
         case 'kill':
         case 'kill-unsynced':
-          for (const n of step.targets) await rt.start(n);
+          for (const n of resolved(step)) await rt.start(n);
           break;
         case 'pause':
-          for (const n of step.targets) await rt.resume(n);
+          for (const n of resolved(step)) await rt.resume(n);
           break;
         default:
           break;

@@ -22,6 +22,12 @@ export const NEMESIS_KINDS = [
 export type NemesisKind = (typeof NEMESIS_KINDS)[number];
 
 const nodeName = z.enum(['a', 'b', 'dr']);
+/** Process faults may name a role instead of a node: resolved when the fault starts, from
+ *  what the pair says about itself, so "kill the primary" still means it after a takeover. */
+export const ROLE_REFS = ['primary', 'partner'] as const;
+export type RoleRef = (typeof ROLE_REFS)[number];
+const targetRef = z.enum(['a', 'b', 'dr', 'primary', 'partner']);
+export type TargetRef = z.infer<typeof targetRef>;
 
 export const FaultStepSchema = z
   .object({
@@ -33,8 +39,8 @@ export const FaultStepSchema = z
     durationMs: z.number().nonnegative(),
     kind: z.enum(['partition', 'kill', 'kill-unsynced', 'pause', 'lose-journal', 'site-loss']),
     shape: z.enum(PARTITION_SHAPES).optional(),
-    /** The isolated side (partitions) or the nodes acted on. */
-    targets: z.array(nodeName).min(1),
+    /** The isolated side (partitions) or the nodes acted on; process faults may say primary/partner. */
+    targets: z.array(targetRef).min(1),
     /** Partitions: the one-way links dropped, [from, to]. */
     links: z.array(z.tuple([nodeName, nodeName])).optional(),
   })
@@ -82,7 +88,13 @@ export function stepNodes(step: FaultStep): NodeName[] {
     return ALL.filter((n) => s.has(n));
   }
   if (step.kind === 'site-loss') return [...ALL];
-  return [...step.targets];
+  // A role may be either node of the pair by the time it resolves.
+  const out = new Set<NodeName>();
+  for (const t of step.targets) {
+    if (t === 'primary' || t === 'partner') { out.add('a'); out.add('b'); }
+    else out.add(t);
+  }
+  return ALL.filter((n) => out.has(n));
 }
 
 function partitionStep(rng: Rng, shape: PartitionShape): Pick<FaultStep, 'shape' | 'targets' | 'links'> {
@@ -119,11 +131,12 @@ function candidate(rng: Rng, kind: NemesisKind): Omit<FaultStep, 'id' | 'at' | '
   switch (kind) {
     case 'kill':
     case 'pause':
-      return { kind, targets: [rng.pick(ALL)] };
+      // The primary is where takeovers, fencing and vault recovery happen: hit it most.
+      return { kind, targets: [rng.pick(['primary', 'primary', 'partner', 'dr'] as const)] };
     case 'kill-unsynced':
     case 'lose-journal':
-      // Both hurt what a node has not yet synced or shipped; the primary side holds that.
-      return { kind, targets: [rng.pick(['a', 'a', 'b'] as const)] };
+      // Both hurt what a node has not yet synced or shipped; the primary holds most of that.
+      return { kind, targets: [rng.pick(['primary', 'primary', 'partner'] as const)] };
     case 'site-loss':
       return { kind, targets: ['a', 'b'] };
   }
@@ -176,6 +189,9 @@ export function validatePlan(plan: unknown, where = 'plan'): FaultStep[] {
     if (ids.has(s.id)) throw new InputError(`fault id ${s.id} appears twice; expected unique ids`, where);
     ids.add(s.id);
     if (s.kind === 'partition' && !(s.links && s.links.length)) throw new InputError(`partition ${s.id} has no links; expected links [[from, to], ...]`, where);
+    if ((s.kind === 'partition' || s.kind === 'site-loss') && s.targets.some((t) => t === 'primary' || t === 'partner')) {
+      throw new InputError(`${s.kind} ${s.id} names a role; expected node names a, b, dr`, where);
+    }
   }
   return [...r.data].sort((x, y) => x.at - y.at || x.id - y.id);
 }
