@@ -82,3 +82,23 @@ test('file names map to safe segments and back', () => {
     assert.equal(segmentName(seg), n);
   }
 });
+
+test('group commit: fsyncs queued behind a running one share a single fsync, in order', async (t) => {
+  const d = dirs();
+  t.after(() => rmSync(d.root, { recursive: true, force: true }));
+  const s = new RecordStore({ local: d.local }, 'a');
+  const f = { volume: 'local' as const, file: 'oplog' };
+  const done: string[] = [];
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) => [
+      s.append(f, [`r${i}`]).then(() => done.push(`a${i}`)),
+      s.fsync(f).then(() => done.push(`f${i}`)),
+    ]).flat(),
+  );
+  assert.ok(s.stats.fsyncs < 20, `fsyncs: ${s.stats.fsyncs}`);
+  // Each fsync completes only after its own append.
+  for (let i = 0; i < 20; i++) assert.ok(done.indexOf(`a${i}`) < done.indexOf(`f${i}`));
+  await s.close();
+  const all = Array.from({ length: 20 }, (_, i) => `r${i}`);
+  assert.deepEqual(new RecordStore({ local: d.local }, 'a').load(true).image.local.oplog, all, 'every fsynced record survives a drop');
+});

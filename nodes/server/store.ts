@@ -41,12 +41,16 @@ interface OpenFile {
   sidecar: string;
   handle: fsp.FileHandle | null;
   side: fsp.FileHandle | null;
-  /** Serialises every operation on this file: appends, fsyncs, reads, deletes. */
-  chain: Promise<unknown>;
+  /** Every operation on this file, in issue order: appends, fsyncs, reads, deletes. */
+  queue: QueuedOp[];
+  busy: boolean;
   /** Byte offsets where records start, for files read at locations (complete lines only). */
   offsets: number[];
   scanned: number;
 }
+
+type OpSpec = { kind: 'append'; data: string } | { kind: 'fsync' } | { kind: 'other'; run: () => Promise<unknown> };
+type QueuedOp = OpSpec & { resolve: (v: unknown) => void; reject: (e: unknown) => void };
 
 export interface StoreStats {
   appends: number;
@@ -103,25 +107,12 @@ export class RecordStore {
   }
 
   append(target: RecordFile, records: string[]): Promise<void> {
-    const f = this.file(target);
     const data = records.map((r) => `${JSON.stringify(r)}\n`).join('');
-    return this.enqueue(f, async () => {
-      const h = await this.openAppend(f);
-      await h.write(data);
-      this.stats.appends++;
-      this.stats.bytes += data.length;
-    });
+    return this.push(this.file(target), { kind: 'append', data }) as Promise<void>;
   }
 
   fsync(target: RecordFile): Promise<void> {
-    const f = this.file(target);
-    return this.enqueue(f, async () => {
-      const h = await this.openAppend(f);
-      const { size } = await h.stat();
-      await h.sync();
-      this.stats.fsyncs++;
-      await this.writeSidecar(f, size);
-    });
+    return this.push(this.file(target), { kind: 'fsync' }) as Promise<void>;
   }
 
   /** Records [from, to) of a file, as it is on disk now (another node may be its writer). */
@@ -177,7 +168,8 @@ export class RecordStore {
         sidecar: join(dir, SIDECAR_DIR, `${seg}@${this.owner}`),
         handle: null,
         side: null,
-        chain: Promise.resolve(),
+        queue: [],
+        busy: false,
         offsets: [0],
         scanned: 0,
       };
@@ -186,10 +178,55 @@ export class RecordStore {
     return f;
   }
 
-  private enqueue<T>(f: OpenFile, op: () => Promise<T>): Promise<T> {
-    const run = f.chain.then(op, op);
-    f.chain = run.catch(() => undefined);
-    return run;
+  private enqueue<T>(f: OpenFile, run: () => Promise<T>): Promise<T> {
+    return this.push(f, { kind: 'other', run }) as Promise<T>;
+  }
+
+  private push(f: OpenFile, op: OpSpec): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      f.queue.push({ ...op, resolve, reject } as QueuedOp);
+      if (!f.busy) void this.pump(f);
+    });
+  }
+
+  /**
+   * Runs a file's queue in order. Group commit: every append and fsync waiting at the head
+   * (up to the next read or delete) goes out as one write and at most one fsync, which covers
+   * every append before each of those fsyncs; while that fsync runs, the next group gathers.
+   */
+  private async pump(f: OpenFile): Promise<void> {
+    f.busy = true;
+    while (f.queue.length > 0) {
+      const head = f.queue[0];
+      if (head.kind === 'other') {
+        f.queue.shift();
+        await head.run().then(head.resolve, head.reject);
+        continue;
+      }
+      let n = 0;
+      while (n < f.queue.length && f.queue[n].kind !== 'other') n++;
+      const group = f.queue.splice(0, n);
+      try {
+        const h = await this.openAppend(f);
+        const data = group.map((o) => (o.kind === 'append' ? o.data : '')).join('');
+        if (data) {
+          await h.write(data);
+          this.stats.appends += group.filter((o) => o.kind === 'append').length;
+          this.stats.bytes += data.length;
+        }
+        for (const o of group) if (o.kind === 'append') o.resolve(undefined);
+        if (group.some((o) => o.kind === 'fsync')) {
+          const { size } = await h.stat();
+          await h.sync();
+          this.stats.fsyncs++;
+          await this.writeSidecar(f, size);
+          for (const o of group) if (o.kind === 'fsync') o.resolve(undefined);
+        }
+      } catch (e) {
+        for (const o of group) o.reject(e);
+      }
+    }
+    f.busy = false;
   }
 
   private async openAppend(f: OpenFile): Promise<fsp.FileHandle> {
