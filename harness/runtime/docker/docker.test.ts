@@ -1,0 +1,223 @@
+// Integration tests on real containers: every fault the docker runtime offers must verifiably
+// take effect and be healed, and nothing of a run may outlive it. One cluster serves the fault
+// cases (booting costs seconds on this machine); the cleanup cases make their own resources.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { after, before, describe, it, test } from 'node:test';
+import Docker from 'dockerode';
+import type { NodeName } from '../../../nodes/core/types.js';
+import { removeChaosResources } from './cleanup.js';
+import { execIn } from './dockerio.js';
+import { isDockerAvailable } from './engine.js';
+import { createDockerRuntime, DockerRuntime, NODE_PORT } from './index.js';
+import { LABEL, ownerLabels } from './ownership.js';
+
+const available = await isDockerAvailable();
+const skip = available ? false : 'no docker engine answers (run scripts/setup.sh to install and start one)';
+if (!available && process.env.CI) {
+  test('docker engine is required in CI', () => assert.fail('no docker engine answers; CI must run scripts/setup.sh first'));
+}
+
+const docker = new Docker();
+const runId = `test-docker-${process.pid}`;
+
+async function leftovers(run: string): Promise<{ containers: number; networks: number; volumes: number }> {
+  const label = [`${LABEL.run}=${run}`];
+  const containers = await docker.listContainers({ all: true, filters: { label } });
+  const networks = await docker.listNetworks({ filters: { label } });
+  const volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
+  return { containers: containers.length, networks: networks.length, volumes: volumes.length };
+}
+
+/** Opens TCP from the host; 'refused' when nothing accepts on the port. */
+function hostConnect(port: number, timeoutMs = 1000): Promise<'connected' | 'refused' | 'timeout' | string> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => { s.destroy(); resolve('timeout'); }, timeoutMs);
+    s.once('connect', () => { clearTimeout(timer); s.destroy(); resolve('connected'); });
+    s.once('error', (e: NodeJS.ErrnoException) => { clearTimeout(timer); resolve(e.code === 'ECONNREFUSED' ? 'refused' : e.code ?? e.message); });
+  });
+}
+
+describe('docker runtime on real containers', { skip }, () => {
+  let rt: DockerRuntime;
+
+  /** Opens TCP from inside `from`'s container to `to`'s server over the run's network. */
+  async function probe(from: NodeName, to: NodeName, timeoutMs = 800): Promise<string> {
+    const js = `const s=require('net').connect(${NODE_PORT},'${rt.where(to).container}');` +
+      `const t=setTimeout(()=>{console.log('timeout');process.exit(0)},${timeoutMs});` +
+      `s.on('connect',()=>{console.log('connected');process.exit(0)});` +
+      `s.on('error',e=>{console.log(e.code);process.exit(0)})`;
+    const r = await execIn(docker, rt.where(from).id, ['/usr/bin/node', '-e', js]);
+    return r.output.trim();
+  }
+
+  async function rules(node: NodeName): Promise<string[]> {
+    const r = await execIn(docker, rt.where(node).id, ['iptables', '-S', 'INPUT']);
+    return r.output.split('\n').filter((l) => l.startsWith('-A'));
+  }
+
+  async function waitStatus(node: NodeName, pred: (s: Record<string, unknown>) => boolean, ms = 10_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + ms;
+    let last: Record<string, unknown> | null = null;
+    while (Date.now() < deadline) {
+      last = (await rt.status(node).catch(() => null)) as Record<string, unknown> | null;
+      if (last && pred(last)) return last;
+      await rt.sleep(100);
+    }
+    assert.fail(`${node}: status never matched; last ${JSON.stringify(last)}`);
+  }
+
+  before(async () => {
+    rt = (await createDockerRuntime({ seed: 1, runId })) as DockerRuntime;
+    await rt.up({ runId, nodes: ['a', 'b', 'dr'], bugs: [], params: {} as never, clientTimeoutMs: 600, logDir: '', seed: 1 });
+  });
+
+  after(async () => {
+    await rt?.down();
+  });
+
+  it('boots a, b and dr, each serving its role on a loopback-only port', async () => {
+    const roles: Record<string, string> = {};
+    for (const n of ['a', 'b', 'dr'] as NodeName[]) roles[n] = String((await waitStatus(n, () => true)).role);
+    assert.deepEqual(roles, { a: 'primary', b: 'partner', dr: 'dr' });
+    const info = await docker.getContainer(rt.where('a').id).inspect();
+    const bindings = Object.values(info.HostConfig.PortBindings ?? {}).flat() as { HostIp: string }[];
+    assert.ok(bindings.length > 0 && bindings.every((b) => b.HostIp === '127.0.0.1'), JSON.stringify(bindings));
+    assert.deepEqual(info.HostConfig.CapAdd, ['NET_ADMIN']);
+    assert.equal(info.HostConfig.Privileged, false);
+    assert.match(await rt.logs('a'), /^ready a /m);
+  });
+
+  it('a cut stops TCP from sender to receiver, host clients keep flowing, heal restores it', async () => {
+    assert.equal(await probe('a', 'b'), 'connected');
+    await rt.cut('a', 'b');
+    assert.equal(await probe('a', 'b'), 'timeout');
+    assert.equal(await probe('dr', 'b'), 'connected', 'only the cut link is affected');
+    const st = await rt.client('b').status();
+    assert.equal(st.status, 'ok', 'the host still reaches a partitioned node');
+    await rt.heal('a', 'b');
+    assert.deepEqual(await rules('b'), []);
+    assert.equal(await probe('a', 'b'), 'connected');
+  });
+
+  it('a killed node refuses connections on its port; start brings it back on the same port', async () => {
+    const port = rt.where('dr').hostPort;
+    await rt.kill('dr');
+    assert.equal(await hostConnect(port), 'refused');
+    const r = await rt.client('dr').status();
+    assert.equal(r.status, 'fail');
+    await rt.start('dr');
+    assert.equal(rt.where('dr').hostPort, port);
+    assert.equal((await rt.client('dr').status()).status, 'ok');
+  });
+
+  it('a paused node times out; resume answers again', async () => {
+    await rt.pause('b');
+    const c = rt.client('b');
+    const t0 = Date.now();
+    const r = await c.status();
+    assert.equal(r.status, 'fail');
+    assert.match((r as { error: string }).error, /timeout/);
+    assert.ok(Date.now() - t0 >= 500);
+    await rt.resume('b');
+    assert.equal((await c.status()).status, 'ok');
+  });
+
+  it('journal loss goes through the node hook, shows in its status, and dr catches up after', async () => {
+    for (let i = 0; i < 5; i++) assert.equal((await rt.client('a').write(i, `before-loss-${i}`)).status, 'ok');
+    type Journal = { jid?: number; broken?: boolean };
+    const before = (await waitStatus('a', () => true)).journal as Journal | undefined;
+    assert.ok(before, 'a reports its journal');
+    await rt.loseJournal('a');
+    const after = (await waitStatus('a', () => true)).journal as Journal;
+    assert.ok(after.broken === true || (after.jid ?? 0) > (before.jid ?? 0), `journal loss visible: ${JSON.stringify({ before, after })}`);
+    const target = Number((await waitStatus('a', () => true)).version);
+    await waitStatus('dr', (s) => Number(s.version) >= target && s.consistent !== false);
+  });
+
+  it('kill-unsynced leaves the node down until start, which drops the unsynced tail', async () => {
+    await rt.killUnsynced('dr');
+    assert.equal(await hostConnect(rt.where('dr').hostPort), 'refused');
+    await rt.start('dr');
+    const logs = await rt.logs('dr');
+    assert.match(logs, /unsynced/i, 'the restart ran with --drop-unsynced');
+    assert.equal((await rt.client('dr').status()).status, 'ok');
+  });
+
+  it('a cut survives restarts of either end; healAll clears cuts, pauses and dead nodes', async () => {
+    await rt.cut('dr', 'a');
+    await rt.kill('a');
+    await rt.start('a');
+    assert.equal((await rules('a')).length, 1, 'the receiver re-applied the cut in its new life');
+    assert.equal(await probe('dr', 'a'), 'timeout');
+    await rt.kill('dr');
+    await rt.start('dr');
+    assert.equal(await probe('dr', 'a'), 'timeout', 'the cut follows the sender to its new address');
+    await rt.cut('a', 'b');
+    await rt.pause('dr');
+    await rt.kill('b');
+    await rt.healAll();
+    for (const n of ['a', 'b', 'dr'] as NodeName[]) {
+      assert.equal(rt.where(n).life, 'running');
+      assert.deepEqual(await rules(n), [], `${n} has no rules left`);
+      await waitStatus(n, () => true);
+    }
+    assert.equal(await probe('dr', 'a'), 'connected');
+    assert.equal(await probe('a', 'b'), 'connected');
+  });
+
+  it('site loss destroys a and b with their volumes and the backend; dr is promoted', async () => {
+    await rt.destroy('a');
+    await rt.destroy('b');
+    const vols = ((await docker.listVolumes({ filters: { label: [`${LABEL.run}=${runId}`] } })).Volumes ?? []).map((v) => v.Name);
+    assert.deepEqual(vols, [`chaos-${runId}-dr`]);
+    assert.match(await rt.logs('a'), /^ready a /m, 'logs outlive the container');
+    assert.equal(await rt.recoverFromDr(), 'dr');
+    await waitStatus('dr', (s) => s.role === 'primary');
+  });
+
+  it('down leaves no container, network or volume of the run, and is idempotent', async () => {
+    await rt.down();
+    assert.deepEqual(await leftovers(runId), { containers: 0, networks: 0, volumes: 0 });
+    await rt.down();
+  });
+});
+
+describe('cleanup of runs whose harness died', { skip }, () => {
+  it('removes what a SIGKILLed harness left and keeps what a live one owns', async () => {
+    const dead = `test-dead-${process.pid}`;
+    const live = `test-live-${process.pid}`;
+    // A harness that labels a network, a volume and a container, then is killed with -9.
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+      import('${new URL('./ownership.ts', import.meta.url).pathname}').then(async ({ ownerLabels }) => {
+        const Docker = (await import('dockerode')).default;
+        const d = new Docker();
+        const Labels = ownerLabels('${dead}');
+        await d.createNetwork({ Name: 'chaos-${dead}', Labels });
+        await d.createVolume({ Name: 'chaos-${dead}', Labels });
+        const img = (await d.listImages({ filters: { reference: ['chaos-node'] } }))[0];
+        if (img) await d.createContainer({ Image: img.Id, name: 'chaos-${dead}', Labels });
+        console.log('made');
+        setInterval(() => {}, 1000);
+      });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => { if (String(d).includes('made')) resolve(); });
+      child.once('exit', (code) => reject(new Error(`helper exited ${code}`)));
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await docker.createVolume({ Name: `chaos-${live}`, Labels: ownerLabels(live) });
+    try {
+      const before = await leftovers(dead);
+      assert.ok(before.networks === 1 && before.volumes === 1, JSON.stringify(before));
+      await removeChaosResources(docker, { onlyDead: true });
+      assert.deepEqual(await leftovers(dead), { containers: 0, networks: 0, volumes: 0 });
+      assert.equal((await leftovers(live)).volumes, 1, 'a live harness keeps its resources');
+    } finally {
+      await removeChaosResources(docker, { runId: live });
+      await removeChaosResources(docker, { runId: dead });
+    }
+  });
+});
