@@ -5,13 +5,14 @@
 //     run loop on a run of the same seed and workload with dr replication off (or with no
 //     bug switch; in the sim runtime the same seed gives comparable virtual latencies):
 //     fault-free write latency must stay within tolerance of the baseline;
-//  2. within the run: ok writes while dr alone was cut off (a fault whose targets include
-//     `dr`, no other fault active) against ok writes with no fault active. Async replication
+//  2. within the run: ok writes invoked while dr alone was cut off (a fault whose targets
+//     include `dr`, no other fault active) against ok writes with no fault active. Async replication
 //     makes the two alike; a journal shipped on the IO path makes connected writes slower by
 //     a round trip to dr, or makes writes stall or fail while dr is unreachable.
 //
 // "Within tolerance": measured <= reference * (1 + tolerance) + slackMs, tolerance 0.5 and
-// slackMs 1 by default (ctx.run.latency = {tolerance, slackMs, minSamples} overrides).
+// slackMs 1 by default; 20 fault-free writes and 5 dr-cut writes at least
+// (ctx.run.latency = {tolerance, slackMs, minSamples, minCutSamples} overrides).
 import type { Anomaly, CheckContext, Checker, CheckerResult } from '../types.js';
 import { IntervalSet, faultWindows } from './faults.js';
 import { Samples } from './quantile.js';
@@ -20,14 +21,18 @@ import { isWriteOp } from '../dr-prefix/writes.js';
 export interface LatencyOptions {
   tolerance: number;
   slackMs: number;
+  /** Fault-free ok writes needed to judge at all. */
   minSamples: number;
+  /** Writes invoked while dr alone was cut off needed for the within-run comparison: few by
+   *  nature when writes wait on dr (each client sits in one write for the outage). */
+  minCutSamples: number;
 }
 
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
 export function latencyOptions(run: Record<string, unknown> | undefined): LatencyOptions {
   const l = (run?.latency ?? {}) as Record<string, unknown>;
-  return { tolerance: num(l.tolerance) ?? 0.5, slackMs: num(l.slackMs) ?? 1, minSamples: num(l.minSamples) ?? 20 };
+  return { tolerance: num(l.tolerance) ?? 0.5, slackMs: num(l.slackMs) ?? 1, minSamples: num(l.minSamples) ?? 20, minCutSamples: num(l.minCutSamples) ?? 5 };
 }
 
 const exceeds = (measured: number, ref: number, o: LatencyOptions): boolean => measured > ref * (1 + o.tolerance) + o.slackMs;
@@ -46,8 +51,10 @@ export const latencyChecker: Checker = (ctx: CheckContext): CheckerResult => {
     if (!isWriteOp(op) || (op.f === 'cas' && op.status === 'fail')) continue; // a cas mismatch says nothing about latency
     const end = Number.isFinite(op.end) ? op.end : op.start;
     if (others.meets(op.start, end)) continue;
-    const inDr = drOnly.size > 0 && drOnly.covers(op.start, end);
-    if (!inDr && drOnly.meets(op.start, end)) continue; // straddles a dr fault edge
+    // invoked while dr alone was cut off, wherever it ended: a write that waits for dr to
+    // come back shows its wait here
+    const inDr = drOnly.size > 0 && drOnly.covers(op.start, op.start);
+    if (!inDr && drOnly.meets(op.start, end)) continue; // invoked before a dr fault, ended in it
     const group = inDr ? 'drCut' : 'clean';
     if (op.status === 'ok') {
       outcomes[group].ok++;
@@ -78,7 +85,7 @@ export const latencyChecker: Checker = (ctx: CheckContext): CheckerResult => {
       });
     }
   }
-  if (cleanS.count >= o.minSamples && outcomes.drCut.ok + outcomes.drCut.notOk >= o.minSamples) {
+  if (cleanS.count >= o.minSamples && outcomes.drCut.ok + outcomes.drCut.notOk >= o.minCutSamples) {
     judged.push('dr-cut windows');
     const okFrac = (g: { ok: number; notOk: number }): number => (g.ok + g.notOk ? g.ok / (g.ok + g.notOk) : 1);
     if (okFrac(outcomes.drCut) < 0.5 && okFrac(outcomes.clean) >= 0.9) {
@@ -89,7 +96,7 @@ export const latencyChecker: Checker = (ctx: CheckContext): CheckerResult => {
         drCut: outcomes.drCut,
         clean: outcomes.clean,
       });
-    } else if (drS.count >= o.minSamples && cleanS.p50 !== null && drS.p50 !== null) {
+    } else if (drS.count >= o.minCutSamples && cleanS.p50 !== null && drS.p50 !== null) {
       if (exceeds(cleanS.p50, drS.p50, o)) {
         anomalies.push({
           kind: 'dr-adds-latency',
@@ -115,7 +122,7 @@ export const latencyChecker: Checker = (ctx: CheckContext): CheckerResult => {
     const why =
       cleanS.count < o.minSamples
         ? `only ${cleanS.count} fault-free ok write(s) (need ${o.minSamples})`
-        : `no baseline (ctx.run.baselineWriteP50Ms / baselineWriteP99Ms) and only ${outcomes.drCut.ok + outcomes.drCut.notOk} write(s) while dr alone was cut off (need ${o.minSamples})`;
+        : `no baseline (ctx.run.baselineWriteP50Ms / baselineWriteP99Ms) and only ${outcomes.drCut.ok + outcomes.drCut.notOk} write(s) while dr alone was cut off (need ${o.minCutSamples})`;
     return { valid: 'unknown', anomalies, reason: `cannot judge dr's effect on write latency: ${why}`, stats };
   }
   return { valid: true, anomalies, stats };
