@@ -19,12 +19,23 @@ export interface PeerStats {
   connects: number;
 }
 
-/** Most bytes queued towards one peer before further messages are dropped. */
-const MAX_QUEUED_BYTES = 1 << 20;
-const CONNECT_TIMEOUT_MS = 1000;
-const STALL_MS = 2000;
-const BACKOFF_MIN_MS = 50;
-const BACKOFF_MAX_MS = 1000;
+export interface LinkTuning {
+  /** Most bytes queued towards one peer before further messages are dropped. */
+  maxQueuedBytes: number;
+  connectTimeoutMs: number;
+  /** A link whose send buffer has not shrunk for this long is presumed black-holed. */
+  stallMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+}
+
+export const DEFAULT_TUNING: LinkTuning = {
+  maxQueuedBytes: 1 << 20,
+  connectTimeoutMs: 1000,
+  stallMs: 2000,
+  backoffMinMs: 50,
+  backoffMaxMs: 1000,
+};
 
 class PeerLink {
   private socket: Socket | null = null;
@@ -32,7 +43,7 @@ class PeerLink {
   /** Frames waiting for the connection to open. */
   private waiting: string[] = [];
   private waitingBytes = 0;
-  private backoff = BACKOFF_MIN_MS;
+  private backoff: number;
   private redial: NodeJS.Timeout | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
   private lastWritable = 0;
@@ -44,14 +55,16 @@ class PeerLink {
     readonly name: NodeName,
     private readonly addr: PeerAddress,
     private readonly log: (msg: string) => void,
+    private readonly tune: LinkTuning,
   ) {
+    this.backoff = tune.backoffMinMs;
     this.dial();
   }
 
   send(msg: PeerMessage): void {
     const frame = encodeFrame({ msg });
     if (this.connected && this.socket) {
-      if (this.socket.writableLength + frame.length > MAX_QUEUED_BYTES) {
+      if (this.socket.writableLength + frame.length > this.tune.maxQueuedBytes) {
         this.stats.dropped++;
         return;
       }
@@ -59,7 +72,7 @@ class PeerLink {
       this.stats.sent++;
       return;
     }
-    if (this.waitingBytes + frame.length > MAX_QUEUED_BYTES) {
+    if (this.waitingBytes + frame.length > this.tune.maxQueuedBytes) {
       this.stats.dropped++;
       return;
     }
@@ -79,11 +92,11 @@ class PeerLink {
     const s = connect({ host: this.addr.host, port: this.addr.port });
     this.socket = s;
     s.setNoDelay(true);
-    const timeout = setTimeout(() => s.destroy(new Error('connect timeout')), CONNECT_TIMEOUT_MS);
+    const timeout = setTimeout(() => s.destroy(new Error('connect timeout')), this.tune.connectTimeoutMs);
     s.once('connect', () => {
       clearTimeout(timeout);
       this.connected = true;
-      this.backoff = BACKOFF_MIN_MS;
+      this.backoff = this.tune.backoffMinMs;
       this.stats.connects++;
       s.setKeepAlive(true, 1000);
       s.write(encodeFrame({ peer: this.self }));
@@ -94,7 +107,7 @@ class PeerLink {
       this.waiting = [];
       this.waitingBytes = 0;
       this.lastWritable = 0;
-      this.stallTimer = setInterval(() => this.checkStall(s), STALL_MS);
+      this.stallTimer = setInterval(() => this.checkStall(s), this.tune.stallMs);
       this.stallTimer.unref();
     });
     // We never expect data on our outbound link; drain anything so it cannot back up.
@@ -110,11 +123,11 @@ class PeerLink {
       if (this.closed) return;
       if (was) this.log(`peer ${this.name}: link lost, redialling`);
       this.redial = setTimeout(() => this.dial(), this.backoff);
-      this.backoff = Math.min(BACKOFF_MAX_MS, this.backoff * 2);
+      this.backoff = Math.min(this.tune.backoffMaxMs, this.backoff * 2);
     });
   }
 
-  /** A link whose send buffer has not shrunk for STALL_MS is presumed black-holed. */
+  /** A link whose send buffer has not shrunk for a whole stall period is presumed black-holed. */
   private checkStall(s: Socket): void {
     const w = s.writableLength;
     if (w > 0 && w >= this.lastWritable && this.lastWritable > 0) {
@@ -129,8 +142,8 @@ class PeerLink {
 export class PeerLinks {
   private links = new Map<NodeName, PeerLink>();
 
-  constructor(self: NodeName, peers: ReadonlyMap<NodeName, PeerAddress>, log: (msg: string) => void) {
-    for (const [name, addr] of peers) this.links.set(name, new PeerLink(self, name, addr, log));
+  constructor(self: NodeName, peers: ReadonlyMap<NodeName, PeerAddress>, log: (msg: string) => void, tune: LinkTuning = DEFAULT_TUNING) {
+    for (const [name, addr] of peers) this.links.set(name, new PeerLink(self, name, addr, log, tune));
   }
 
   /** Best effort: a message to an unknown or unreachable peer is dropped. */
