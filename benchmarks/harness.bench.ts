@@ -51,16 +51,19 @@ async function main(): Promise<void> {
 
   const boots: number[] = [];
   const downs: number[] = [];
+  const phases: Record<string, number[]> = {};
   for (let i = 0; i < BOOTS; i++) {
     const id = `bench-boot-${process.pid}-${i}`;
     const rt = (await createDockerRuntime({ seed: 1, runId: id })) as DockerRuntime;
     try {
       boots.push(await timed(() => rt.up(spec(id))));
+      for (const [k, v] of Object.entries(rt.upTimings)) (phases[k] ??= []).push(v);
     } finally {
       downs.push(await timed(() => rt.down()));
     }
   }
   line('boot a+b+dr to ready', boots);
+  for (const [k, v] of Object.entries(phases)) line(`  of which ${k}`, v);
   line('teardown (down)', downs);
 
   const id = `bench-${process.pid}`;

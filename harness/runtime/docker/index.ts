@@ -109,28 +109,42 @@ export class DockerRuntime implements Runtime {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
+  /** Where the last up() spent its time (ms per phase), for the bench. */
+  upTimings: Record<string, number> = {};
+
   async up(spec: ClusterSpec): Promise<void> {
     this.spec = spec;
     const runId = spec.runId || this.runId;
-    // Leftovers of harnesses that died (kill -9 included) go before anything new is made.
-    await removeChaosResources(this.docker, { onlyDead: true });
-    // CHAOS_NODE_IMAGE names an image to use as is (one built from another checkout, say).
-    this.imageTag = process.env.CHAOS_NODE_IMAGE || (await ensureImage({ docker: this.docker })).tag;
+    let mark = performance.now();
+    const phase = (name: string) => {
+      const now = performance.now();
+      this.upTimings[name] = now - mark;
+      mark = now;
+    };
+    // Independent preparations at once: leftovers of harnesses that died (kill -9 included),
+    // the image (CHAOS_NODE_IMAGE names one to use as is), and loading testcontainers.
+    const [, tag, tc] = await Promise.all([
+      removeChaosResources(this.docker, { onlyDead: true }),
+      process.env.CHAOS_NODE_IMAGE || ensureImage({ docker: this.docker }).then((r) => r.tag),
+      loadTestcontainers(),
+    ]);
+    this.imageTag = tag;
+    phase('prepare');
     const s = slug(runId);
     this.labels = ownerLabels(runId);
-    const net = await this.docker.createNetwork({ Name: `chaos-${s}`, Driver: 'bridge', CheckDuplicate: true, Labels: this.labels });
-    this.network = net.id;
     const needsBackend = spec.nodes.some((n) => n !== 'dr');
-    if (needsBackend) {
-      this.backendVolume = `chaos-${s}-backend`;
-      await this.docker.createVolume({ Name: this.backendVolume, Labels: this.labels });
-    }
+    if (needsBackend) this.backendVolume = `chaos-${s}-backend`;
     for (const name of spec.nodes) {
-      const box: NodeBox = { name, container: `chaos-${s}-${name}`, id: '', hostPort: await freePort(), volume: `chaos-${s}-${name}`, life: 'dead' };
-      await this.docker.createVolume({ Name: box.volume, Labels: { ...this.labels, [LABEL.node]: name } });
-      this.nodes.set(name, box);
+      this.nodes.set(name, { name, container: `chaos-${s}-${name}`, id: '', hostPort: await freePort(), volume: `chaos-${s}-${name}`, life: 'dead' });
     }
-    const { GenericContainer, Wait } = await import('testcontainers');
+    const [net] = await Promise.all([
+      this.docker.createNetwork({ Name: `chaos-${s}`, Driver: 'bridge', CheckDuplicate: true, Labels: this.labels }),
+      this.backendVolume ? this.docker.createVolume({ Name: this.backendVolume, Labels: this.labels }) : null,
+      ...[...this.nodes.values()].map((b) => this.docker.createVolume({ Name: b.volume, Labels: { ...this.labels, [LABEL.node]: b.name } })),
+    ]);
+    this.network = net.id;
+    phase('network+volumes');
+    const { GenericContainer, Wait } = tc;
     // testcontainers publishes on every interface; the cluster must be reachable from loopback only.
     class LoopbackContainer extends GenericContainer {
       protected override async beforeContainerCreated(): Promise<void> {
@@ -163,6 +177,7 @@ export class DockerRuntime implements Runtime {
         await this.ip(name);
       }),
     );
+    phase('containers to ready');
   }
 
   async down(): Promise<void> {
@@ -415,4 +430,14 @@ export class DockerRuntime implements Runtime {
   }
 }
 
-export const createDockerRuntime: RuntimeFactory = ({ runId }) => new DockerRuntime(runId);
+/** testcontainers takes a second or more to load cold; start loading it with the runtime. */
+let testcontainers: Promise<typeof import('testcontainers')> | undefined;
+function loadTestcontainers(): Promise<typeof import('testcontainers')> {
+  testcontainers ??= import('testcontainers');
+  return testcontainers;
+}
+
+export const createDockerRuntime: RuntimeFactory = ({ runId }) => {
+  void loadTestcontainers().catch(() => {});
+  return new DockerRuntime(runId);
+};
