@@ -19,6 +19,8 @@ export interface VolumeView {
   lastCommitted(): number;
   current(block: number): { value: string; v: number } | undefined;
   blocks(): number[];
+  /** True while a write to the block is admitted but not yet committed. */
+  pendingOn(block: number): boolean;
 }
 
 export interface JournalSnapshot {
@@ -77,6 +79,8 @@ export class Splitter {
   private openId: number;
   private openEntries: JEntry[];
   private openedAt = 0;
+  /** Highest version journaled: a barrier's cut (entries are added in version order). */
+  private journaledV: number;
   private inflight: Inflight | null = null;
   private dr: { jid: number; barrier: number; cut: number } | null = null;
   private lastProbe = -Infinity;
@@ -100,6 +104,7 @@ export class Splitter {
     this.openId = snap.openId;
     this.openEntries = snap.openEntries;
     this.bitmap = bitmap;
+    this.journaledV = snap.maxV;
     for (const b of this.closed) for (const e of b.entries) this.blockBarrier.set(e.block, b.id);
     for (const e of this.openEntries) this.blockBarrier.set(e.block, this.openId);
   }
@@ -149,6 +154,7 @@ export class Splitter {
     const je: JEntry = { v: e.v, block: e.block, value: metaOnly ? null : e.value };
     if (this.openEntries.length === 0) this.openedAt = this.ctx.now;
     this.openEntries.push(je);
+    this.journaledV = Math.max(this.journaledV, e.v);
     this.blockBarrier.set(e.block, this.openId);
     this.ctx.append(JOURNAL, [{ t: 'e', b: this.openId, ...je } satisfies JournalRecord]);
     if (this.unacked() > this.ctx.params.journalCapacity) { this.lose('journal overflowed'); return; }
@@ -168,7 +174,7 @@ export class Splitter {
 
   private close(): void {
     if (this.openEntries.length === 0) return;
-    const b: Barrier = { id: this.openId, entries: this.openEntries, cut: this.vol.lastCommitted(), synced: false };
+    const b: Barrier = { id: this.openId, entries: this.openEntries, cut: this.journaledV, synced: false };
     this.closed.push(b);
     this.openId++;
     this.openEntries = [];
@@ -237,13 +243,17 @@ export class Splitter {
     const barrier = Math.max(this.openId, dr.barrier + 1, this.base + 1);
     const cut = this.vol.lastCommitted();
     const items: [number, string, number][] = [];
-    for (const block of [...this.bitmap].sort((x, y) => x - y)) {
+    // The bitmap counts changes since a barrier of this journal's lineage; dr's image from any
+    // other lineage (another primary, or none yet) gets every block.
+    const blocks = dr.jid === this.jid ? [...this.bitmap] : this.vol.blocks();
+    for (const block of blocks.sort((x, y) => x - y)) {
       const cur = this.vol.current(block);
       if (cur) items.push([block, cur.value, cur.v]);
     }
-    this.ctx.log('info', `bitmap resync of dr from barrier ${dr.barrier} as barrier ${barrier} (${items.length} blocks, cut ${cut})`);
+    this.ctx.log('info', `${dr.jid === this.jid ? 'bitmap' : 'full'} resync of dr from barrier ${dr.barrier} as barrier ${barrier} (${items.length} blocks, cut ${cut})`);
     // Everything up to `cut` travels in the resync; the journal restarts after it.
     this.broken = false;
+    this.journaledV = cut;
     this.closed = [];
     this.openEntries = [];
     this.openId = barrier + 1;
@@ -285,7 +295,8 @@ export class Splitter {
     const cleared: number[] = [];
     for (const block of [...this.bitmap].sort((x, y) => x - y)) {
       const cur = this.vol.current(block);
-      if (!cur || cur.v <= cut) { this.bitmap.delete(block); cleared.push(block); }
+      // A block with a write still in flight stays dirty: that write is past the cut.
+      if ((!cur || cur.v <= cut) && !this.vol.pendingOn(block)) { this.bitmap.delete(block); cleared.push(block); }
     }
     if (cleared.length && !this.ctx.bug('volatile-bitmap')) this.ctx.append(BITMAP, [{ t: 'clear', blocks: cleared } satisfies BitmapRecord]);
   }

@@ -8,7 +8,7 @@ import { Partner, type Takeover, readBackendIndex } from './partner.js';
 import { type Cell, Primary } from './primary.js';
 import {
   type BitmapRecord, type ClaimRecord, type DrRecord, type Entry, type JournalRecord, type OplogRecord,
-  dataFile, epochView, latestByBlock,
+  dataFile, epochOfVersion, epochView, latestByBlock,
 } from './records.js';
 import {
   BUG_SWITCHES, type ClientRequest, type DiskImage, type Effect, type Input, type NodeConfig, type NodeCore,
@@ -118,8 +118,15 @@ export class Node implements NodeCore {
         splitter: (p) => {
           if (fresh || journalRecs.length === 0) return Splitter.fresh(this.ctx, p, this.dr, epoch, !fresh, snap.openId, bitmap);
           const s = new Splitter(this.ctx, p, this.dr, snap, bitmap);
-          // Writes the journal's lost tail missed are still in the vault: journal them again.
-          for (const r of oplog) if (r.t === 'w' && r.v > snap.maxV && !this.bugs.has('vault-no-flush')) s.add(r);
+          if (this.bugs.has('vault-no-flush')) return s;
+          // The journal's lost tail is still in the vault: journal again every write of this
+          // journal's lineage it does not hold, and every page the flush just made current.
+          const again = new Map<number, Entry>();
+          for (const r of oplog) {
+            if (r.t === 'w' && r.v > snap.maxV && epochOfVersion(r.v) >= snap.jid) again.set(r.v, r);
+          }
+          for (const e of dirty.values()) if (e.v > snap.maxV || epochOfVersion(e.v) < snap.jid) again.set(e.v, e);
+          for (const e of [...again.values()].sort((x, y) => x.v - y.v)) s.add(e);
           return s;
         },
       });

@@ -78,6 +78,7 @@ export class Primary {
       lastCommitted: () => this.lastV,
       current: (b) => this.index.get(b),
       blocks: () => [...this.index.keys()],
+      pendingOn: (b) => this.pending.some((pw) => pw.block === b && !pw.failed),
     });
   }
 

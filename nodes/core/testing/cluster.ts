@@ -71,6 +71,8 @@ export class Cluster {
   crash(node: NodeName, dropUnsynced = true): void {
     this.cores[node] = null;
     this.inc[node]++;
+    this.paused.delete(node);
+    this.parked = this.parked.filter((p) => p.node !== node);
     for (const k of [...this.timers.keys()]) if (k.startsWith(`${node}:`)) this.timers.delete(k);
     if (!dropUnsynced) return;
     for (const recs of this.disks[node].values()) dropUnsyncedOf(recs, null);
