@@ -12,7 +12,7 @@ import { countOps, shrink as shrinkRun, tryConfig } from '../shrink/shrink.js';
 import type { ComposedResult } from '../../checkers/types.js';
 import type { HistoryEvent } from '../history/types.js';
 
-export default async function shrink(args: string[]): Promise<number> {
+export default async function shrink(args: string[], _opts: Record<string, unknown> = {}): Promise<number> {
   const dir = resolve(args[0] ?? '');
   const cfgPath = join(dir, 'config.json');
   const resPath = join(dir, 'results.json');

@@ -7,6 +7,7 @@ import { buildConfig, type RunConfig, type RunOptions } from '../run/config.js';
 import { executeRun } from '../run/execute.js';
 import type { ComposedResult } from '../../checkers/types.js';
 import type { Verdict } from '../errors.js';
+import type { NodeParams } from '../../nodes/core/types.js';
 import { SimRuntime } from '../runtime/sim/index.js';
 
 /** The options every seed shares (the CLI's run-shaped flags). */
@@ -16,6 +17,8 @@ export interface SweepRunOptions {
   timeLimit?: string | number;
   bug?: string[];
   concurrency?: string | number;
+  /** Node parameters other than the defaults (a longer lease widens a cache bug's window). */
+  params?: Partial<NodeParams>;
   /** Where failing runs are kept (runs/<test>/<stamp>-seed<N>/ beneath it). */
   outDir: string;
   /** Keep passing runs too. */
@@ -33,6 +36,8 @@ export interface SeedResult {
   simS: number;
   wallMs: number;
   errors: string[];
+  /** Checkers that could not decide, with their reasons (why a seed is `unknown`). */
+  undecided?: string[];
 }
 
 export function anomalyKinds(results: ComposedResult): string[] {
@@ -52,6 +57,7 @@ export function seedConfig(opts: SweepRunOptions, seed: number): RunConfig {
     timeLimit: opts.timeLimit,
     bug: opts.bug,
     concurrency: opts.concurrency,
+    ...(opts.params ? { params: opts.params } : {}),
     seed,
   };
   return buildConfig(o);
@@ -79,5 +85,8 @@ export async function runSeed(opts: SweepRunOptions, seed: number): Promise<Seed
     simS: r.simS,
     wallMs: r.wallMs,
     errors: r.errors,
+    undecided: Object.entries(r.results.checkers)
+      .filter(([, c]) => c.valid === 'unknown')
+      .map(([name, c]) => `${name}: ${c.reason ?? 'undecided'}`),
   };
 }

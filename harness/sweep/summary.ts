@@ -55,7 +55,7 @@ export function summarize(
     seedsPerMinute: round(wallS > 0 ? (out.results.length / wallS) * 60 : 0),
     simSecondsPerWallSecond: round(wallS > 0 ? simS / wallS : 0),
     failing: failing.map((r) => ({ seed: r.seed, kinds: r.kinds, ...(r.dir ? { dir: r.dir } : {}) })),
-    unknownSeeds: unknown.map((r) => ({ seed: r.seed, errors: r.errors, ...(r.dir ? { dir: r.dir } : {}) })),
+    unknownSeeds: unknown.map((r) => ({ seed: r.seed, errors: [...r.errors, ...(r.undecided ?? [])], ...(r.dir ? { dir: r.dir } : {}) })),
   };
 }
 

@@ -1,0 +1,52 @@
+// Sweeps on the simulator with the real node core: every bug switch of SYSTEM.md is found
+// (by the checker of its invariant) within a bounded number of seeds, a sweep with no switch
+// finds nothing, and the worker-thread pool gives the same verdicts as an inline sweep.
+// Bounded for CI: each switch's sweep stops at its first failure, capped at CHAOS_SWEEP_CAP
+// seeds (default 40; bench:sim runs the full 200-seed hunt and the 2,000-seed no-switch sweep).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runPool } from './pool.js';
+import { SWITCH_HUNTS, namesChecker } from './switches.js';
+
+const CAP = Number(process.env.CHAOS_SWEEP_CAP ?? 40);
+const out = mkdtempSync(join(tmpdir(), 'chaos-sweep-test-'));
+test.after(() => rmSync(out, { recursive: true, force: true }));
+const seeds = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+
+for (const h of SWITCH_HUNTS) {
+  test(`sweep finds ${h.bug} (${h.workload}${h.nemesis ? `, ${h.nemesis}` : ''}) within ${CAP} seeds`, async (t) => {
+    const t0 = performance.now();
+    const r = await runPool(
+      { outDir: out, workload: h.workload, nemesis: h.nemesis, timeLimit: h.timeLimitS, bug: [h.bug], concurrency: h.concurrency, params: h.params },
+      seeds(1, CAP),
+      { workers: 1, keepGoing: false, inline: true },
+    );
+    const first = r.results.find((x) => x.valid === false);
+    assert.ok(first, `${h.bug}: no failing seed in 1..${CAP}`);
+    assert.ok(namesChecker(h, first.kinds), `${h.bug}: seed ${first.seed} failed with ${first.kinds.join(', ')}, expected the ${h.checker} checker`);
+    t.diagnostic(`${h.bug}: first failing seed ${first.seed} (${first.kinds.join(', ')}) after ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  });
+}
+
+test('a sweep with no bug switch finds nothing', async () => {
+  for (const workload of ['register', 'failover', 'dr'] as const) {
+    const r = await runPool({ outDir: out, workload, timeLimit: 4 }, seeds(500, 4), { workers: 1, keepGoing: true, inline: true });
+    const bad = r.results.filter((x) => x.valid === false);
+    assert.deepEqual(bad.map((x) => `${x.seed}: ${x.kinds.join(',')}`), [], `${workload}: no-switch seeds failed`);
+  }
+});
+
+test('worker threads give the same verdicts as an inline sweep, and stop early after a failure', async () => {
+  const opts = { outDir: out, workload: 'failover', timeLimit: 3, bug: ['vault-no-flush'] };
+  const inline = await runPool(opts, seeds(1, 4), { workers: 1, keepGoing: true, inline: true });
+  const pooled = await runPool(opts, seeds(1, 4), { workers: 2, keepGoing: true });
+  assert.deepEqual(
+    pooled.results.map((x) => [x.seed, x.valid, x.kinds]),
+    inline.results.map((x) => [x.seed, x.valid, x.kinds]),
+  );
+  const early = await runPool(opts, seeds(1, 12), { workers: 2, keepGoing: false });
+  assert.ok(early.stoppedEarly && early.skipped > 0, 'seeds after the first failure were skipped');
+});

@@ -1,0 +1,46 @@
+// Which run shape finds which bug switch of SYSTEM.md on the simulator, and which checker
+// must name it. The sweep test, bench:sim and the docs use this one table.
+import type { BugSwitch, NodeParams } from '../../nodes/core/types.js';
+
+export interface SwitchHunt {
+  bug: BugSwitch;
+  workload: 'register' | 'failover' | 'dr';
+  /** --nemesis; undefined = the workload's default faults. */
+  nemesis?: string;
+  /** Simulated seconds per seed. */
+  timeLimitS: number;
+  /** Client processes and node parameters, when not the workload's defaults. */
+  concurrency?: number;
+  params?: Partial<NodeParams>;
+  /** The checker that must report it (anomaly kinds are `checker:kind`). */
+  checker: string;
+}
+
+export const SWITCH_HUNTS: readonly SwitchHunt[] = [
+  { bug: 'ack-before-invalidate', workload: 'register', timeLimitS: 5, checker: 'cache-invalidation' },
+  // The bug's window is the part of b's read lease left when a gives up on b (a notices
+  // silence after ~3 heartbeats, the default lease is 400 ms), and b must hold a current cache
+  // entry for a block then written: a longer lease and fewer writers make both likely.
+  {
+    bug: 'ack-without-partner',
+    workload: 'register',
+    nemesis: 'partition-primary-partner',
+    concurrency: 4,
+    params: { leaseMs: 1500, takeoverMs: 3000 },
+    timeLimitS: 5,
+    checker: 'cache-invalidation',
+  },
+  { bug: 'torn-barrier', workload: 'dr', timeLimitS: 5, checker: 'dr-prefix' },
+  { bug: 'skip-missing-data', workload: 'dr', timeLimitS: 5, checker: 'dr-prefix|convergence' },
+  { bug: 'volatile-bitmap', workload: 'dr', timeLimitS: 5, checker: 'convergence|dr-prefix' },
+  { bug: 'no-index-replication', workload: 'failover', timeLimitS: 5, checker: 'durability' },
+  { bug: 'vault-no-flush', workload: 'failover', timeLimitS: 5, checker: 'durability' },
+  { bug: 'ack-before-fsync', workload: 'failover', timeLimitS: 5, checker: 'durability' },
+  { bug: 'sync-dr-journal', workload: 'dr', timeLimitS: 5, checker: 'latency' },
+];
+
+/** Whether a seed's anomaly kinds name the hunt's checker. */
+export function namesChecker(h: SwitchHunt, kinds: readonly string[]): boolean {
+  const checkers = h.checker.split('|');
+  return kinds.some((k) => checkers.includes(k.split(':')[0]));
+}
