@@ -205,3 +205,36 @@ export const readObservations =
       if (typeof v === 'number' && v > 0) visit(keyOf(op.key), v, op.output, op);
     }
   };
+
+/** Acked writes of one block in ack order, with the index of the highest version so far. */
+export interface AckLine {
+  ends: Float64Array;
+  entries: Entry[];
+  maxAt: Int32Array;
+}
+
+export function ackLines(ix: VersionIndex): Map<string, AckLine> {
+  const out = new Map<string, AckLine>();
+  for (const [key, list] of ix.byKey) {
+    const acked = list.filter((e) => e.acked && e.op.status === 'ok' && Number.isFinite(e.op.end));
+    if (!acked.length) continue;
+    acked.sort((x, y) => x.op.end - y.op.end);
+    const ends = Float64Array.from(acked.map((e) => e.op.end));
+    const maxAt = new Int32Array(acked.length);
+    for (let i = 0; i < acked.length; i++) maxAt[i] = i > 0 && acked[maxAt[i - 1]].version > acked[i].version ? maxAt[i - 1] : i;
+    out.set(key, { ends, entries: acked, maxAt });
+  }
+  return out;
+}
+
+/** Number of acked writes of the line that completed strictly before t. */
+export function ackedBefore(line: AckLine, t: number): number {
+  let lo = 0;
+  let hi = line.ends.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (line.ends[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

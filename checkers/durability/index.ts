@@ -1,12 +1,16 @@
 // Durability (SYSTEM.md mechanisms 4 and 5): after the final heal, the final reads
 // (meta.final: true) must show, for every block, the last acked write or a later one.
 // "Last" is the primary's version order. Indeterminate writes may or may not appear.
+// During the run too: a read served in a later epoch than an acked write (a takeover or a
+// restart happened between them) must not show an older version: the new primary lost it,
+// even if a later write hides the loss from the final reads. (A read from an older epoch
+// that misses a newer write is a fencing or lease failure: linearizability's to report.)
 // Writes lost to a site loss are the RPO, not a durability bug: each era after a site loss
 // carries only the old writes at or below dr's cut (see dr-prefix/writes.ts), and stats
 // counts the rest. O(n log n).
 import type { Operation } from '../../harness/history/types.js';
 import type { Anomaly, CheckContext, Checker, CheckerResult } from '../types.js';
-import { buildWriteIndexes, eraOf, keyOf, readObservations, sameValue, type Entry } from '../dr-prefix/writes.js';
+import { ackLines, ackedBefore, buildWriteIndexes, eraOf, keyOf, readObservations, sameValue, type Entry } from '../dr-prefix/writes.js';
 import { activeBetween, describeFault, faultWindows } from '../stats/faults.js';
 
 export const MAX_ANOMALIES = 200;
@@ -101,6 +105,42 @@ export const durabilityChecker: Checker = (ctx: CheckContext): CheckerResult => 
       }
     }
   }
+  // reads during the run, served in a later epoch than the newest write acked before them
+  const lines = wi.index.map(ackLines);
+  const reported = new Set<Operation>();
+  let takeoverReads = 0;
+  for (const r of ctx.paired.ops) {
+    if (r.f !== 'read' || r.status !== 'ok' || r.meta?.final === true || r.meta?.source === 'cache') continue;
+    const v = r.meta?.version;
+    const re = r.meta?.epoch;
+    if (typeof v !== 'number' || typeof re !== 'number') continue;
+    const er = eraOf(wi.eras, r.start);
+    if (er > 0 && wi.eras[er].carriedCut === null) continue;
+    const line = lines[er].get(keyOf(r.key));
+    if (!line) continue;
+    const n = ackedBefore(line, r.start);
+    if (n === 0) continue;
+    const w = line.entries[line.maxAt[n - 1]];
+    const we = w.op.meta?.epoch;
+    if (typeof we !== 'number') continue;
+    takeoverReads++;
+    if (v >= w.version || re <= we || reported.has(w.op)) continue;
+    reported.add(w.op);
+    const active = activeBetween(faults, w.op.end, r.start);
+    add({
+      kind: 'lost-after-takeover',
+      message:
+        `acked write of ${JSON.stringify(w.value)} to block ${keyOf(r.key)} (version ${w.version}, epoch ${we}, events ${w.op.invokeIndex}..${w.op.completeIndex}) is lost: ` +
+        `a read served by ${r.node ?? '?'} in epoch ${re} (events ${r.invokeIndex}..${r.completeIndex}, source ${r.meta?.source ?? '?'}) shows version ${v} (${JSON.stringify(r.output)})` +
+        `; faults between ack and read: ${active.length ? active.map(describeFault).join(', ') : 'none'}`,
+      events: [w.op.invokeIndex, w.op.completeIndex, r.invokeIndex, r.completeIndex],
+      block: keyOf(r.key),
+      write: { invoke: w.op.invokeIndex, complete: w.op.completeIndex, version: w.version, value: w.value, node: w.op.node ?? null, epoch: we },
+      read: { invoke: r.invokeIndex, complete: r.completeIndex, version: v, value: r.output, node: r.node ?? null, epoch: re },
+      faults: active.map((f) => ({ faultId: f.faultId, fault: f.fault, targets: f.targets, start: f.startIndex, stop: f.stopIndex })),
+    });
+  }
+
   // blocks read at the end that no acked write touched: may show an indeterminate write or none
   if (unjudged.length) unknowns.push(`${unjudged.length} block(s) with acked writes have no ok final read with a version (e.g. block ${unjudged.slice(0, 5).join(', ')})`);
   if (wi.unversionedAcked.length) unknowns.push(`${wi.unversionedAcked.length} ok write(s) carry no meta.version (first at event ${wi.unversionedAcked[0].completeIndex})`);
@@ -110,6 +150,7 @@ export const durabilityChecker: Checker = (ctx: CheckContext): CheckerResult => 
     blocksJudged: judged,
     blocksUnjudged: unjudged.length,
     era: e,
+    readsJudgedAcrossEpochs: takeoverReads,
     anomalies: total,
   };
   if (total > 0) return { valid: false, anomalies, stats };
