@@ -159,17 +159,44 @@ export class DockerRuntime implements Runtime {
         const box = this.nodes.get(name)!;
         const mounts = [{ source: box.volume, target: '/data/local' }];
         if (name !== 'dr' && this.backendVolume) mounts.push({ source: this.backendVolume, target: '/data/backend' });
-        const started = await new LoopbackContainer(this.imageTag)
-          .withName(box.container)
-          .withNetworkMode(net.id)
-          .withLabels({ ...this.labels, [LABEL.node]: name })
-          .withExposedPorts({ container: NODE_PORT, host: box.hostPort })
-          .withBindMounts(mounts)
-          .withAddedCapabilities('NET_ADMIN')
-          .withCommand(serverArgs(name, spec, hostOf))
-          .withWaitStrategy(Wait.forLogMessage(/^ready \S+ \S+/))
-          .withStartupTimeout(READY_TIMEOUT_MS)
-          .start();
+        // testcontainers removes a container that fails its wait, logs and all; keep its words.
+        let early = '';
+        const launch = () =>
+          new LoopbackContainer(this.imageTag)
+            .withLogConsumer((stream) => {
+              stream.on('data', (d: Buffer | string) => {
+                if (early.length < 1 << 14) early += String(d);
+              });
+              stream.on('error', () => {});
+            })
+            .withName(box.container)
+            .withNetworkMode(net.id)
+            .withLabels({ ...this.labels, [LABEL.node]: name })
+            .withExposedPorts({ container: NODE_PORT, host: box.hostPort })
+            .withBindMounts(mounts)
+            .withAddedCapabilities('NET_ADMIN')
+            .withCommand(serverArgs(name, spec, hostOf))
+            .withWaitStrategy(Wait.forLogMessage(/^ready \S+ \S+/))
+            .withStartupTimeout(READY_TIMEOUT_MS)
+            .start();
+        let started;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            started = await launch();
+            break;
+          } catch (e) {
+            const msg = (e as Error).message;
+            const logs = early || (await containerLogs(this.docker, box.container).catch(() => ''));
+            await this.docker.getContainer(box.container).remove({ force: true }).catch(() => {});
+            // The free port picked at up() can be taken by someone else before the engine binds it.
+            if (attempt < 3 && /port is already allocated|address already in use/i.test(msg)) {
+              box.hostPort = await freePort();
+              continue;
+            }
+            const tail = logs.trim().split('\n').slice(-5).join(' | ');
+            throw new Error(`docker runtime: node ${name} did not start: ${msg.split('\n')[0]}${tail ? `; its log ends: ${tail}` : ''}`);
+          }
+        }
         box.id = started.getId();
         box.life = 'running';
         // Ready the partition machinery now so the first fault does not pay for it.
