@@ -1,0 +1,76 @@
+// Linearizability of a whole history: pair, keep the ops the model constrains, split by key
+// (P-compositionality: a history is linearizable iff each key's subhistory is), search each key,
+// and stop at the first key that fails.
+import { pairHistory } from '../../harness/history/pair.js';
+import type { HistoryEvent, Operation } from '../../harness/history/types.js';
+import { compile, selectOps, type Compiled } from './models.js';
+import type { CheckOptions, Counterexample, LinResult, OpRef } from './types.js';
+import { search, type Outcome } from './wgl.js';
+
+export function partitionByKey(ops: readonly Operation[]): Map<string | number | null, Operation[]> {
+  const parts = new Map<string | number | null, Operation[]>();
+  for (const op of ops) {
+    const k = op.key ?? null;
+    let list = parts.get(k);
+    if (!list) parts.set(k, (list = []));
+    list.push(op);
+  }
+  return parts;
+}
+
+export const opRef = (op: Operation): OpRef => ({
+  index: op.invokeIndex,
+  completeIndex: op.completeIndex,
+  process: op.process,
+  f: op.f,
+  ...(op.key !== undefined ? { key: op.key } : {}),
+  input: op.input,
+  output: op.output,
+  status: op.status,
+});
+
+export function counterexample(c: Compiled, o: Extract<Outcome, { kind: 'invalid' }>, key: string | number | null): Counterexample {
+  const blocked = o.blocked;
+  const lo = c.call[blocked];
+  const hi = c.ret[blocked];
+  const concurrent: OpRef[] = [];
+  for (let i = 0; i < c.n; i++) if (i !== blocked && c.call[i] < hi && c.ret[i] > lo) concurrent.push(opRef(c.ops[i]));
+  return {
+    ...(key !== null ? { key } : {}),
+    op: opRef(c.ops[blocked]),
+    prefix: o.prefix.map((i, k) => ({ op: opRef(c.ops[i]), state: c.describe(o.states[k]) })),
+    state: c.describe(o.state),
+    concurrent,
+  };
+}
+
+/** Checks already-paired operations in this thread. */
+export function checkOps(all: readonly Operation[], opts: CheckOptions): LinResult {
+  const t0 = performance.now();
+  const deadline = opts.timeoutMs !== undefined ? t0 + opts.timeoutMs : Infinity;
+  const parts = partitionByKey(selectOps(all, opts));
+  const compiled: [string | number | null, Compiled][] = [];
+  let ops = 0;
+  for (const [k, list] of parts) {
+    const c = compile(list, opts);
+    ops += c.n;
+    compiled.push([k, c]);
+  }
+  const base = { model: opts.model, ops, partitions: parts.size };
+  let reason: string | undefined;
+  for (const [k, c] of compiled) {
+    const o = search(c, deadline);
+    if (o.kind === 'invalid') return { ...base, valid: false, ms: performance.now() - t0, counterexample: counterexample(c, o, k) };
+    if (o.kind === 'unknown') {
+      reason = k === null ? o.reason : `key ${JSON.stringify(k)}: ${o.reason}`;
+      if (performance.now() > deadline) break;
+    }
+  }
+  return { ...base, valid: reason ? 'unknown' : true, ms: performance.now() - t0, ...(reason ? { reason } : {}) };
+}
+
+/** Pairs a history's events and checks them. */
+export function checkEvents(events: readonly HistoryEvent[], opts: CheckOptions): LinResult {
+  const { ops } = pairHistory(events, opts.locate);
+  return checkOps(ops, opts);
+}

@@ -1,0 +1,59 @@
+// Shapes of the linearizability checker's API and of its counterexamples.
+import type { Verdict } from '../../harness/errors.js';
+import type { Operation } from '../../harness/history/types.js';
+
+export const MODELS = ['register', 'cas-register', 'etcd-cas-register', 'kv'] as const;
+export type ModelName = (typeof MODELS)[number];
+
+export interface CheckOptions {
+  model: ModelName;
+  /** Initial register value (register / cas-register); default null (absent). */
+  initial?: unknown;
+  /** Give up with `unknown` after this many ms (whole history). */
+  timeoutMs?: number;
+  /** knossos: an ok read of nil is an unknown read and constrains nothing (EDN histories).
+   *  Otherwise a read of null means the register was absent. */
+  nilReadIsUnknown?: boolean;
+  /** Skip ops whose f the model does not know (harness histories carry dr-snapshot etc.);
+   *  otherwise such an op is bad input. */
+  ignoreOtherF?: boolean;
+  /** `file:line` of history event i, for input errors. */
+  locate?: (i: number) => string;
+  /** Worker threads for independent keys: 0 = never, 'auto' = when the history is big enough. */
+  workers?: number | 'auto';
+}
+
+/** One operation as a report draws it: history indexes of its invocation and completion. */
+export interface OpRef {
+  index: number;
+  completeIndex: number;
+  process: Operation['process'];
+  f: string;
+  key?: string | number | null;
+  input: unknown;
+  output: unknown;
+  status: Operation['status'];
+}
+
+export interface Counterexample {
+  key?: string | number | null;
+  /** The operation no order can fit: its completion was reached with it unlinearized. */
+  op: OpRef;
+  /** The longest linearizable prefix found, in linearization order, with the model state after each op. */
+  prefix: { op: OpRef; state: unknown }[];
+  /** Model state after the prefix, the state `op` could not be applied to. */
+  state: unknown;
+  /** Ops whose intervals overlap `op`'s (candidates for other orders). */
+  concurrent: OpRef[];
+}
+
+export interface LinResult {
+  valid: Verdict;
+  model: ModelName;
+  /** Client operations considered (after dropping failed ops and unknown reads). */
+  ops: number;
+  partitions: number;
+  ms: number;
+  counterexample?: Counterexample;
+  reason?: string;
+}
