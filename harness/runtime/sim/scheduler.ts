@@ -10,6 +10,8 @@
 // The clock only moves while someone outside awaits the sim (`pending > 0`): a caller doing
 // something else (a checker, real file IO) sees a frozen clock, never a skipped one.
 
+const MAX_SAME_INSTANT = 1_000_000;
+
 // An event is its own cancel handle: no closure per event on the hot path.
 class Ev {
   cancelled = false;
@@ -35,6 +37,9 @@ export class Scheduler {
   private pumpQueued = false;
   private woke = false;
   private stopped = false;
+  private failure: Error | null = null;
+  private readonly open = new Set<(e: Error) => void>();
+  private sameInstant = 0;
   /** Events run so far (a benchmark figure, and a guard against runaway loops). */
   events = 0;
 
@@ -60,9 +65,15 @@ export class Scheduler {
    */
   external<T>(): { promise: Promise<T>; settle: (v: T) => void } {
     let resolve!: (v: T) => void;
-    const promise = new Promise<T>((r) => (resolve = r));
+    let reject!: (e: Error) => void;
+    const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+    if (this.failure) {
+      reject(this.failure);
+      return { promise, settle: () => {} };
+    }
     let done = false;
     this.pending++;
+    this.open.add(reject);
     this.kick();
     return {
       promise,
@@ -70,6 +81,7 @@ export class Scheduler {
         if (done) return;
         done = true;
         this.pending--;
+        this.open.delete(reject);
         this.woke = true;
         resolve(v);
       },
@@ -89,6 +101,20 @@ export class Scheduler {
     this.heap = [];
   }
 
+  /**
+   * The simulation cannot go on (a livelock): every open and future wait rejects with `err`,
+   * so the run loop's error path runs instead of a hang.
+   */
+  abort(err: Error): void {
+    this.failure = err;
+    this.stopped = true;
+    this.heap = [];
+    this.pending = 0;
+    const open = [...this.open];
+    this.open.clear();
+    for (const reject of open) reject(err);
+  }
+
   private kick(): void {
     if (this.pumpQueued || this.stopped) return;
     this.pumpQueued = true;
@@ -101,6 +127,14 @@ export class Scheduler {
     while (!this.stopped && this.pending > 0 && this.heap.length > 0) {
       const ev = this.pop();
       if (ev.cancelled) continue;
+      // Something rescheduling itself at the same instant forever would freeze the clock;
+      // a count of events without time moving is a deterministic way to notice.
+      if (ev.time === this.clock) {
+        if (++this.sameInstant > MAX_SAME_INSTANT) {
+          this.abort(new Error(`sim: livelock at ${this.clock} ns: ${MAX_SAME_INSTANT} events without time advancing`));
+          return;
+        }
+      } else this.sameInstant = 0;
       this.clock = ev.time;
       this.events++;
       ev.fn();

@@ -170,3 +170,11 @@ test('determinism: the same seed gives the same trace byte for byte; another see
   assert.equal(x, y);
   assert.notEqual(await toyTrace(12), x);
 });
+
+test('scheduler: a livelock (events forever at one instant) fails every wait instead of hanging', async () => {
+  const s = new Scheduler();
+  const again = (): void => void s.after(0, again);
+  s.after(1, again);
+  await assert.rejects(() => s.sleep(5), /livelock/);
+  await assert.rejects(() => s.sleep(1), /livelock/);
+});
