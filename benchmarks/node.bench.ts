@@ -40,6 +40,8 @@ interface Cluster {
   clients: TcpBlockClient[];
   rounds: { p50: number; p99: number; opsPerSec: number; errors: number }[];
   all: number[];
+  /** a's epoch when measuring began: every later claim is a re-pairing or a solo stretch. */
+  epoch0: number;
 }
 
 /** Every process started, so a failed start still cleans up. */
@@ -59,15 +61,23 @@ async function up(cfg: Config): Promise<Cluster> {
     started.push(p);
   }
   const clients = Array.from({ length: CLIENTS }, () => connectClient({ host: '127.0.0.1', port: pa, node: 'a', timeoutMs: 5000 }));
-  // Until a acks writes (alone, it first waits out the partner's read lease).
   const deadline = Date.now() + 20_000;
+  // With a partner, measure the paired pair (the steady state), not its first resync.
+  while (cfg.nodes.includes('b')) {
+    const s = await clients[0].status();
+    if (s.status === 'ok' && s.info.partner === 'paired') break;
+    if (Date.now() > deadline) throw new Error(`${cfg.label}: a never paired with b: ${JSON.stringify(s)}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  // Until a acks writes (alone, it first waits out the partner's read lease).
   for (;;) {
     const r = await clients[0].write(0, 'warm');
     if (r.status === 'ok') break;
     if (Date.now() > deadline) throw new Error(`${cfg.label}: a never acked a write: ${JSON.stringify(r)}`);
     await new Promise((res) => setTimeout(res, 100));
   }
-  return { cfg, root, procs, clients, rounds: [], all: [] };
+  const s = await clients[0].status();
+  return { cfg, root, procs, clients, rounds: [], all: [], epoch0: s.status === 'ok' ? s.info.epoch : NaN };
 }
 
 async function round(c: Cluster, ms: number, record: boolean): Promise<void> {
@@ -122,8 +132,10 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) for (let i = 0; i < clusters.length; i++) await round(clusters[(i + r) % clusters.length], ROUND_MS, true);
 
     console.log('');
-    console.log(pad('config', 26) + pad('p50 ms', 10) + pad('p99 ms', 10) + pad('p99 pooled', 12) + pad('writes/s', 10) + pad('errors', 8) + 'a peak RSS MiB');
+    console.log(pad('config', 26) + pad('p50 ms', 10) + pad('p99 ms', 10) + pad('p99 pooled', 12) + pad('writes/s', 10) + pad('errors', 8) + pad('a epochs+', 10) + 'a peak RSS MiB');
     for (const c of clusters) {
+      const st = await c.clients[0].status();
+      const claims = st.status === 'ok' ? st.info.epoch - c.epoch0 : NaN;
       c.all.sort((p, q) => p - q);
       const a = c.procs.find((p) => p.name === 'a');
       console.log(
@@ -133,6 +145,7 @@ async function main(): Promise<void> {
           pad(pct(c.all, 0.99).toFixed(3), 12) +
           pad(median(c.rounds.map((x) => x.opsPerSec)).toFixed(0), 10) +
           pad(String(c.rounds.reduce((s, x) => s + x.errors, 0)), 8) +
+          pad(String(claims), 10) +
           peakMiB(a?.proc.pid).toFixed(1),
       );
     }
