@@ -148,9 +148,11 @@ export class Splitter {
   /** A committed write joins the open barrier (beside the IO path: no fsync awaited). */
   add(e: { v: number; block: number; value: string }): void {
     if (this.broken) return; // the next resync covers it
-    // Journal memory pressure: past half capacity, entries keep only their metadata and the
-    // data is read back from the volume when the barrier ships (mech 3).
-    const metaOnly = this.unacked() >= Math.floor(this.ctx.params.journalCapacity / 2);
+    // Journal memory pressure: once dr lags by more than two barriers (or half the capacity),
+    // entries keep only their metadata and the data is read back from the volume when the
+    // barrier ships (mech 3).
+    const p = this.ctx.params;
+    const metaOnly = this.unacked() >= Math.min(Math.floor(p.journalCapacity / 2), 2 * p.barrierWrites);
     const je: JEntry = { v: e.v, block: e.block, value: metaOnly ? null : e.value };
     if (this.openEntries.length === 0) this.openedAt = this.ctx.now;
     this.openEntries.push(je);
@@ -226,10 +228,13 @@ export class Splitter {
       intervalEnd = Math.max(intervalEnd, this.blockBarrier.get(e.block) ?? b.id);
       return cur ? { v: cur.v, block: e.block, value: cur.value } : e;
     });
-    const parts = Math.max(1, Math.ceil(entries.length / CHUNK));
+    // Parts are address ranges (as parallel evacuation streams would carry them): each block's
+    // entries stay in version order inside one part, and only a whole barrier is a version cut.
+    const byAddress = entries.map((e, i) => ({ e, i })).sort((x, y) => x.e.block - y.e.block || x.i - y.i).map((x) => x.e);
+    const parts = Math.max(1, Math.ceil(byAddress.length / CHUNK));
     const msgs: PeerMessage[] = [];
     for (let p = 0; p < parts; p++) {
-      msgs.push({ kind: 'jchunk', epoch, jid: this.jid, barrier: b.id, part: p, parts, entries: entries.slice(p * CHUNK, (p + 1) * CHUNK) });
+      msgs.push({ kind: 'jchunk', epoch, jid: this.jid, barrier: b.id, part: p, parts, entries: byAddress.slice(p * CHUNK, (p + 1) * CHUNK) });
     }
     msgs.push({ kind: 'jclose', epoch, jid: this.jid, barrier: b.id, cut: b.cut, parts, intervalEnd: intervalEnd > b.id ? intervalEnd : 0 });
     this.inflight = { kind: 'barrier', barrier: b.id, cut: b.cut, sentAt: this.ctx.now, msgs };

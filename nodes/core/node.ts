@@ -119,14 +119,14 @@ export class Node implements NodeCore {
           if (fresh || journalRecs.length === 0) return Splitter.fresh(this.ctx, p, this.dr, epoch, !fresh, snap.openId, bitmap);
           const s = new Splitter(this.ctx, p, this.dr, snap, bitmap);
           if (this.bugs.has('vault-no-flush')) return s;
-          // The journal's lost tail is still in the vault: journal again every write of this
-          // journal's lineage it does not hold, and every page the flush just made current.
-          const again = new Map<number, Entry>();
-          for (const r of oplog) {
-            if (r.t === 'w' && r.v > snap.maxV && epochOfVersion(r.v) >= snap.jid) again.set(r.v, r);
-          }
-          for (const e of dirty.values()) if (e.v > snap.maxV || epochOfVersion(e.v) < snap.jid) again.set(e.v, e);
-          for (const e of [...again.values()].sort((x, y) => x.v - y.v)) s.add(e);
+          // Writes the journal does not hold (its unsynced tail died with us, or pages from an
+          // older tenure the flush just made current) leave it unable to cover dr: dr gets a
+          // bitmap resync instead, and the flushed blocks are marked in the bitmap first.
+          const missing = oplog.some((r) => r.t === 'w' && r.v > snap.maxV && epochOfVersion(r.v) >= snap.jid)
+            || [...dirty.values()].some((e) => e.v > snap.maxV || epochOfVersion(e.v) < snap.jid);
+          const bits = [...dirty.keys()].sort((x, y) => x - y).flatMap((b) => s.markDirty(b));
+          if (bits.length) this.ctx.persist(local('bitmap'), bits);
+          if (missing && !snap.broken) s.lose('its unsynced tail was lost in a crash');
           return s;
         },
       });
