@@ -156,6 +156,8 @@ export async function ensureImage(opts: BuildOptions = {}): Promise<BuildResult>
   }
 
   log(`image: building ${tag} from ${entries.length} host paths`);
+  // A forced rebuild moves the tag; the image it leaves behind would dangle, unnamed, forever.
+  const previous = await docker.getImage(tag).inspect().then((i) => i.Id, () => null);
   const sizes = new Map<string, number>();
   for (const e of entries) if (e.kind === 'file') sizes.set(e.from, statSync(e.from).size);
   const dirs = parentDirs(entries, ['/tmp', '/root', '/data', '/data/local', '/data/backend']);
@@ -174,6 +176,8 @@ export async function ensureImage(opts: BuildOptions = {}): Promise<BuildResult>
   });
   if (!(await imageExists(docker, tag))) throw new Error(`docker import finished but ${tag} is missing`);
   remember();
+  const now = (await docker.getImage(tag).inspect()).Id;
+  if (previous && previous !== now) await docker.getImage(previous).remove().catch(() => {});
   await removeOldImages(docker, tag, log);
   return { tag, built: true, ms: performance.now() - t0 };
 }
