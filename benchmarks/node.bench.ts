@@ -149,6 +149,24 @@ async function main(): Promise<void> {
           peakMiB(a?.proc.pid).toFixed(1),
       );
     }
+    // The wire's own cost: reads on a alone touch no disk, so this is newline-JSON over TCP
+    // plus one core step, the floor under every figure above.
+    const alone = clusters.find((c) => c.cfg.nodes.length === 1)!;
+    const rl: number[] = [];
+    const rEnd = performance.now() + 1500;
+    await Promise.all(
+      alone.clients.map(async (cl, i) => {
+        while (performance.now() < rEnd) {
+          const s0 = performance.now();
+          const r = await cl.read(i);
+          if (r.status === 'ok') rl.push(performance.now() - s0);
+        }
+      }),
+    );
+    rl.sort((p, q) => p - q);
+    console.log('');
+    console.log(`wire round trip (reads on a alone, no disk, ${CLIENTS} clients): p50 ${pct(rl, 0.5).toFixed(3)} ms, p99 ${pct(rl, 0.99).toFixed(3)} ms, ${(rl.length / 1.5).toFixed(0)} reads/s`);
+
     // Paired per round: neighbouring rounds share the machine's load, so their ratio is steadier
     // than a ratio of medians taken minutes apart.
     const rounds = (label: string) => clusters.find((c) => c.cfg.label.startsWith(label))!.rounds;
