@@ -128,7 +128,7 @@ test('journal overflow during a long dr partition falls back to the bitmap and c
 });
 
 /** Writes while dr is cut off, destaged; crash a (losing unsynced records), restart, lose the journal. */
-function crashThenResync(bugs: BugSwitch[]): { snap: DrImage; m: Model } {
+function crashThenResync(bugs: BugSwitch[], loseJournal = true): { snap: DrImage; m: Model; c: Cluster } {
   const c = cluster(bugs);
   const m = new Model();
   writeAll(c, m, series(4, 'a'));
@@ -140,11 +140,34 @@ function crashThenResync(bugs: BugSwitch[]): { snap: DrImage; m: Model } {
   c.start('a');
   c.run(300);
   assert.equal(c.status('a').role, 'primary');
-  assert.ok(ok(c.call('a', { f: 'lose-journal' })));
+  if (loseJournal) assert.ok(ok(c.call('a', { f: 'lose-journal' })));
   c.healAll();
   c.run(400);
-  return { snap: snapshot(c), m };
+  return { snap: snapshot(c), m, c };
 }
+
+test('a crash that loses the journal\'s unsynced tail is healed by a bitmap resync', () => {
+  const { snap, m, c } = crashThenResync([], false);
+  assert.ok(c.logs.some((l) => l.includes('unsynced tail was lost')), 'the journal was found incomplete');
+  assert.ok(snap.consistent);
+  assert.deepEqual(values(snap), m.latest());
+});
+
+test('dr restarts: its barrier history survives and it keeps applying', () => {
+  const c = cluster();
+  const m = new Model();
+  writeAll(c, m, series(6, 'x'));
+  c.run(120);
+  const before = snapshot(c);
+  c.crash('dr');
+  c.start('dr');
+  writeAll(c, m, series(6, 'y', 3));
+  c.run(200);
+  const after = snapshot(c);
+  assert.ok(after.barrier > before.barrier);
+  assert.deepEqual(values(after), m.latest());
+  assert.deepEqual(values(restore(c, before.barrier)), values(before));
+});
 
 test('crash then resync: the persistent bitmap still names every changed block', () => {
   const { snap, m } = crashThenResync([]);
