@@ -128,6 +128,8 @@ export function synthHistory(o: SynthOptions): SynthModel {
   let step = 0;
   let faultId = 0;
   let active: { id: number; fault: string; targets: string[] } | null = null;
+  // a takeover (a killed) starts a new epoch; replies carry the epoch that served them
+  let epoch = 1;
 
   const stepProc = (p: number): void => {
     const s = procs[p];
@@ -148,7 +150,7 @@ export function synthHistory(o: SynthOptions): SynthModel {
       if (s.f === 'read') {
         s.type = 'ok';
         s.out = value[s.key];
-        s.meta = { source: s.node === 'b' ? 'cache' : rng.bool() ? 'oplog' : 'backend', version: version[s.key] };
+        s.meta = { source: s.node === 'b' ? 'cache' : rng.bool() ? 'oplog' : 'backend', version: version[s.key], epoch };
       } else {
         const x = s.f === 'write' ? (s.arg as string) : (s.arg as [string | null, string])[1];
         const r = rng.float();
@@ -163,7 +165,7 @@ export function synthHistory(o: SynthOptions): SynthModel {
           s.meta = { error: 'cas-mismatch' };
         } else {
           s.type = 'ok';
-          s.meta = { version: apply(s.key, x) };
+          s.meta = { version: apply(s.key, x), epoch };
         }
       }
       s.phase = 2;
@@ -204,6 +206,7 @@ export function synthHistory(o: SynthOptions): SynthModel {
       } else {
         const f = rng.pick(FAULTS);
         active = { id: ++faultId, ...f };
+        if (f.fault === 'kill' && f.targets[0] === 'a') epoch++;
         emit('nemesis', 'info', 'start', undefined, undefined, undefined, { fault: f.fault, targets: f.targets, faultId: active.id });
       }
     }
