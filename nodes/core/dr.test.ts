@@ -259,3 +259,25 @@ test('promote after site loss: dr serves its latest consistent image and takes w
   const r = c.read('dr', 0);
   assert.ok(ok(r) && r.value === 'new-site', JSON.stringify(r));
 });
+
+test('dr restarting in the middle of a resync does not claim the half-applied image consistent', () => {
+  const c = cluster();
+  const m = new Model();
+  writeAll(c, m, series(6, 'x'));
+  c.run(120);
+  c.partition('a', 'dr');
+  writeAll(c, m, series(12, 'y', 2));
+  assert.ok(ok(c.call('a', { f: 'lose-journal' })));
+  c.holdIf((x) => x.to === 'dr' && x.msg.kind === 'rs-close');
+  c.healAll();
+  c.run(60);
+  c.crash('dr');
+  c.holdIf(null);
+  c.held = [];
+  c.start('dr');
+  assert.equal(c.status('dr').consistent, false);
+  c.run(300);
+  const snap = snapshot(c);
+  assert.ok(snap.consistent);
+  assert.deepEqual(values(snap), m.latest());
+});

@@ -33,6 +33,8 @@ export class Dr {
     this.history.push(r);
     if (r.t === 'promote') return;
     this.applyChanges(r.changes);
+    // Data of a barrier or resync that never completed: the image is not a cut until the next.
+    if (r.t === 'partial') this.consistent = false;
     if (r.t === 'apply') {
       this.jid = r.jid;
       this.barrier = r.barrier;
