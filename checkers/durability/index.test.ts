@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { durabilityChecker as check } from './index.js';
-import { Hist, contextOf } from '../stats/hist.js';
+import { Hist, contextOf, insertAfter } from '../stats/hist.js';
 import { synthHistory } from '../stats/synthetic.js';
 import type { CheckerResult } from '../types.js';
 import type { HistoryEvent } from '../../harness/history/types.js';
@@ -174,5 +174,34 @@ test('property: one lost acked write is always caught, and named', () => {
       return r.valid === false && r.anomalies.some((a) => a.kind === 'lost-write' && a.events[1] === last.index && a.events[3] === f.index);
     }),
     { numRuns: 40 },
+  );
+});
+
+test('property: a write lost at a takeover is caught by the first read of the new epoch, though the final reads are clean', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 2 ** 31 }), fc.nat(), fc.nat(), (seed, pickKill, pickBlock) => {
+      const { events } = synthHistory({ seed, ops: 600, faultEvery: 60 });
+      const kills = events.filter((e) => e.process === 'nemesis' && e.f === 'start' && e.meta?.fault === 'kill' && e.meta.targets?.[0] === 'a');
+      fc.pre(kills.length > 0);
+      const kill = kills[pickKill % kills.length];
+      // the newest acked write of some block before the takeover
+      const latest = new Map<unknown, HistoryEvent>();
+      for (const e of events.slice(0, kill.index)) {
+        if (e.type === 'ok' && (e.f === 'write' || e.f === 'cas') && typeof e.meta?.version === 'number') {
+          const cur = latest.get(e.key);
+          if (!cur || (cur.meta!.version as number) < e.meta.version) latest.set(e.key, e);
+        }
+      }
+      fc.pre(latest.size > 0);
+      const w = [...latest.values()][pickBlock % latest.size];
+      const epoch = (w.meta!.epoch as number) + 1;
+      const injected = insertAfter(events, kill.index, [
+        { process: 98, type: 'invoke', f: 'read', key: w.key, node: 'b' },
+        { process: 98, type: 'ok', f: 'read', key: w.key, value: null, node: 'b', meta: { source: 'backend', version: 0, epoch } },
+      ]);
+      const r = sync(check(contextOf(injected)));
+      return r.valid === false && r.anomalies.some((a) => a.kind === 'lost-after-takeover' && a.events[1] === w.index && a.events[2] === kill.index + 1);
+    }),
+    { numRuns: 30 },
   );
 });
