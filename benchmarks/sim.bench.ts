@@ -5,66 +5,113 @@
 //    Target: > 500 seeds/min.
 // Env: SIM_BENCH_SEEDS (sweep size, default 40), SIM_BENCH_WORKLOAD, SIM_BENCH_NEMESIS,
 //      SIM_BENCH_NOSWITCH=N (also sweep N seeds with no switch and report failures: the
-//      2,000-seed no-switch sweep of issue 6).
-import { mkdtempSync, rmSync } from 'node:fs';
+//      2,000-seed no-switch sweep of issue 6; SIM_BENCH_NOSWITCH_TIME sim-s each, default 5),
+//      SIM_BENCH_HUNT=1 (each bug switch: first failing seed within 200, time to find it, and
+//      the shrunk schedule), SIM_BENCH_SPEED=0 (skip the speed figures).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimRuntime } from '../harness/runtime/sim/index.js';
 import { executeRun } from '../harness/run/execute.js';
 import { seedConfig } from '../harness/sweep/seed-run.js';
 import { runPool } from '../harness/sweep/pool.js';
+import { SWITCH_HUNTS, namesChecker } from '../harness/sweep/switches.js';
+import { countOps, shrink } from '../harness/shrink/shrink.js';
+import { parseConfig } from '../harness/run/config.js';
 
 const workload = process.env.SIM_BENCH_WORKLOAD ?? 'register';
 const nemesis = process.env.SIM_BENCH_NEMESIS;
 const sweepSeeds = Number(process.env.SIM_BENCH_SEEDS ?? 40);
 const noSwitch = Number(process.env.SIM_BENCH_NOSWITCH ?? 0);
+const noSwitchTime = Number(process.env.SIM_BENCH_NOSWITCH_TIME ?? 5);
+const hunt = process.env.SIM_BENCH_HUNT === '1';
+const speed = process.env.SIM_BENCH_SPEED !== '0';
 const out = mkdtempSync(join(tmpdir(), 'chaos-bench-sim-'));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 try {
-  // 1. single-thread speed
-  const rates: number[] = [];
-  // CPU seconds too: on a shared machine wall time measures the neighbours as much as the sim.
-  const cpuRates: number[] = [];
-  const eventRates: number[] = [];
-  let ops = 0;
-  for (const seed of [1, 2, 3, 4, 5]) {
-    const config = seedConfig({ outDir: out, workload, nemesis, timeLimit: 30 }, seed);
-    const rt = new SimRuntime({ seed, runId: 'bench' });
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    const r = await executeRun(config, { runtime: rt, outDir: out, skipHtml: true });
-    const wallS = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(c0);
-    const cpuS = (cpu.user + cpu.system) / 1e6;
-    const simS = rt.now() / 1e9;
-    rates.push(simS / wallS);
-    cpuRates.push(simS / cpuS);
-    eventRates.push(rt.simWorld.sched.events / wallS);
-    ops = (r.results.checkers.stats?.stats?.ops as number | undefined) ?? ops;
-    console.log(`  seed ${seed}: ${simS.toFixed(1)} sim-s in ${wallS.toFixed(2)} wall-s (${(simS / wallS).toFixed(0)}x wall, ${(simS / cpuS).toFixed(0)}x cpu), ${rt.simWorld.sched.events} events, verdict ${r.results.valid}`);
-    rmSync(r.dir, { recursive: true, force: true });
-  }
-  const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
-  console.log(`sim speed (${workload}, 30 sim-s runs, one core): median ${median(rates).toFixed(0)} sim-s per wall-s, ${median(cpuRates).toFixed(0)} per cpu-s (target > 1000); ` +
-    `${median(eventRates).toFixed(0)} events/s; heap ${heapMb.toFixed(0)} MiB`);
+  if (speed) {
+    // 1. single-thread speed
+    const rates: number[] = [];
+    // CPU seconds too: on a shared machine wall time measures the neighbours as much as the sim.
+    const cpuRates: number[] = [];
+    const eventRates: number[] = [];
+    let ops = 0;
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const config = seedConfig({ outDir: out, workload, nemesis, timeLimit: 30 }, seed);
+      const rt = new SimRuntime({ seed, runId: 'bench' });
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      const r = await executeRun(config, { runtime: rt, outDir: out, skipHtml: true });
+      const wallS = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(c0);
+      const cpuS = (cpu.user + cpu.system) / 1e6;
+      const simS = rt.now() / 1e9;
+      rates.push(simS / wallS);
+      cpuRates.push(simS / cpuS);
+      eventRates.push(rt.simWorld.sched.events / wallS);
+      ops = (r.results.checkers.stats?.stats?.ops as number | undefined) ?? ops;
+      console.log(`  seed ${seed}: ${simS.toFixed(1)} sim-s in ${wallS.toFixed(2)} wall-s (${(simS / wallS).toFixed(0)}x wall, ${(simS / cpuS).toFixed(0)}x cpu), ${rt.simWorld.sched.events} events, verdict ${r.results.valid}`);
+      rmSync(r.dir, { recursive: true, force: true });
+    }
+    const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
+    console.log(`sim speed (${workload}, 30 sim-s runs, one core): median ${median(rates).toFixed(0)} sim-s per wall-s, ${median(cpuRates).toFixed(0)} per cpu-s (target > 1000); ` +
+      `${median(eventRates).toFixed(0)} events/s; heap ${heapMb.toFixed(0)} MiB`);
 
-  // 2. sweep throughput on both cores
-  const seeds = Array.from({ length: sweepSeeds }, (_, i) => 1000 + i);
-  const t1 = performance.now();
-  const res = await runPool({ outDir: join(out, 'sweep'), workload, nemesis, timeLimit: 30 }, seeds, { workers: 2, keepGoing: true });
-  const sweepS = (performance.now() - t1) / 1000;
-  const failed = res.results.filter((r) => r.valid === false).length;
-  console.log(`sweep throughput (2 workers, ${seeds.length} seeds of 30 sim-s): ${((seeds.length / sweepS) * 60).toFixed(0)} seeds/min (target > 500); ` +
-    `${failed} failing, ${res.results.filter((r) => r.valid === 'unknown').length} unknown`);
+    // 2. sweep throughput on both cores
+    const seeds = Array.from({ length: sweepSeeds }, (_, i) => 1000 + i);
+    const t1 = performance.now();
+    const res = await runPool({ outDir: join(out, 'sweep'), workload, nemesis, timeLimit: 30 }, seeds, { workers: 2, keepGoing: true });
+    const sweepS = (performance.now() - t1) / 1000;
+    const failed = res.results.filter((r) => r.valid === false).length;
+    console.log(`sweep throughput (2 workers, ${seeds.length} seeds of 30 sim-s): ${((seeds.length / sweepS) * 60).toFixed(0)} seeds/min (target > 500); ` +
+      `${failed} failing, ${res.results.filter((r) => r.valid === 'unknown').length} unknown`);
+  }
 
   if (noSwitch > 0) {
-    const ns = Array.from({ length: noSwitch }, (_, i) => i + 1);
+    // Every workload with its default mixed faults, seeds 1..N split across the three.
     const t2 = performance.now();
-    const r2 = await runPool({ outDir: join(out, 'noswitch'), workload, nemesis, timeLimit: 30 }, ns, { workers: 2, keepGoing: true });
+    const bad: string[] = [];
+    let unknown = 0;
+    for (const w of ['register', 'failover', 'dr']) {
+      const ns = Array.from({ length: noSwitch }, (_, i) => i + 1).filter((s) => ['register', 'failover', 'dr'][s % 3] === w);
+      const r2 = await runPool({ outDir: join(out, 'noswitch'), workload: w, timeLimit: noSwitchTime }, ns, { workers: 2, keepGoing: true });
+      for (const r of r2.results) {
+        if (r.valid === false) bad.push(`${w}#${r.seed}(${r.kinds.join('|')})`);
+        if (r.valid === 'unknown') unknown++;
+      }
+      console.log(`  no-switch ${w}: ${ns.length} seeds, ${r2.results.filter((r) => r.valid === false).length} failing`);
+    }
     const s = (performance.now() - t2) / 1000;
-    const bad = r2.results.filter((r) => r.valid !== true);
-    console.log(`no-switch sweep: ${ns.length} seeds in ${s.toFixed(0)}s, ${bad.length} not valid` + (bad.length ? `: ${bad.slice(0, 20).map((r) => `${r.seed}(${r.valid}:${r.kinds.join('|')}${r.errors.length ? ' ' + r.errors[0] : ''})`).join(', ')}` : ''));
+    console.log(`no-switch sweep: ${noSwitch} seeds of ${noSwitchTime} sim-s in ${s.toFixed(0)}s, ${bad.length} failing, ${unknown} unknown` + (bad.length ? `: ${bad.slice(0, 30).join(', ')}` : ''));
+  }
+
+  if (hunt) {
+    // Each bug switch: sweep seeds 1..200 until the first failure (one thread), then shrink it.
+    for (const h of SWITCH_HUNTS) {
+      const t3 = performance.now();
+      const r = await runPool(
+        { outDir: join(out, 'hunt'), workload: h.workload, nemesis: h.nemesis, timeLimit: h.timeLimitS, bug: [h.bug], concurrency: h.concurrency, params: h.params },
+        Array.from({ length: 200 }, (_, i) => i + 1),
+        { workers: 1, keepGoing: false, inline: true },
+      );
+      const found = (performance.now() - t3) / 1000;
+      const first = r.results.find((x) => x.valid === false);
+      if (!first) {
+        console.log(`hunt ${h.bug}: NOT FOUND in 200 seeds (${found.toFixed(1)}s)`);
+        continue;
+      }
+      const cfg = JSON.parse(readFileSync(join(first.dir!, 'config.json'), 'utf8'));
+      const target = first.kinds.find((k) => namesChecker(h, [k])) ?? first.kinds[0];
+      const ops = countOps(readFileSync(join(first.dir!, 'history.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+      const t4 = performance.now();
+      const sh = await shrink(parseConfig(cfg), target, ops, { scratch: join(out, 'shrink'), maxAttempts: 40 });
+      console.log(
+        `hunt ${h.bug}: first failing seed ${first.seed} after ${found.toFixed(1)}s (${first.kinds.join(', ')}); ` +
+          `shrunk in ${((performance.now() - t4) / 1000).toFixed(1)}s/${sh.attempts} reruns: faults ${sh.original.faults} -> ${sh.minimal.faults}, ` +
+          `ops ${sh.original.ops} -> ${sh.minimal.ops}, ${sh.original.timeLimitS}s -> ${sh.minimal.timeLimitS}s (${target})`,
+      );
+    }
   }
 } finally {
   rmSync(out, { recursive: true, force: true });
