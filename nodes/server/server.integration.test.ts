@@ -182,3 +182,21 @@ test('bad input against a live cluster: clear refusals, the node keeps serving, 
   assert.equal(h.status, 'ok');
   });
 });
+
+test('the process refuses an unknown bug switch or a bad flag with one line and exit 2', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { REPO_ROOT } = await import('./procs.js');
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'nodes', 'server.ts'), ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const base = ['--name', 'a', '--role', 'primary', '--data', join(tmpdir(), 'chaos-never-used'), '--listen', '127.0.0.1:0'];
+  for (const [args, re] of [
+    [[...base, '--bug', 'not-a-bug'], /^--bug: unknown bug switch "not-a-bug"/],
+    [[...base, '--lease-ms', 'soon'], /^--lease-ms: expected a positive integer/],
+  ] as const) {
+    const r = run(...args);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+    assert.equal(r.stdout, '');
+  }
+});
