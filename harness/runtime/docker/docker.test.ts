@@ -150,7 +150,7 @@ describe('docker runtime on real containers', { skip }, () => {
     assert.equal((await rt.client('dr').status()).status, 'ok');
   });
 
-  it('a cut survives restarts of either end; healAll clears cuts, pauses and dead nodes', async () => {
+  it('a cut survives restarts of either end and lands on a frozen receiver at resume; healAll clears cuts, pauses and dead nodes', async () => {
     await rt.cut('dr', 'a');
     await rt.kill('a');
     await rt.start('a');
@@ -159,7 +159,10 @@ describe('docker runtime on real containers', { skip }, () => {
     await rt.kill('dr');
     await rt.start('dr');
     assert.equal(await probe('dr', 'a'), 'timeout', 'the cut follows the sender to its new address');
+    await rt.pause('b');
     await rt.cut('a', 'b');
+    await rt.resume('b');
+    assert.equal((await rules('b')).length, 1, 'a cut made while the receiver was frozen lands on resume');
     await rt.pause('dr');
     await rt.kill('b');
     await rt.healAll();

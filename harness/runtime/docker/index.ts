@@ -94,6 +94,8 @@ export class DockerRuntime implements Runtime {
   /** Active one-way cuts as "from>to"; rules live in `to`'s INPUT chain. */
   private readonly cuts = new Set<string>();
   private readonly clients = new Set<BlockClient>();
+  /** Receivers whose rule changes waited while they were frozen. */
+  private readonly missed = new Set<NodeName>();
   /** Rule changes of one receiver run one after another (a rebuild reads the cut set). */
   private readonly ruleLocks = new Map<NodeName, Promise<unknown>>();
   private labels: Record<string, string> = {};
@@ -313,7 +315,7 @@ export class DockerRuntime implements Runtime {
     if (b.life !== 'paused') return;
     await this.docker.getContainer(b.id).unpause();
     b.life = 'running';
-    await this.reapplyCuts(node);
+    if (this.missed.delete(node)) await this.rebuildRules(node);
   }
 
   private async ip(node: NodeName): Promise<string | null> {
@@ -367,13 +369,16 @@ export class DockerRuntime implements Runtime {
     const ip = await this.ip(from);
     // A frozen or dead receiver cannot run iptables; resume/start re-applies its cuts. A dead
     // sender has no address; its start re-applies the cut in the receiver.
+    if (receiver.life === 'paused') this.missed.add(to);
     if (receiver.life !== 'running' || !ip) return;
     await this.withRules(to, () => this.iptables(to, `iptables -w -A INPUT -s ${ip} -j DROP`));
   }
 
   async heal(from: NodeName, to: NodeName): Promise<void> {
     if (!this.cuts.delete(`${from}>${to}`)) return;
-    if (this.box(to).life !== 'running') return;
+    const life = this.box(to).life;
+    if (life === 'paused') this.missed.add(to);
+    if (life !== 'running') return;
     await this.rebuildRules(to);
   }
 
@@ -393,7 +398,10 @@ export class DockerRuntime implements Runtime {
     await this.iptables(to, lines.join(' && '));
   }
 
+  /** After a start (a new network namespace, maybe a new address), brings the INPUT chains
+   *  that involve `node` up to date. */
   private async reapplyCuts(node: NodeName): Promise<void> {
+    this.missed.delete(node);
     const receivers = new Set<NodeName>();
     for (const key of this.cuts) {
       const [from, to] = key.split('>') as [NodeName, NodeName];
@@ -452,6 +460,7 @@ export class DockerRuntime implements Runtime {
     await Promise.all(alive.map((b) => this.refresh(b)));
     await Promise.all(alive.filter((b) => b.life === 'paused').map((b) => this.docker.getContainer(b.id).unpause().then(() => { b.life = 'running'; })));
     this.cuts.clear();
+    this.missed.clear();
     await Promise.all(alive.filter((b) => b.life === 'running').map((b) => this.withRules(b.name, () => this.iptables(b.name, 'iptables -w -F INPUT'))));
     await Promise.all(alive.filter((b) => b.life === 'dead').map((b) => this.start(b.name)));
   }
