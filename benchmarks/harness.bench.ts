@@ -91,8 +91,10 @@ async function main(): Promise<void> {
       heals.push(await timed(() => rt.healAll()));
     }
     for (const [name, [apply, heal]] of Object.entries(pairs)) {
-      line(`${name.split('/')[0]!.split(' ')[0]} apply (${name.split(' ')[1]})`, apply);
-      line(`${name.split('/')[1]!.split(' ')[0]} heal (${name.split(' ')[1]})`, heal);
+      const [kinds, target] = name.split(' ') as [string, string];
+      const [on, off] = kinds.split('/') as [string, string];
+      line(`fault apply: ${on} ${target}`, apply);
+      line(`fault heal: ${off} ${target}`, heal);
     }
     line('kill dr (SIGKILL, stopped)', kills);
     line('start dr (to ready)', starts);
