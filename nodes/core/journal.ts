@@ -10,7 +10,7 @@ const BITMAP = local('bitmap');
 /** Entries (or resync items) per message: a barrier travels in several parts. */
 export const CHUNK = 8;
 
-interface Barrier { id: number; entries: JEntry[]; cut: number; synced: boolean }
+interface Barrier { id: number; entries: JEntry[]; cut: number; synced: boolean; streamed?: number }
 interface Inflight { kind: 'barrier' | 'resync'; barrier: number; cut: number; sentAt: number; msgs: PeerMessage[] }
 
 /** What the journal needs to know of the primary's committed state. */
@@ -82,6 +82,8 @@ export class Splitter {
   /** Highest version journaled: a barrier's cut (entries are added in version order). */
   private journaledV: number;
   private inflight: Inflight | null = null;
+  /** Parts of the open barrier already streamed to dr (evacuation runs ahead of the close). */
+  private streamedParts = 0;
   private dr: { jid: number; barrier: number; cut: number } | null = null;
   private lastProbe = -Infinity;
   /** Blocks changed since dr's last acked barrier; persisted unless `volatile-bitmap`. */
@@ -160,7 +162,8 @@ export class Splitter {
     this.blockBarrier.set(e.block, this.openId);
     this.ctx.append(JOURNAL, [{ t: 'e', b: this.openId, ...je } satisfies JournalRecord]);
     if (this.unacked() > this.ctx.params.journalCapacity) { this.lose('journal overflowed'); return; }
-    if (this.openEntries.length >= this.ctx.params.barrierWrites) this.close();
+    if (this.openEntries.length >= this.ctx.params.barrierWrites) { this.close(); return; }
+    this.stream();
   }
 
   /** Drops the journal (lose-journal, overflow): dr must then be resynced from the bitmap. */
@@ -169,6 +172,7 @@ export class Splitter {
     this.broken = true;
     this.closed = [];
     this.openEntries = [];
+    this.streamedParts = 0;
     this.openId = Math.max(this.openId, this.base + 1);
     if (this.inflight?.kind === 'barrier') this.inflight = null;
     this.writeInit();
@@ -176,10 +180,11 @@ export class Splitter {
 
   private close(): void {
     if (this.openEntries.length === 0) return;
-    const b: Barrier = { id: this.openId, entries: this.openEntries, cut: this.journaledV, synced: false };
+    const b: Barrier = { id: this.openId, entries: this.openEntries, cut: this.journaledV, synced: false, streamed: this.streamedParts };
     this.closed.push(b);
     this.openId++;
     this.openEntries = [];
+    this.streamedParts = 0;
     this.ctx.persist(JOURNAL, [{ t: 'close', b: b.id, cut: b.cut } satisfies JournalRecord], () => {
       b.synced = true;
       this.ship();
@@ -217,6 +222,19 @@ export class Splitter {
     this.sendBarrier(next);
   }
 
+  /** Mech 7: while dr keeps up, full parts of the open barrier go out as they fill, so the
+   *  close has little left to carry. dr holds them until the barrier is whole. */
+  private stream(): void {
+    if (!this.drNode || !this.dr || this.inflight || this.broken || this.closed.length > 0) return;
+    if (this.openId !== this.dr.barrier + 1 || !this.covers(this.dr)) return;
+    while ((this.streamedParts + 1) * CHUNK <= this.openEntries.length) {
+      const entries = this.openEntries.slice(this.streamedParts * CHUNK, (this.streamedParts + 1) * CHUNK);
+      if (entries.some((e) => e.value === null)) return; // metadata-only: read at ship time
+      this.ctx.send(this.drNode, { kind: 'jchunk', epoch: this.vol.epoch(), jid: this.jid, barrier: this.openId, part: this.streamedParts, entries });
+      this.streamedParts++;
+    }
+  }
+
   private sendBarrier(b: Barrier): void {
     const epoch = this.vol.epoch();
     let intervalEnd = 0;
@@ -228,17 +246,17 @@ export class Splitter {
       intervalEnd = Math.max(intervalEnd, this.blockBarrier.get(e.block) ?? b.id);
       return cur ? { v: cur.v, block: e.block, value: cur.value } : e;
     });
-    // Parts are address ranges (as parallel evacuation streams would carry them): each block's
-    // entries stay in version order inside one part, and only a whole barrier is a version cut.
-    const byAddress = entries.map((e, i) => ({ e, i })).sort((x, y) => x.e.block - y.e.block || x.i - y.i).map((x) => x.e);
-    const parts = Math.max(1, Math.ceil(byAddress.length / CHUNK));
+    // Parts in journal order; parts streamed before the close are not sent again unless dr
+    // fails to ack (then the retry resends the whole barrier).
+    const parts = Math.max(1, Math.ceil(entries.length / CHUNK));
     const msgs: PeerMessage[] = [];
     for (let p = 0; p < parts; p++) {
-      msgs.push({ kind: 'jchunk', epoch, jid: this.jid, barrier: b.id, part: p, parts, entries: byAddress.slice(p * CHUNK, (p + 1) * CHUNK) });
+      msgs.push({ kind: 'jchunk', epoch, jid: this.jid, barrier: b.id, part: p, parts, entries: entries.slice(p * CHUNK, (p + 1) * CHUNK) });
     }
     msgs.push({ kind: 'jclose', epoch, jid: this.jid, barrier: b.id, cut: b.cut, parts, intervalEnd: intervalEnd > b.id ? intervalEnd : 0 });
     this.inflight = { kind: 'barrier', barrier: b.id, cut: b.cut, sentAt: this.ctx.now, msgs };
-    for (const m of msgs) this.ctx.send(this.drNode!, m);
+    const skip = b.streamed ?? 0;
+    msgs.forEach((m, i) => { if (i >= skip) this.ctx.send(this.drNode!, m); });
   }
 
   /** Mech 2: the journal cannot cover dr's last barrier, so ship the current contents of every
@@ -261,6 +279,7 @@ export class Splitter {
     this.journaledV = cut;
     this.closed = [];
     this.openEntries = [];
+    this.streamedParts = 0;
     this.openId = barrier + 1;
     this.base = dr.barrier; // not acked yet: dr still sits at its old barrier
     this.baseCut = dr.cut;
