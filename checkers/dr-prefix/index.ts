@@ -142,7 +142,9 @@ export const drPrefixChecker: Checker = (ctx: CheckContext): CheckerResult => {
         });
       }
     }
-    if (o.kind === 'snapshot' && o.consistent === false) {
+    // dr itself says this image is not at a consistent point (a resync ran through that
+    // barrier): a snapshot taken mid-resync, or a restore of such a barrier
+    if (o.consistent === false) {
       skippedInconsistent++;
       continue;
     }
@@ -187,7 +189,7 @@ export const drPrefixChecker: Checker = (ctx: CheckContext): CheckerResult => {
   }
   // restore(t) must give back exactly the image dr applied at barrier t
   for (const o of obs) {
-    if (o.kind !== 'restore' || o.barrier === null) continue;
+    if (o.kind !== 'restore' || o.barrier === null || o.consistent === false) continue;
     const e = eraOf(wi.eras, o.op.start);
     const snap = snapshotsByBarrier.get(`${e}:${o.barrier}`);
     if (!snap) continue;
