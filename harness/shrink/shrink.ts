@@ -66,9 +66,14 @@ export async function shrink(start: RunConfig, target: string, startOps: number,
   let bestOps = startOps;
   let attempts = 0;
   const accepted: string[] = [];
+  const tried = new Set<string>();
 
   const attempt = async (cand: RunConfig, what: string): Promise<boolean> => {
     if (attempts >= max) return false;
+    // The same candidate twice would give the same answer: the sim is deterministic.
+    const key = JSON.stringify(cand);
+    if (tried.has(key)) return false;
+    tried.add(key);
     attempts++;
     const r = await tryConfig(cand, opts.scratch, target);
     opts.onAttempt?.({ config: cand, kinds: r.kinds, ops: r.ops, still: r.still, what }, attempts);
@@ -80,42 +85,48 @@ export async function shrink(start: RunConfig, target: string, startOps: number,
     return r.still;
   };
 
-  // 1. Faults: try removing chunks, halving the chunk size down to single steps.
-  for (let size = Math.max(1, Math.ceil(best.plan.length / 2)); size >= 1 && best.plan.length > 0; size = size === 1 ? 0 : Math.ceil(size / 2)) {
-    for (let i = 0; i < best.plan.length && attempts < max; ) {
-      const removed = best.plan.slice(i, i + size);
-      const cand = { ...best, plan: [...best.plan.slice(0, i), ...best.plan.slice(i + size)] };
-      if (!(await attempt(cand, `drop fault(s) ${removed.map((s) => `${s.id}:${s.kind}`).join(',')}`))) i += size;
+  // Passes repeat while one of them still removes something: fewer writers can make fewer ops
+  // enough, a shorter run can make a fault droppable.
+  for (let round = 0; round < 3 && attempts < max; round++) {
+    const before = accepted.length;
+    // 1. Faults: try removing chunks, halving the chunk size down to single steps.
+    for (let size = Math.max(1, Math.ceil(best.plan.length / 2)); size >= 1 && best.plan.length > 0; size = size === 1 ? 0 : Math.ceil(size / 2)) {
+      for (let i = 0; i < best.plan.length && attempts < max; ) {
+        const removed = best.plan.slice(i, i + size);
+        const cand = { ...best, plan: [...best.plan.slice(0, i), ...best.plan.slice(i + size)] };
+        if (!(await attempt(cand, `drop fault(s) ${removed.map((s) => `${s.id}:${s.kind}`).join(',')}`))) i += size;
+      }
     }
-  }
 
-  // 2. Length: just past the last fault (plus time for its effect to show), then halvings.
-  const floorS = Math.max(1, Math.ceil(faultEnd(best) / 1000) + 1);
-  for (const t of [floorS, ...halvings(best.timeLimitS, floorS)]) {
-    if (t < best.timeLimitS && attempts < max) await attempt({ ...best, timeLimitS: t }, `time limit ${t}s`);
-  }
-
-  // 3. Ops: fewer and fewer while it still fails.
-  for (let f = 0.5; attempts < max && bestOps > 1; ) {
-    const limit = Math.max(1, Math.floor(bestOps * f));
-    if (limit >= bestOps) break;
-    if (!(await attempt({ ...best, opLimit: limit }, `op limit ${limit}`))) {
-      if (f >= 0.9) break;
-      f = f < 0.75 ? 0.75 : 0.9;
+    // 2. Length: just past the last fault (plus time for its effect to show), then halvings.
+    const floorS = Math.max(1, Math.ceil(faultEnd(best) / 1000) + 1);
+    for (const t of [floorS, ...halvings(best.timeLimitS, floorS)]) {
+      if (t < best.timeLimitS && attempts < max) await attempt({ ...best, timeLimitS: t }, `time limit ${t}s`);
     }
-  }
 
-  // 4. Concurrency.
-  for (const c of [1, 2, Math.floor(best.concurrency / 2)]) {
-    if (c >= 1 && c < best.concurrency && attempts < max) await attempt({ ...best, concurrency: c }, `concurrency ${c}`);
-  }
+    // 3. Ops: fewer and fewer while it still fails.
+    for (let f = 0.5; attempts < max && bestOps > 1; ) {
+      const limit = Math.max(1, Math.floor(bestOps * f));
+      if (limit >= bestOps) break;
+      if (!(await attempt({ ...best, opLimit: limit }, `op limit ${limit}`))) {
+        if (f >= 0.9) break;
+        f = f < 0.75 ? 0.75 : 0.9;
+      }
+    }
 
-  // 5. Each remaining fault shorter.
-  for (let i = 0; i < best.plan.length && attempts < max; i++) {
-    const s = best.plan[i];
-    if (s.durationMs < 200) continue;
-    const plan = best.plan.map((x, j) => (j === i ? { ...x, durationMs: Math.round(x.durationMs / 2) } : x));
-    await attempt({ ...best, plan }, `fault ${s.id} lasts ${Math.round(s.durationMs / 2)}ms`);
+    // 4. Concurrency.
+    for (const c of [1, 2, Math.floor(best.concurrency / 2)]) {
+      if (c >= 1 && c < best.concurrency && attempts < max) await attempt({ ...best, concurrency: c }, `concurrency ${c}`);
+    }
+
+    // 5. Each remaining fault shorter.
+    for (let i = 0; i < best.plan.length && attempts < max; i++) {
+      const s = best.plan[i];
+      if (s.durationMs < 200) continue;
+      const plan = best.plan.map((x, j) => (j === i ? { ...x, durationMs: Math.round(x.durationMs / 2) } : x));
+      await attempt({ ...best, plan }, `fault ${s.id} lasts ${Math.round(s.durationMs / 2)}ms`);
+    }
+    if (accepted.length === before) break;
   }
 
   return {
