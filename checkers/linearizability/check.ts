@@ -5,7 +5,7 @@ import { pairHistory } from '../../harness/history/pair.js';
 import type { HistoryEvent, Operation } from '../../harness/history/types.js';
 import { compile, selectOps, type Compiled } from './models.js';
 import type { CheckOptions, Counterexample, LinResult, OpRef } from './types.js';
-import { search, type Outcome } from './wgl.js';
+import { Search, type Outcome } from './wgl.js';
 
 export function partitionByKey(ops: readonly Operation[]): Map<string | number | null, Operation[]> {
   const parts = new Map<string | number | null, Operation[]>();
@@ -57,14 +57,25 @@ export function checkOps(all: readonly Operation[], opts: CheckOptions): LinResu
     compiled.push([k, c]);
   }
   const base = { model: opts.model, ops, partitions: parts.size };
+  // Keys are searched in interleaved slices with growing budgets, as if in parallel: a key that
+  // fails fast is found even when another key's search is long (porcupine runs them in goroutines).
+  let active = compiled.map(([k, c]) => ({ k, c, s: new Search(c) }));
   let reason: string | undefined;
-  for (const [k, c] of compiled) {
-    const o = search(c, deadline);
-    if (o.kind === 'invalid') return { ...base, valid: false, ms: performance.now() - t0, counterexample: counterexample(c, o, k) };
-    if (o.kind === 'unknown') {
-      reason = k === null ? o.reason : `key ${JSON.stringify(k)}: ${o.reason}`;
-      if (performance.now() > deadline) break;
+  let budget = 1 << 14;
+  while (active.length > 0) {
+    const still: typeof active = [];
+    for (const a of active) {
+      const o = a.s.run(budget, deadline);
+      if (o === null) {
+        still.push(a);
+        continue;
+      }
+      if (o.kind === 'invalid') return { ...base, valid: false, ms: performance.now() - t0, counterexample: counterexample(a.c, o, a.k) };
+      if (o.kind === 'unknown') reason ??= a.k === null ? o.reason : `key ${JSON.stringify(a.k)}: ${o.reason}`;
     }
+    if (reason && performance.now() > deadline) break;
+    active = still;
+    budget *= 2;
   }
   return { ...base, valid: reason ? 'unknown' : true, ms: performance.now() - t0, ...(reason ? { reason } : {}) };
 }

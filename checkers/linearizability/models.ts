@@ -165,22 +165,136 @@ function encodeRegister(op: Operation, etcd: boolean, nilReadUnknown: boolean, v
   return { kind: CAS, a: ea, b: eb, open: st !== 'ok' };
 }
 
-function compileKv(part: readonly Operation[], opts: CheckOptions): Compiled {
-  const locate: Locate = opts.locate ?? ((i) => `event ${i}`);
-  const strs: string[] = [''];
-  const ids = new Map<string, number>([['', 0]]);
-  const sid = (s: string) => {
-    let id = ids.get(s);
+// kv states are strings that appends make longer. Building and hashing each new string would
+// cost O(length) per transition, so a state is an id with two polynomial hashes and a length
+// (the hash of s+t follows from those of s and t in O(1)); each id also keeps its parent and the
+// appended piece, so the string is rebuilt only to confirm that two ids with equal hashes really
+// hold equal strings (a collision then gets its own id, never a wrong merge).
+const P1 = 67108859;
+const P2 = 67108837;
+const B1 = 48271;
+const B2 = 69621;
+
+function hashOf(t: string): [number, number, number, number] {
+  let h1 = 0, h2 = 0, p1 = 1, p2 = 1;
+  for (let k = 0; k < t.length; k++) {
+    const c = t.charCodeAt(k) + 1;
+    h1 = (h1 * B1 + c) % P1;
+    h2 = (h2 * B2 + c) % P2;
+    p1 = (p1 * B1) % P1;
+    p2 = (p2 * B2) % P2;
+  }
+  return [h1, h2, p1, p2];
+}
+
+class KvStates {
+  private count = 0;
+  private cap = 1024;
+  private parent = new Int32Array(this.cap);
+  private h1 = new Int32Array(this.cap);
+  private h2 = new Int32Array(this.cap);
+  private len = new Float64Array(this.cap);
+  /** The appended piece (an index into `pieces`) or, for a root, the whole string. */
+  private pieceOf = new Int32Array(this.cap);
+  private readonly pieces: string[] = [];
+  private readonly pieceIds = new Map<string, number>();
+  private table = new Int32Array(2 * this.cap);
+
+  constructor() {
+    this.root('');
+  }
+
+  piece(t: string): number {
+    let id = this.pieceIds.get(t);
     if (id === undefined) {
-      id = strs.length;
-      strs.push(s);
-      ids.set(s, id);
+      this.pieceIds.set(t, (id = this.pieces.length));
+      this.pieces.push(t);
     }
     return id;
-  };
+  }
+
+  pieceText(p: number): string {
+    return this.pieces[p];
+  }
+
+  /** The id of a whole string (puts, gets, the initial ''). */
+  root(t: string): number {
+    const [h1, h2] = hashOf(t);
+    return this.intern(-1, this.piece(t), h1, h2, t.length);
+  }
+
+  /** The id of str(s) + the piece, given the piece's hash and power. */
+  append(s: number, piece: number, th1: number, th2: number, tp1: number, tp2: number): number {
+    const h1 = (this.h1[s] * tp1 + th1) % P1;
+    const h2 = (this.h2[s] * tp2 + th2) % P2;
+    return this.intern(s, piece, h1, h2, this.len[s] + this.pieces[piece].length);
+  }
+
+  str(id: number): string {
+    const parts: string[] = [];
+    for (let k = id; k >= 0; k = this.parent[k]) parts.push(this.pieces[this.pieceOf[k]]);
+    return parts.reverse().join('');
+  }
+
+  private intern(parent: number, piece: number, h1: number, h2: number, len: number): number {
+    let mask = this.table.length - 1;
+    let j = (Math.imul(h1, 0x9e3779b1) ^ h2) & mask;
+    let want: string | undefined;
+    for (;;) {
+      const v = this.table[j];
+      if (v === 0) break;
+      const id = v - 1;
+      if (this.h1[id] === h1 && this.h2[id] === h2 && this.len[id] === len) {
+        want ??= (parent < 0 ? '' : this.str(parent)) + this.pieces[piece];
+        if (this.str(id) === want) return id;
+      }
+      j = (j + 1) & mask;
+    }
+    if (this.count === this.cap) {
+      this.grow();
+      mask = this.table.length - 1;
+      j = (Math.imul(h1, 0x9e3779b1) ^ h2) & mask;
+      while (this.table[j] !== 0) j = (j + 1) & mask;
+    }
+    const id = this.count++;
+    this.parent[id] = parent;
+    this.pieceOf[id] = piece;
+    this.h1[id] = h1;
+    this.h2[id] = h2;
+    this.len[id] = len;
+    this.table[j] = id + 1;
+    return id;
+  }
+
+  private grow(): void {
+    const cap = (this.cap *= 2);
+    const g32 = (a: Int32Array) => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.parent = g32(this.parent);
+    this.h1 = g32(this.h1);
+    this.h2 = g32(this.h2);
+    this.pieceOf = g32(this.pieceOf);
+    const l = new Float64Array(cap);
+    l.set(this.len);
+    this.len = l;
+    const mask = 2 * cap - 1;
+    this.table = new Int32Array(2 * cap);
+    for (let id = 0; id < this.count; id++) {
+      let j = (Math.imul(this.h1[id], 0x9e3779b1) ^ this.h2[id]) & mask;
+      while (this.table[j] !== 0) j = (j + 1) & mask;
+      this.table[j] = id + 1;
+    }
+  }
+}
+
+function compileKv(part: readonly Operation[], opts: CheckOptions): Compiled {
+  const locate: Locate = opts.locate ?? ((i) => `event ${i}`);
+  const states = new KvStates();
   const kept: Operation[] = [];
   const encs: Enc[] = [];
-  const appendArg: string[] = [];
   const str = (v: unknown, op: Operation): string => {
     if (typeof v === 'string') return v;
     if (typeof v === 'number') return String(v);
@@ -191,46 +305,81 @@ function compileKv(part: readonly Operation[], opts: CheckOptions): Compiled {
     if (op.f === 'get') {
       if (st !== 'ok' || op.output === null || op.output === undefined) continue;
       kept.push(op);
-      encs.push({ kind: GET, a: sid(str(op.output, op)), b: 0, open: false });
+      encs.push({ kind: GET, a: states.root(str(op.output, op)), b: 0, open: false });
       continue;
     }
     if (st === 'fail') continue;
     const arg = str(op.input ?? op.output, op);
     kept.push(op);
-    if (op.f === 'put') encs.push({ kind: PUT, a: sid(arg), b: 0, open: st !== 'ok' });
+    if (op.f === 'put') encs.push({ kind: PUT, a: states.root(arg), b: 0, open: st !== 'ok' });
     else {
-      encs.push({ kind: APPEND, a: appendArg.length, b: 0, open: st !== 'ok' });
-      appendArg.push(arg);
+      encs.push({ kind: APPEND, a: states.piece(arg), b: 0, open: st !== 'ok' });
     }
   }
   const n = kept.length;
   const kind = new Uint8Array(n);
   const a = new Int32Array(n);
+  const th1 = new Float64Array(n), th2 = new Float64Array(n), tp1 = new Float64Array(n), tp2 = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     kind[i] = encs[i].kind;
     a[i] = encs[i].a;
+    if (kind[i] === APPEND) [th1[i], th2[i], tp1[i], tp2[i]] = hashOf(states.pieceText(a[i]));
   }
-  // appends build new strings; remember each (state, op) transition so the hot loop allocates once
-  const appended = new Map<number, number>();
-  const step = (s: number, i: number): number => {
-    switch (kind[i]) {
-      case GET:
-        return s === a[i] ? s : -1;
-      case PUT:
-        return a[i];
-      default: {
-        const k = s * n + i;
-        let r = appended.get(k);
-        if (r === undefined) {
-          r = sid(strs[s] + appendArg[a[i]]);
-          appended.set(k, r);
-        }
-        return r;
-      }
+  // Each (state, op) transition is computed once and kept in a flat open-addressing table; the
+  // last transition of each op is checked first, as the search retries ops from one state.
+  const lastFrom = new Int32Array(n).fill(-1);
+  const lastTo = new Int32Array(n);
+  let tCap = 1 << 12;
+  let tFrom = new Int32Array(tCap).fill(-1);
+  let tOp = new Int32Array(tCap);
+  let tTo = new Int32Array(tCap);
+  let tCount = 0;
+  const slotOf = (s: number, i: number, mask: number) => {
+    let x = Math.imul(s, 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca6b);
+    x ^= x >>> 15;
+    return x & mask;
+  };
+  const growT = () => {
+    const of = tFrom, oo = tOp, ot = tTo;
+    tCap *= 2;
+    tFrom = new Int32Array(tCap).fill(-1);
+    tOp = new Int32Array(tCap);
+    tTo = new Int32Array(tCap);
+    for (let k = 0; k < of.length; k++) {
+      if (of[k] < 0) continue;
+      let j = slotOf(of[k], oo[k], tCap - 1);
+      while (tFrom[j] >= 0) j = (j + 1) & (tCap - 1);
+      tFrom[j] = of[k];
+      tOp[j] = oo[k];
+      tTo[j] = ot[k];
     }
   };
+  const append = (s: number, i: number): number => {
+    const mask = tCap - 1;
+    let j = slotOf(s, i, mask);
+    for (;;) {
+      const f = tFrom[j];
+      if (f < 0) break;
+      if (f === s && tOp[j] === i) return tTo[j];
+      j = (j + 1) & mask;
+    }
+    const r = states.append(s, a[i], th1[i], th2[i], tp1[i], tp2[i]);
+    tFrom[j] = s;
+    tOp[j] = i;
+    tTo[j] = r;
+    if (++tCount * 2 > tCap) growT();
+    return r;
+  };
+  const step = (s: number, i: number): number => {
+    const k = kind[i];
+    if (k === GET) return s === a[i] ? s : -1;
+    if (k === PUT) return a[i];
+    if (lastFrom[i] === s) return lastTo[i];
+    const r = append(s, i);
+    lastFrom[i] = s;
+    lastTo[i] = r;
+    return r;
+  };
   const { call, ret } = finish(kept, encs.map((e) => e.open));
-  // appends of the same string are interchangeable too, whatever their position in appendArg
-  const effect = encs.map((e) => (e.kind === APPEND ? { ...e, a: sid(appendArg[e.a]) } : e));
-  return { n, ops: kept, call, ret, init: 0, step, describe: (s) => strs[s], sameAs: sameAs(effect, ret) };
+  return { n, ops: kept, call, ret, init: 0, step, describe: (s) => states.str(s), sameAs: sameAs(encs, ret) };
 }
