@@ -5,7 +5,8 @@ import type { Workload, WorkloadContext } from './types.js';
 import { ClientPool, Process, more, take, think } from './process.js';
 import { runRegisterLike } from './register.js';
 
-export const DR_BLOCKS = 16;
+/** Enough blocks that a block a resync forgot is rarely rewritten before the final image. */
+export const DR_BLOCKS = 256;
 
 async function drSampler(ctx: WorkloadContext): Promise<void> {
   const pool = new ClientPool(ctx);
@@ -35,8 +36,7 @@ async function drSampler(ctx: WorkloadContext): Promise<void> {
 
 export const dr: Workload = {
   name: 'dr',
-  defaults: { nemesis: ['partition-site-dr', 'kill', 'lose-journal'], concurrency: 6, thinkMs: 10 },
-  finalBlocks: (blocks) => Array.from({ length: Math.min(DR_BLOCKS, blocks) }, (_, i) => i),
+  defaults: { nemesis: ['partition-site-dr', 'kill', 'lose-journal'], concurrency: 6, thinkMs: 10, params: { blocks: DR_BLOCKS } },
   finalDr: true,
   run: async (ctx) => {
     await Promise.all([runRegisterLike(ctx, { hot: DR_BLOCKS, pRead: 0.1, pCas: 0, readAny: false, slots: ctx.concurrency + 1 }), drSampler(ctx)]);

@@ -88,6 +88,7 @@ export class Process {
     const { history, counts } = this.ctx;
     const node: NodeName = op.f === 'read' ? op.node ?? this.primary() : op.f === 'dr-snapshot' || op.f === 'dr-restore' || op.f === 'dr-status' ? 'dr' : this.primary();
     const key = op.f === 'read' || op.f === 'write' || op.f === 'cas' ? op.block : undefined;
+    if (op.f === 'write' || op.f === 'cas') this.ctx.touched.add(op.block);
     const arg = op.f === 'write' ? op.value : op.f === 'cas' ? [op.expected, op.value] : op.f === 'dr-restore' ? op.barrier : undefined;
     const process = this.id;
     const meta = Object.keys(this.extraMeta).length ? { ...this.extraMeta } : undefined;
@@ -109,6 +110,7 @@ export class Process {
       out = { status: 'info', node, error: `client-error: ${(e as Error).message}` };
     }
     const m: EventMeta = { ...this.extraMeta };
+    let failover: { faultId: number | null } | null = null;
     let value: unknown = arg;
     if (out.status === 'ok') {
       const r = out as unknown as Record<string, unknown>;
@@ -118,6 +120,7 @@ export class Process {
         m.version = r.version as number;
       } else if (op.f === 'write' || op.f === 'cas') {
         m.version = r.version as number;
+        failover = this.ctx.view.acked(out.node ?? node);
       } else if (op.f === 'dr-status') {
         const st = r.info as Record<string, unknown>;
         value = st;
@@ -152,6 +155,11 @@ export class Process {
       node: out.node ?? node,
       meta: Object.keys(m).length ? m : undefined,
     });
+    if (failover) {
+      // The new primary's first acknowledged write: the failover is over (stats: RTO).
+      const served = out.node ?? node;
+      history.append({ process: 'nemesis', type: 'info', f: 'recovered', value: { node: served }, node: served, meta: { node: served, ...(failover.faultId !== null ? { faultId: failover.faultId } : {}) } });
+    }
     if (out.status === 'info') this.id += this.stride;
     this.ctx.onOp?.();
     return out;

@@ -52,7 +52,6 @@ export async function runRegisterLike(ctx: WorkloadContext, o: { hot: number; pR
 export const register: Workload = {
   name: 'register',
   defaults: { nemesis: ['partition', 'kill', 'pause'], concurrency: 10, thinkMs: 10 },
-  finalBlocks: (blocks) => Array.from({ length: Math.min(HOT_BLOCKS, blocks) }, (_, i) => i),
   finalDr: true,
   run: (ctx) => runRegisterLike(ctx, { hot: HOT_BLOCKS, pRead: 0.5, pCas: 0.2, readAny: true }),
 };

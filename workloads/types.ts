@@ -29,6 +29,8 @@ export interface WorkloadContext {
   /** Shared op budget (opLimit); Infinity when unlimited. */
   budget: { left: number };
   counts: OpCounts;
+  /** Blocks some write or cas was invoked on: the final reads cover exactly these. */
+  touched: Set<number>;
   /** Called after every completion (progress display). */
   onOp?: () => void;
   /** Set by the run loop to end the workload early (an error elsewhere). */
@@ -39,13 +41,13 @@ export interface WorkloadDefaults {
   nemesis: readonly NemesisKind[];
   concurrency: number;
   thinkMs: number;
+  /** Node parameters this workload wants unless the config says otherwise (e.g. more blocks). */
+  params?: { blocks?: number };
 }
 
 export interface Workload {
   name: string;
   defaults: WorkloadDefaults;
-  /** Blocks whose final value the run reads back after the heal (durability). */
-  finalBlocks(blocks: number): number[];
   /** Whether the run snapshots dr at the end (convergence / dr-prefix). */
   finalDr: boolean;
   run(ctx: WorkloadContext): Promise<void>;

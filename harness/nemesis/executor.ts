@@ -100,6 +100,8 @@ export class NemesisExecutor {
     if (!this.usable(planned)) return;
     const step = await this.resolve(planned);
     this.record('start', step);
+    for (const n of resolved(step)) this.view.lastFault.set(n, step.id);
+    if (step.kind === 'site-loss') this.view.lastFault.set('dr', step.id);
     this.active.set(step.id, step);
     this.view.active.set(step.id, describe(step));
     const rt = this.runtime;
@@ -126,12 +128,13 @@ export class NemesisExecutor {
           this.view.destroyed.add('a');
           this.view.destroyed.add('b');
           // The cut dr's image stands at is what the new era inherits (durability and
-          // dr-prefix judge old writes against it); the promoted node's own word first.
+          // dr-prefix judge old writes against it).
           const before = await rt.status('dr').catch(() => null);
           const primary = await rt.recoverFromDr();
           this.view.siteLost(primary);
           const after = await rt.status(primary).catch(() => null);
-          const cut = typeof after?.cut === 'number' ? after.cut : typeof before?.cut === 'number' ? before.cut : undefined;
+          // checkers/README.md: the cut is dr's own, read just before promoting it.
+          const cut = typeof before?.cut === 'number' ? before.cut : typeof after?.cut === 'number' ? after.cut : undefined;
           this.active.delete(step.id);
           this.view.active.delete(step.id);
           this.record('stop', step, { primary, ...(cut !== undefined ? { cut } : {}) });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Rng } from '../rng.js';
 import { InputError } from '../errors.js';
-import { NEMESIS_KINDS, generatePlan, parseNemesisKinds, stepNodes, validatePlan, type NemesisKind } from './plan.js';
+import { NEMESIS_KINDS, conflicts, generatePlan, parseNemesisKinds, stepNodes, validatePlan, type NemesisKind } from './plan.js';
 
 const kindsArb = fc.subarray([...NEMESIS_KINDS], { minLength: 1 }) as fc.Arbitrary<NemesisKind[]>;
 
@@ -17,7 +17,7 @@ test('the same seed draws the same plan; a different stream draws another', () =
   assert.ok(a.length >= 3, `a 30 s run gets several faults, got ${a.length}`);
 });
 
-test('plans respect time, node exclusivity, and site loss comes last', () => {
+test('plans respect time, fault exclusivity, and site loss comes last', () => {
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 2 ** 40 }), kindsArb, fc.integer({ min: 2_000, max: 60_000 }), (seed, kinds, timeLimitMs) => {
       const plan = generatePlan(new Rng(seed), { kinds, timeLimitMs });
@@ -30,7 +30,8 @@ test('plans respect time, node exclusivity, and site loss comes last', () => {
         for (let j = 0; j < i; j++) {
           const o = plan[j];
           const overlap = o.at <= s.at && s.at < o.at + Math.max(o.durationMs, 1);
-          if (overlap) assert.ok(!stepNodes(s).some((n) => stepNodes(o).includes(n)), `steps ${o.id} and ${s.id} share a node while both active`);
+          if (overlap) assert.ok(!conflicts(o, s), `steps ${o.id} and ${s.id} conflict while both active`);
+          if (overlap && (o.kind === 'partition') === (s.kind === 'partition')) assert.ok(!stepNodes(s).some((n) => stepNodes(o).includes(n)));
         }
       }
       const sl = plan.findIndex((s) => s.kind === 'site-loss');

@@ -80,7 +80,21 @@ export function parseNemesisKinds(spec: string | undefined, where = '--nemesis')
   return out;
 }
 
-/** Nodes a step occupies: two active steps never share one, so every heal undoes exactly its own fault. */
+/** Whether two steps may be active at once. Every heal must undo exactly its own fault: two
+ *  process faults (kill, pause ...) never share a node, two partitions never share a node,
+ *  and site loss stands alone. A partition and a process fault may overlap (a primary killed
+ *  while cut off from its partner is the case several bugs need); runtimes keep cuts across
+ *  restarts. */
+export function conflicts(x: FaultStep, y: FaultStep): boolean {
+  if (x.kind === 'site-loss' || y.kind === 'site-loss') return true;
+  const px = x.kind === 'partition';
+  const py = y.kind === 'partition';
+  if (px !== py) return false;
+  const ny = stepNodes(y);
+  return stepNodes(x).some((n) => ny.includes(n));
+}
+
+/** Nodes a step acts on (roles count as both nodes of the pair). */
 export function stepNodes(step: FaultStep): NodeName[] {
   if (step.kind === 'partition') {
     const s = new Set<NodeName>();
@@ -149,7 +163,10 @@ export function generatePlan(rng: Rng, o: PlanOptions): FaultStep[] {
   const kinds = o.kinds;
   if (kinds.length === 0) return [];
   const meanGap = o.meanGapMs ?? Math.max(500, Math.min(3000, o.timeLimitMs / 8));
-  const minDur = o.minDurationMs ?? Math.min(1000, o.timeLimitMs / 10);
+  // Short faults matter as much as long ones: a node killed for less than the takeover time
+  // comes back as primary and must recover on its own (vault, oplog); a long one forces a
+  // takeover. Durations are drawn log-uniformly between the two.
+  const minDur = o.minDurationMs ?? Math.min(300, o.timeLimitMs / 10);
   const maxDur = o.maxDurationMs ?? Math.max(minDur, Math.min(6000, o.timeLimitMs / 4));
   const maxActive = o.maxActive ?? 2;
   const lastStart = o.timeLimitMs * 0.9;
@@ -159,13 +176,12 @@ export function generatePlan(rng: Rng, o: PlanOptions): FaultStep[] {
   let t = Math.round(Math.min(rng.exp(meanGap), o.timeLimitMs * 0.3));
   while (others.length > 0 && t < Math.min(lastStart, siteLossAt)) {
     const c = candidate(rng, rng.pick(others));
-    const durationMs = c.kind === 'lose-journal' ? 0 : Math.round(minDur + rng.float() * (maxDur - minDur));
+    const durationMs = c.kind === 'lose-journal' ? 0 : Math.round(minDur * Math.pow(maxDur / minDur, rng.float()));
     const step: FaultStep = { id: 0, at: t, durationMs, ...c };
     const end = Math.min(t + durationMs, siteLossAt);
     step.durationMs = Math.max(0, end - t);
     const active = steps.filter((s) => s.at <= t && t < s.at + Math.max(s.durationMs, 1));
-    const busy = new Set(active.flatMap(stepNodes));
-    if (active.length < maxActive && !stepNodes(step).some((n) => busy.has(n))) steps.push(step);
+    if (active.length < maxActive && !active.some((a) => conflicts(a, step))) steps.push(step);
     t += Math.max(50, Math.round(rng.exp(meanGap)));
   }
   if (siteLossAt !== Infinity) {

@@ -11,8 +11,22 @@ export class ClusterView {
   pair: NodeName[] = ['a', 'b'];
   readonly destroyed = new Set<NodeName>();
   generation = 0;
+  /** The last fault that hit each node (the faultId a failover is blamed on). */
+  readonly lastFault = new Map<NodeName, number>();
+  /** The node that acknowledged the latest ok write; a change is a failover completing. */
+  writer: NodeName | null = null;
   /** Names of faults in effect now (for the progress line). */
   readonly active = new Map<number, string>();
+
+  /** Notes which node acked a write; returns the faultId to blame when the acking node changed
+   *  (a takeover or a site-loss recovery completed: the new primary serves), else null. */
+  acked(node: NodeName): { faultId: number | null } | null {
+    const prev = this.writer;
+    this.writer = node;
+    if (prev === null || prev === node) return null;
+    const f = this.lastFault.get(prev);
+    return { faultId: f ?? null };
+  }
 
   siteLost(newPrimary: NodeName): void {
     this.primary = newPrimary;

@@ -109,7 +109,7 @@ export function buildConfig(o: RunOptions): RunConfig {
   if (seed > Number.MAX_SAFE_INTEGER) throw new InputError(`seed too large; expected at most ${Number.MAX_SAFE_INTEGER}`, '--seed');
   const concurrency = num(o.concurrency, '--concurrency', { int: true, min: 1 }) ?? d.concurrency;
   const opLimit = num(o.opLimit, '--op-limit', { int: true, min: 1 });
-  const params = { ...DEFAULT_PARAMS, ...(o.params ?? {}) };
+  const params = { ...DEFAULT_PARAMS, ...(d.params ?? {}), ...(o.params ?? {}) };
   const planGiven = o.plan !== undefined;
   const plan: FaultStep[] = planGiven
     ? validatePlan(o.plan, 'plan')

@@ -18,6 +18,9 @@ import { makeRunDir } from './run-dir.js';
 import { reproduceCommand, type RunConfig } from './config.js';
 import { checkRun, writeReports } from '../../reports/index.js';
 
+/** Processes reading blocks back in parallel after the heal (a failover run touches ~1000). */
+const FINAL_READERS = 4;
+
 export interface Progress {
   phase: 'up' | 'workload' | 'heal' | 'final' | 'check' | 'done';
   counts: OpCounts;
@@ -70,6 +73,7 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
     endNs: 0,
     budget: { left: config.opLimit ?? Infinity },
     counts,
+    touched: new Set<number>(),
     onOp: progress,
     aborted: { value: false },
   };
@@ -132,9 +136,10 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
     if (!primary) errors.push(`no node of ${view.pair.join('/')} served as primary within ${config.recoveryS}s of the heal`);
     let maxProcess = -1;
     for (const e of history.events ?? []) if (typeof e.process === 'number' && e.process > maxProcess) maxProcess = e.process;
-    const fin = await finalReads(ctx, workload.finalBlocks(config.params.blocks), maxProcess + 1, deadline);
-    if (fin.missing.length) errors.push(`final reads failed for blocks ${fin.missing.join(', ')}`);
-    if (workload.finalDr) await finalDrSnapshot(ctx, maxProcess + 2, deadline);
+    const blocks = [...ctx.touched].sort((x, y) => x - y);
+    const fin = await finalReads(ctx, blocks, maxProcess + 1, FINAL_READERS, deadline);
+    if (fin.missing.length) errors.push(`final reads failed for blocks ${fin.missing.slice(0, 20).join(', ')}${fin.missing.length > 20 ? ' ...' : ''}`);
+    if (workload.finalDr) await finalDrSnapshot(ctx, maxProcess + 1 + FINAL_READERS, FINAL_READERS + 1, deadline);
     await collectLogs(runtime, dir, nodes);
   } catch (e) {
     errors.push(`run: ${(e as Error).message}`);

@@ -30,38 +30,47 @@ export async function waitForPrimary(ctx: WorkloadContext, deadlineNs: number): 
   }
 }
 
-/** Reads each block from the primary until one read succeeds (or the deadline passes). */
-export async function finalReads(ctx: WorkloadContext, blocks: readonly number[], firstProcess: number, deadlineNs: number): Promise<{ read: number; missing: number[] }> {
+/** Reads each block from the primary until one read succeeds (or the deadline passes), with
+ *  `readers` processes (ids firstProcess .. firstProcess+readers-1) splitting the blocks. */
+export async function finalReads(ctx: WorkloadContext, blocks: readonly number[], firstProcess: number, readers: number, deadlineNs: number): Promise<{ read: number; missing: number[] }> {
   const pool = new ClientPool(ctx);
-  const p = new Process(ctx, pool, firstProcess, 1, { final: true });
   const missing: number[] = [];
   try {
-    for (const block of blocks) {
-      let done = false;
-      while (!done) {
-        const r = await p.invoke({ f: 'read', block, node: ctx.view.primary });
-        if (r.status === 'ok') done = true;
-        else {
-          if (ctx.runtime.now() >= deadlineNs) break;
-          await ctx.runtime.sleep(POLL_MS);
-          await waitForPrimary(ctx, deadlineNs);
+    await Promise.all(
+      Array.from({ length: readers }, async (_, r) => {
+        // Fresh ids after an info step by readers + 1: clear of the other readers' ids and of
+        // the final dr process (slot `readers` of the same family).
+        const p = new Process(ctx, pool, firstProcess + r, readers + 1, { final: true });
+        for (let i = r; i < blocks.length; i += readers) {
+          const block = blocks[i];
+          let done = false;
+          while (!done) {
+            const res = await p.invoke({ f: 'read', block, node: ctx.view.primary });
+            if (res.status === 'ok') done = true;
+            else {
+              if (ctx.runtime.now() >= deadlineNs) break;
+              await ctx.runtime.sleep(POLL_MS);
+              await waitForPrimary(ctx, deadlineNs);
+            }
+          }
+          if (!done) missing.push(block);
         }
-      }
-      if (!done) missing.push(block);
-    }
+      }),
+    );
   } finally {
     await pool.closeAll();
   }
+  missing.sort((x, y) => x - y);
   return { read: blocks.length - missing.length, missing };
 }
 
 /** Polls dr (recorded as dr-status ops) until it says it is consistent at the primary's
  *  version, then records one final dr snapshot. */
-export async function finalDrSnapshot(ctx: WorkloadContext, process: number, deadlineNs: number): Promise<boolean> {
+export async function finalDrSnapshot(ctx: WorkloadContext, process: number, stride: number, deadlineNs: number): Promise<boolean> {
   if (ctx.view.destroyed.has('a') || ctx.view.primary === 'dr') return false;
   const pool = new ClientPool(ctx);
   try {
-    const p = new Process(ctx, pool, process, 1, { final: true });
+    const p = new Process(ctx, pool, process, stride, { final: true });
     for (;;) {
       const prim = await status(ctx, ctx.view.primary);
       const r = await p.invoke({ f: 'dr-status' });

@@ -1,0 +1,40 @@
+// End to end on the sim runtime: real node core, real workloads, nemesis and checkers.
+// No bug switch: runs of every workload under mixed faults are valid. Each bug switch: a run
+// with the workload and nemesis of BUG_CASES reports the matching checker's violation within
+// a bounded number of seeds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BUG_CASES, MIXED, allValid, runOnce, verdicts } from './testing/e2e.js';
+
+const TIME_S = 8;
+const SEEDS_VALID = [1, 2, 3];
+const MAX_SEEDS = 8;
+
+/** No-bug runs that currently fail because the harness found a real problem outside this area;
+ *  they still run and print their failure (node:test todo), and are named in the report. */
+const DR_AFTER_TAKEBACK =
+  'node core: after a takeover and a takeover back (a -> b -> a, kill-unsynced), the new primary does not resync dr, so dr images miss the writes of the middle epoch (dr-prefix torn-dr-image; convergence diverged). Reproduce: chaos run --runtime sim --workload dr --nemesis partition,kill,kill-unsynced,pause,lose-journal --time-limit 8 --seed 2';
+export const KNOWN: Record<string, string> = { 'failover/2': DR_AFTER_TAKEBACK, 'dr/2': DR_AFTER_TAKEBACK };
+
+for (const workload of ['register', 'failover', 'dr'] as const) {
+  for (const seed of SEEDS_VALID) {
+    const key = `${workload}/${seed}`;
+    test(`sim: ${workload} seed ${seed} with no bug switch and mixed faults is valid`, { todo: KNOWN[key] }, async () => {
+      const r = await runOnce('sim', { workload, nemesis: MIXED, seed, timeLimitS: TIME_S });
+      assert.deepEqual(r.errors, [], `seed ${seed}: harness errors`);
+      assert.ok(allValid(r.results), `seed ${seed}: ${verdicts(r.results)}`);
+    });
+  }
+}
+
+for (const c of BUG_CASES) {
+  test(`sim: ${c.bug} is found by ${c.checker} (${c.workload}, nemesis ${c.nemesis ?? 'default'}) within ${MAX_SEEDS} seeds`, async () => {
+    const tried: string[] = [];
+    for (let seed = 1; seed <= MAX_SEEDS; seed++) {
+      const r = await runOnce('sim', { workload: c.workload, nemesis: c.nemesis, bug: [c.bug], seed, timeLimitS: TIME_S, params: c.params });
+      if (r.results.checkers[c.checker]?.valid === false) return;
+      tried.push(`seed ${seed}: ${verdicts(r.results)}`);
+    }
+    assert.fail(`${c.bug} not found by ${c.checker}:\n${tried.join('\n')}`);
+  });
+}
