@@ -60,7 +60,11 @@ export function detectFormat(text: string): Format | 'empty' | 'unknown' {
 export function readHistory(buf: Uint8Array | string, file: string, format: Format | 'auto' = 'auto'): ReadHistory {
   const text = typeof buf === 'string' ? buf : decodeText(buf, file);
   const f: Format | 'empty' | 'unknown' = format === 'auto' ? detectFormat(text) : format;
-  if (f === 'empty') return { format: 'jsonl', events: [], locate: () => `${file}:1` };
+  if (f === 'empty') {
+    // nothing to detect from; the extension names the tool that wrote it (it decides the default model)
+    const byExt: Format = /\.log$/i.test(file) ? 'jepsen-log' : /\.edn$/i.test(file) ? 'edn' : 'jsonl';
+    return { format: byExt, events: [], locate: () => `${file}:1` };
+  }
   switch (f) {
     case 'jsonl':
       return readJsonl(text, file);
