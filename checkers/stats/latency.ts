@@ -26,16 +26,20 @@ export interface LatencyOptions {
   /** Writes invoked while dr alone was cut off needed for the within-run comparison: few by
    *  nature when writes wait on dr (each client sits in one write for the outage). */
   minCutSamples: number;
+  /** Tolerance for p99 against a baseline p99: tails are noisy (sim, clean dr workload:
+   *  p99 120 to 171 ms across seeds while p50 stays within 4.5 to 4.9 ms). */
+  p99Tolerance: number;
 }
 
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
 export function latencyOptions(run: Record<string, unknown> | undefined): LatencyOptions {
   const l = (run?.latency ?? {}) as Record<string, unknown>;
-  return { tolerance: num(l.tolerance) ?? 0.5, slackMs: num(l.slackMs) ?? 1, minSamples: num(l.minSamples) ?? 20, minCutSamples: num(l.minCutSamples) ?? 5 };
+  const tolerance = num(l.tolerance) ?? 0.5;
+  return { tolerance, slackMs: num(l.slackMs) ?? 1, minSamples: num(l.minSamples) ?? 20, minCutSamples: num(l.minCutSamples) ?? 5, p99Tolerance: num(l.p99Tolerance) ?? Math.max(1, tolerance) };
 }
 
-const exceeds = (measured: number, ref: number, o: LatencyOptions): boolean => measured > ref * (1 + o.tolerance) + o.slackMs;
+const exceeds = (measured: number, ref: number, o: LatencyOptions, tolerance = o.tolerance): boolean => measured > ref * (1 + tolerance) + o.slackMs;
 const isDrFault = (targets: string[]): boolean => targets.includes('dr');
 
 export const latencyChecker: Checker = (ctx: CheckContext): CheckerResult => {
@@ -74,10 +78,11 @@ export const latencyChecker: Checker = (ctx: CheckContext): CheckerResult => {
     judged.push('baseline');
     for (const [q, base] of [['p50', base50], ['p99', base99]] as const) {
       const m = cleanS[q];
-      if (base === null || m === null || !exceeds(m, base, o)) continue;
+      const tol = q === 'p99' ? o.p99Tolerance : o.tolerance;
+      if (base === null || m === null || !exceeds(m, base, o, tol)) continue;
       anomalies.push({
         kind: 'dr-adds-latency',
-        message: `fault-free write latency ${q} ${m} ms exceeds the baseline without dr replication (${base} ms) beyond tolerance (x${1 + o.tolerance} + ${o.slackMs} ms)`,
+        message: `fault-free write latency ${q} ${m} ms exceeds the baseline without dr replication (${base} ms) beyond tolerance (x${1 + tol} + ${o.slackMs} ms)`,
         events: [],
         quantile: q,
         measuredMs: m,
