@@ -6,6 +6,12 @@ import { InputError, mergeVerdicts } from '../harness/errors.js';
 import { pairHistory, type Locate, type Paired } from '../harness/history/pair.js';
 import type { HistoryEvent } from '../harness/history/types.js';
 import type { CheckContext, Checker, CheckerResult, ComposedResult } from './types.js';
+import { cacheInvalidationChecker } from './cache-invalidation/index.js';
+import { durabilityChecker } from './durability/index.js';
+import { drPrefixChecker } from './dr-prefix/index.js';
+import { convergenceChecker } from './convergence/index.js';
+import { latencyChecker } from './stats/latency.js';
+import { statsChecker } from './stats/index.js';
 
 export interface ComposeOptions {
   run?: Record<string, unknown>;
@@ -54,13 +60,6 @@ export function writeResults(path: string, result: ComposedResult): void {
   writeFileSync(tmp, resultsJson(result));
   renameSync(tmp, path);
 }
-
-import { cacheInvalidationChecker } from './cache-invalidation/index.js';
-import { durabilityChecker } from './durability/index.js';
-import { drPrefixChecker } from './dr-prefix/index.js';
-import { convergenceChecker } from './convergence/index.js';
-import { latencyChecker } from './stats/latency.js';
-import { statsChecker } from './stats/index.js';
 
 /** The storage checkers by the names results.json uses. The run loop adds
  *  `linearizability` (checkers/linearizability) to this record itself. */
