@@ -17,7 +17,7 @@ import { seedConfig } from '../harness/sweep/seed-run.js';
 import { runPool } from '../harness/sweep/pool.js';
 import { SWITCH_HUNTS, namesChecker } from '../harness/sweep/switches.js';
 import { countOps, shrink } from '../harness/shrink/shrink.js';
-import { parseConfig } from '../harness/run/config.js';
+import { DEFAULT_PARAMS, parseConfig } from '../harness/run/config.js';
 
 const workload = process.env.SIM_BENCH_WORKLOAD ?? 'register';
 const nemesis = process.env.SIM_BENCH_NEMESIS;
@@ -55,6 +55,34 @@ try {
       rmSync(r.dir, { recursive: true, force: true });
     }
     const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
+    // The same 30 sim-s without the run loop around it: an idle cluster (heartbeats, leases,
+    // barriers only), and the cluster under clients driven directly (no history, no checkers).
+    const bare = async (procs: number) => {
+      const rt = new SimRuntime({ seed: 9, runId: 'bench-bare' });
+      const c0 = process.cpuUsage();
+      await rt.up({ runId: 'bench-bare', nodes: ['a', 'b', 'dr'], bugs: [], params: DEFAULT_PARAMS, clientTimeoutMs: 1000, logDir: out, seed: 9 });
+      const end = rt.now() + 30e9;
+      let n = 0;
+      await Promise.all([
+        rt.sleep(30_000),
+        ...Array.from({ length: procs }, async (_, p) => {
+          const c = rt.client(p % 2 ? 'b' : 'a');
+          for (let i = 0; rt.now() < end; i++) {
+            await (i % 2 ? c.read(i % 4) : c.write(i % 4, `v${p}-${i}`));
+            n++;
+            await rt.sleep(10);
+          }
+        }),
+      ]);
+      await rt.down();
+      const cpu = process.cpuUsage(c0);
+      const cpuS = (cpu.user + cpu.system) / 1e6;
+      return { rate: rt.now() / 1e9 / cpuS, ops: n / cpuS, events: rt.simWorld.sched.events / cpuS };
+    };
+    const idle = await bare(0);
+    const loaded = await bare(10);
+    console.log(`bare sim (no run loop, history or checkers): idle cluster ${idle.rate.toFixed(0)} sim-s per cpu-s; ` +
+      `10 clients ${loaded.rate.toFixed(0)} sim-s per cpu-s, ${loaded.ops.toFixed(0)} ops per cpu-s, ${loaded.events.toFixed(0)} events per cpu-s`);
     console.log(`sim speed (${workload}, 30 sim-s runs, one core): median ${median(rates).toFixed(0)} sim-s per wall-s, ${median(cpuRates).toFixed(0)} per cpu-s (target > 1000); ` +
       `${median(eventRates).toFixed(0)} events/s; heap ${heapMb.toFixed(0)} MiB`);
 

@@ -167,14 +167,18 @@ export class SimWorld {
 
   // ---- inputs ---------------------------------------------------------------------------
 
-  /** Hands an input to the node's current life, holding it while the node is paused. */
-  private deliver(n: SimNode, life: number, make: () => Input): void {
+  /**
+   * Hands an input to the node's current life, holding it while the node is paused. The
+   * input's `now` is stamped when the core actually takes it.
+   */
+  private deliver(n: SimNode, life: number, input: Input): void {
     if (n.state !== 'up' || n.life !== life) return;
     if (n.paused) {
-      n.held.push(() => this.deliver(n, life, make));
+      n.held.push(() => this.deliver(n, life, input));
       return;
     }
-    this.step(n, make());
+    input.now = this.coreNow();
+    this.step(n, input);
   }
 
   private step(n: SimNode, input: Input): void {
@@ -211,7 +215,7 @@ export class SimWorld {
         const from = n.name;
         this.sched.after(d, () => {
           if (this.net.isCut(from, to.name)) return;
-          this.deliver(to, to.life, () => ({ type: 'message', now: this.coreNow(), from, msg }));
+          this.deliver(to, to.life, { type: 'message', now: 0, from, msg });
         });
         return;
       }
@@ -221,7 +225,7 @@ export class SimWorld {
         const h = this.sched.at(eff.at * MS, () => {
           if (n.life !== life) return;
           n.timers.delete(timer);
-          this.deliver(n, life, () => ({ type: 'timer', now: this.coreNow(), timer }));
+          this.deliver(n, life, { type: 'timer', now: 0, timer });
         });
         n.timers.set(timer, h);
         return;
@@ -260,30 +264,30 @@ export class SimWorld {
     const done = Math.max(this.sched.now(), this.diskFree.get(key) ?? 0) + latency;
     this.diskFree.set(key, done);
     const io = eff.io;
-    const finish = (ok: boolean, records?: string[]) =>
-      this.sched.at(done, () => this.deliver(n, life, () => ({ type: 'io-done', now: this.coreNow(), io, ok, ...(records ? { records } : {}) })));
-    if (!vol) return void finish(false);
+    if (!vol) return void this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: false }));
     switch (eff.type) {
       case 'append':
         vol.append(file, eff.records, n.name);
-        return void finish(true);
+        this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: true }));
+        return;
       case 'fsync': {
         const upTo = vol.length(file);
         this.sched.at(done, () => {
           // The sync happened whether or not the node lived to hear of it.
           vol.markSynced(file, upTo);
-          this.deliver(n, life, () => ({ type: 'io-done', now: this.coreNow(), io, ok: true }));
+          this.deliver(n, life, { type: 'io-done', now: 0, io, ok: true });
         });
         return;
       }
       case 'read': {
         const { from, to } = eff;
-        this.sched.at(done, () => this.deliver(n, life, () => ({ type: 'io-done', now: this.coreNow(), io, ok: true, records: vol.read(file, from, to) })));
+        this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: true, records: vol.read(file, from, to) }));
         return;
       }
       case 'delete':
         vol.delete(file);
-        return void finish(true);
+        this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: true }));
+        return;
     }
   }
 
