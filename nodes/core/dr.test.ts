@@ -281,3 +281,22 @@ test('dr restarting in the middle of a resync does not claim the half-applied im
   assert.ok(snap.consistent);
   assert.deepEqual(values(snap), m.latest());
 });
+
+test('a resync cut short by a takeover is not completed with the new primary\'s parts', () => {
+  // No barrier closes, so a's resync and b's (after takeover) both take barrier id 1.
+  const c = cluster([], { barrierMs: 10_000, barrierWrites: 100 });
+  const m = new Model();
+  c.partition('a', 'dr');
+  writeAll(c, m, series(14, 'x'));
+  assert.ok(ok(c.call('a', { f: 'lose-journal' })));
+  c.holdIf((x) => x.from === 'a' && x.to === 'dr' && x.msg.kind === 'rs-close');
+  c.healAll();
+  c.run(30); // dr holds a's resync chunks, never its close
+  writeAll(c, m, series(14, 'y'));
+  c.crash('a');
+  c.run(c.params.takeoverMs + 300);
+  assert.equal(c.status('b').role, 'primary');
+  const snap = snapshot(c);
+  assert.ok(snap.consistent, JSON.stringify(c.status('dr')));
+  assert.deepEqual(values(snap), m.latest());
+});

@@ -22,8 +22,9 @@ export class Dr {
   private lastConsistent = 0;
   readonly image: Image = new Map();
   private readonly history: DrRecord[] = [];
-  private readonly incoming = new Map<number, Incoming>();
-  private resync: { barrier: number; parts: Set<number>; total: number; done: number } | null = null;
+  /** Parts of the next barrier, by lineage and barrier id (`jid:barrier`). */
+  private readonly incoming = new Map<string, Incoming>();
+  private resync: { key: string; barrier: number; parts: Set<number>; total: number; done: number } | null = null;
 
   constructor(private readonly ctx: Ctx, records: readonly DrRecord[]) {
     for (const r of records) this.replay(r);
@@ -124,8 +125,9 @@ export class Dr {
     const jid = Number(msg.jid);
     const b = Number(msg.barrier);
     if (!this.sameLineage(jid) || b !== this.barrier + 1) { this.reportTo(from, b <= this.barrier && jid === this.jid ? 'jack' : 'dr-state'); return; }
-    let inc = this.incoming.get(b);
-    if (!inc) { inc = { parts: new Map(), close: null }; this.incoming.set(b, inc); }
+    const key = `${jid}:${b}`;
+    let inc = this.incoming.get(key);
+    if (!inc) { inc = { parts: new Map(), close: null }; this.incoming.set(key, inc); }
     if (msg.kind === 'jchunk') {
       const part = Number(msg.part);
       if (inc.parts.has(part)) return;
@@ -142,7 +144,7 @@ export class Dr {
     }
     const close = inc.close;
     if (!close || inc.parts.size < Number(close.parts)) return;
-    this.incoming.delete(b);
+    this.incoming.clear();
     const changes: Change[] = [];
     for (let p = 0; p < Number(close.parts); p++) changes.push(...toChanges(inc.parts.get(p) ?? []));
     this.applyChanges(changes);
@@ -159,8 +161,10 @@ export class Dr {
     const jid = Number(msg.jid);
     const b = Number(msg.barrier);
     if (b <= this.barrier) { this.reportTo(from, jid === this.jid ? 'jack' : 'dr-state'); return; }
-    if (!this.resync || this.resync.barrier !== b) {
-      this.resync = { barrier: b, parts: new Set(), total: Number(msg.parts), done: 0 };
+    // Two primaries may pick the same barrier id for their resyncs: a resync is its lineage's.
+    const key = `${jid}:${Number(msg.epoch)}:${b}`;
+    if (!this.resync || this.resync.key !== key) {
+      this.resync = { key, barrier: b, parts: new Set(), total: Number(msg.parts), done: 0 };
       this.consistent = false;
       this.ctx.log('info', `bitmap resync to barrier ${b}: image inconsistent until it completes`);
     }

@@ -46,7 +46,8 @@ export class Primary {
   private lastV = 0;
   private readonly pending: PendingWrite[] = [];
   private readonly admitQueue: { req: RequestId; request: ClientRequest & { f: 'write' | 'cas' } }[] = [];
-  private readonly undestaged = new Map<number, Entry>();
+  /** Committed, not yet destaged: the oplog coalesces a block's writes until it destages. */
+  private readonly undestaged = new Map<number, Entry & { at: number }>();
   private destaging = false;
   private dataCount: number;
   private readonly dataFile: string;
@@ -72,7 +73,7 @@ export class Primary {
     this.partnerSyncedEpoch = init.partnerSyncedEpoch;
     this.grantedUntil = init.grantedUntil;
     for (const c of this.index.values()) this.lastV = Math.max(this.lastV, c.v);
-    for (const [block, c] of this.index) if (!c.loc) this.undestaged.set(block, { v: c.v, block, value: c.value });
+    for (const [block, c] of this.index) if (!c.loc) this.undestaged.set(block, { v: c.v, block, value: c.value, at: -Infinity });
     this.splitter = init.makeSplitter({
       epoch: () => this.epoch,
       lastCommitted: () => this.lastV,
@@ -225,7 +226,7 @@ export class Primary {
     const loc = (pw as PendingWrite & { loc?: Loc }).loc ?? null;
     this.index.set(pw.block, { value: pw.value, v: pw.v, loc });
     if (loc) this.undestaged.delete(pw.block);
-    else this.undestaged.set(pw.block, { v: pw.v, block: pw.block, value: pw.value });
+    else this.undestaged.set(pw.block, { v: pw.v, block: pw.block, value: pw.value, at: this.undestaged.get(pw.block)?.at ?? this.ctx.now });
     this.lastV = Math.max(this.lastV, pw.v);
     this.splitter?.add({ v: pw.v, block: pw.block, value: pw.value });
     if (pw.req === null) return;
@@ -276,7 +277,7 @@ export class Primary {
     this.pstate = 'syncing';
     this.resyncId++;
     this.resyncAt = this.ctx.now;
-    const entries: Entry[] = [...this.undestaged.values()];
+    const entries: Entry[] = [...this.undestaged.values()].map((e) => ({ v: e.v, block: e.block, value: e.value }));
     for (const pw of this.pending) if (!pw.failed) entries.push({ v: pw.v, block: pw.block, value: pw.value });
     const locs: [number, string, number, number][] = [];
     for (const [block, c] of [...this.index].sort((x, y) => x[0] - y[0])) if (c.loc) locs.push([block, c.loc.file, c.loc.index, c.v]);
@@ -386,7 +387,15 @@ export class Primary {
   /** Coalesced destage of committed oplog entries into new backend records (write-anywhere). */
   private destage(): void {
     if (this.destaging || this.undestaged.size === 0) return;
-    const batch = [...this.undestaged.values()].sort((x, y) => x.v - y.v);
+    // A block destages once it has been dirty for four heartbeats (later writes to it coalesce
+    // into one backend record), or at once when a quarter of the volume is dirty.
+    const age = 4 * this.ctx.params.heartbeatMs;
+    const all = this.undestaged.size >= Math.max(1, Math.floor(this.ctx.params.blocks / 4));
+    const batch = [...this.undestaged.values()]
+      .filter((e) => all || this.ctx.now - e.at >= age)
+      .map((e) => ({ v: e.v, block: e.block, value: e.value }))
+      .sort((x, y) => x.v - y.v);
+    if (batch.length === 0) return;
     const first = this.dataCount;
     this.dataCount += batch.length;
     this.destaging = true;
