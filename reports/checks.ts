@@ -26,7 +26,12 @@ export function applicable(config: Record<string, unknown>): { use: (name: strin
   const plan = Array.isArray(config.plan) ? (config.plan as { kind?: string; targets?: string[] }[]) : null;
   const skipped: Record<string, string> = {};
   if (plan) {
-    if (!plan.some((s) => s.kind !== 'site-loss' && (s.targets ?? []).includes('dr'))) skipped.latency = 'no fault in the plan cuts dr off alone: dr\'s effect on write latency is not observable';
+    // The latency checker compares writes while dr alone is cut off with fault-free writes:
+    // it needs a dr fault that nothing else overlaps, long enough to see writes in.
+    const steps = plan as { kind?: string; targets?: string[]; at?: number; durationMs?: number }[];
+    const alone = steps.some((s, i) => s.kind !== 'site-loss' && (s.targets ?? []).includes('dr') && (s.durationMs ?? 0) >= 500 &&
+      !steps.some((o, j) => j !== i && (o.at ?? 0) < (s.at ?? 0) + (s.durationMs ?? 0) && (s.at ?? 0) < (o.at ?? 0) + Math.max(o.durationMs ?? 0, 1)));
+    if (!alone) skipped.latency = 'no fault in the plan cuts dr off alone for 500 ms or more: dr\'s effect on write latency is not observable';
     if (plan.some((s) => s.kind === 'site-loss')) skipped.convergence = 'the site was lost: dr became the primary, there is no dr left to converge';
   }
   return { use: (n) => !(n in skipped), skipped };
