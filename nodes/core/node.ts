@@ -8,7 +8,7 @@ import { Partner, type Takeover, readBackendIndex } from './partner.js';
 import { type Cell, Primary } from './primary.js';
 import {
   type BitmapRecord, type ClaimRecord, type DrRecord, type Entry, type JournalRecord, type OplogRecord,
-  dataFile, epochOfVersion, epochView, latestByBlock,
+  dataFile, epochOfVersion, epochView, lastEpochOfOthers, latestByBlock,
 } from './records.js';
 import {
   BUG_SWITCHES, type ClientRequest, type DiskImage, type Effect, type Input, type NodeConfig, type NodeCore,
@@ -72,7 +72,9 @@ export class Node implements NodeCore {
       return;
     }
     const back = disk.backend ?? {};
-    const view = epochView(parseRecords<ClaimRecord>(back.epoch));
+    const claims = parseRecords<ClaimRecord>(back.epoch);
+    const view = epochView(claims);
+    const tenureStart = lastEpochOfOthers(claims, this.name) + 1;
     const restartAsOwner = view.owner === this.name;
     const firstStart = view.owner === null && this.config.role === 'primary';
     if (!restartAsOwner && !firstStart) { this.becomePartner(view.epoch); return; }
@@ -81,13 +83,13 @@ export class Node implements NodeCore {
     claimEpoch(this.ctx, view.epoch + 1, (won, v2) => {
       if (gen !== this.gen) return;
       if (!won) { this.becomePartner(v2.epoch); return; }
-      this.recoverAsOwner(view.epoch + 1, disk, firstStart);
+      this.recoverAsOwner(view.epoch + 1, disk, firstStart, tenureStart);
     });
   }
 
   /** Restart as owner (mech 5): rebuild the index from the backend, then flush every dirty
    *  vault page (oplog entries newer than the backend) before serving. */
-  private recoverAsOwner(epoch: number, disk: DiskImage, fresh: boolean): void {
+  private recoverAsOwner(epoch: number, disk: DiskImage, fresh: boolean, tenureStart: number): void {
     const loc = disk.local ?? {};
     const back = disk.backend ?? {};
     const latest = latestByBlock(DATA_FILES.map((f) => [f, back[f] ?? []] as [string, string[]]));
@@ -116,7 +118,11 @@ export class Node implements NodeCore {
         epoch, index, dataVolume: 'backend', dataCount: (back[own] ?? []).length + dirty.size, partner: PAIR[this.name],
         partnerSyncedEpoch: epoch - 1, grantedUntil: this.ctx.now + this.config.params.leaseMs,
         splitter: (p) => {
-          if (fresh || journalRecs.length === 0) return Splitter.fresh(this.ctx, p, this.dr, epoch, !fresh, snap.openId, bitmap);
+          // A journal from an earlier tenure (we crashed before a takeover wrote a new one) knows
+          // nothing of the other primary's writes since: start a broken one (full resync).
+          if (fresh || journalRecs.length === 0 || snap.jid < tenureStart) {
+            return Splitter.fresh(this.ctx, p, this.dr, epoch, !fresh, snap.openId, bitmap);
+          }
           const s = new Splitter(this.ctx, p, this.dr, snap, bitmap);
           if (this.bugs.has('vault-no-flush')) return s;
           // Writes the journal does not hold (its unsynced tail died with us, or pages from an

@@ -39,6 +39,15 @@ export function epochView(claims: readonly ClaimRecord[]): EpochView {
   return { epoch, owner };
 }
 
+/** The latest epoch another node won: `me`'s current tenure began after it. */
+export function lastEpochOfOthers(claims: readonly ClaimRecord[], me: NodeName): number {
+  const owners = new Map<number, NodeName>();
+  for (const c of claims) if (!owners.has(c.e)) owners.set(c.e, c.node);
+  let e = 0;
+  for (const [epoch, n] of owners) if (n !== me && epoch > e) e = epoch;
+  return e;
+}
+
 /** The claim of `e` by `me` stands iff `me` was first for `e` and no later epoch exists. */
 export function claimWon(claims: readonly ClaimRecord[], e: number, me: NodeName): boolean {
   const v = epochView(claims);
