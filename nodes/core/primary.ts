@@ -141,19 +141,24 @@ export class Primary {
       req, v: versionOf(this.epoch, this.seq++), block, value, local: false, partner: 'solo', invalSentAt: 0, failed: false,
     };
     this.pending.push(pw);
-    // Local durability: the bitmap bit (mech 2) then the oplog record, both fsynced before ack.
+    // Local durability: the bitmap bit (mech 2) and the oplog record, both fsynced before the
+    // write can become visible anywhere (commit, or the backend in write-through).
     const bits = this.splitter ? this.splitter.markDirty(block) : [];
-    if (bits.length) this.ctx.persist(local('bitmap'), bits);
     const rec: OplogRecord = { t: 'w', v: pw.v, block, value };
+    let waiting = bits.length ? 2 : 1;
+    const durable = (ok: boolean) => {
+      if (!ok) { this.failWrite(pw, 'io-error', false); return; }
+      if (--waiting > 0 || pw.local) return;
+      pw.local = true;
+      this.trySolo(pw);
+      this.tryCommit();
+    };
+    if (bits.length) this.ctx.persist(local('bitmap'), bits, durable);
     if (this.ctx.bug('ack-before-fsync')) {
       this.ctx.persist(OPLOG, [rec]);
       pw.local = true;
     } else {
-      this.ctx.persist(OPLOG, [rec], (ok) => {
-        if (!ok) { this.failWrite(pw, 'io-error', false); return; }
-        pw.local = true;
-        this.tryCommit();
-      });
+      this.ctx.persist(OPLOG, [rec], durable);
     }
     this.startPartner(pw);
   }
@@ -177,7 +182,8 @@ export class Primary {
   /** Without a partner in sync: own an epoch the partner cannot take over from, wait out any
    *  read lease it holds, and write through to the backend so no takeover can need our oplog. */
   private trySolo(pw: PendingWrite): void {
-    if (pw.partner !== 'solo' || pw.failed || this.deposed) return;
+    // Not before the oplog and bitmap hold it: a backend record is visible to every later owner.
+    if (pw.partner !== 'solo' || pw.failed || this.deposed || !pw.local) return;
     if (this.init.partner) {
       if (!this.secure()) { this.ensureClaim(); return; }
       if (this.ctx.now < this.grantedUntil && !this.ctx.bug('ack-without-partner')) {
