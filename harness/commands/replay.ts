@@ -1,6 +1,6 @@
 // `chaos replay RUN_DIR`: reruns the recorded config (seed and fault plan included). Under the
 // sim runtime the new history must equal the old byte for byte, and the command says so.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { parseConfig } from '../run/config.js';
@@ -8,8 +8,10 @@ import { selectRuntime } from '../run/runtime-select.js';
 import { runAndPrint } from './run.js';
 
 export default async function replay(args: string[], opts: Record<string, unknown>): Promise<number> {
-  const dir = args[0];
-  if (!dir) throw new InputError('expected a run directory', 'chaos replay');
+  if (!args[0]) throw new InputError('expected a run directory', 'chaos replay');
+  if (!existsSync(args[0])) throw new InputError('no such directory; expected a run directory made by chaos run', args[0]);
+  // runs/latest is a symlink that this replay moves: work from the directory it names now.
+  const dir = realpathSync(args[0]);
   const cfgPath = join(dir, 'config.json');
   if (!existsSync(cfgPath)) throw new InputError('no config.json here; expected a run directory made by chaos run', dir);
   let raw: unknown;
@@ -30,7 +32,7 @@ export default async function replay(args: string[], opts: Record<string, unknow
   const latest = join(out, 'latest');
   try {
     const before = readFileSync(join(dir, 'history.jsonl'));
-    const after = readFileSync(join(latest, 'history.jsonl'));
+    const after = readFileSync(join(realpathSync(latest), 'history.jsonl'));
     const same = before.equals(after);
     process.stdout.write(
       same
