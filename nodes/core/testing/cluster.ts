@@ -219,7 +219,10 @@ export class Cluster {
           const core = this.live(node, inc);
           if (!core) return; // crashed before the fsync completed: nothing became durable
           const recs = d.get(file) ?? [];
-          for (let i = 0; i < Math.min(upTo, recs.length); i++) recs[i].synced = true;
+          const from = Math.min(syncedPrefix.get(recs) ?? 0, recs.length);
+          const to = Math.min(upTo, recs.length);
+          for (let i = from; i < to; i++) recs[i].synced = true;
+          if (to > from) syncedPrefix.set(recs, to);
           this.feed(node, () => core.step({ type: 'io-done', now: this.now, io: e.io, ok: true }));
         });
         return;
@@ -242,6 +245,9 @@ export class Cluster {
     });
   }
 }
+
+/** How far each file is known synced, so an fsync touches only the records after it. */
+const syncedPrefix = new WeakMap<Rec[], number>();
 
 function dump(d: Disk): Record<string, string[]> {
   const out: Record<string, string[]> = {};
