@@ -5,6 +5,7 @@
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
 
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import Docker from 'dockerode';
 import { connectClient, type TcpBlockClient } from '../../../nodes/client/tcp.js';
@@ -53,9 +54,11 @@ interface NodeBox {
   shell?: ContainerShell;
 }
 
-/** Docker object names allow [a-zA-Z0-9_.-]; run ids are free-form. */
-function slug(runId: string): string {
-  return runId.replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^[^a-zA-Z0-9]+/, '').slice(0, 48) || 'run';
+/** Docker object names allow [a-zA-Z0-9_.-]; run ids are free-form. A shortened id keeps a
+ *  hash of the whole, so two long ids that share a prefix still name different objects. */
+export function slug(runId: string): string {
+  const s = runId.replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^[^a-zA-Z0-9]+/, '') || 'run';
+  return s.length <= 48 ? s : `${s.slice(0, 41)}-${createHash('sha256').update(runId).digest('hex').slice(0, 6)}`;
 }
 
 async function freePort(): Promise<number> {
