@@ -120,3 +120,11 @@ test('cas is decided against committed state', () => {
   const r = c.read('a', 3);
   assert.ok(ok(r) && r.value === 'y');
 });
+
+test('a timer that fires a hair early (ns rounding) does not spin: the lease wait still ends', () => {
+  const c = warm(new Cluster());
+  c.timerEarlyBy = 1e-7;
+  c.partition('a', 'b');
+  const w = c.write('a', 1, 'new', 1000);
+  assert.ok(ok(w));
+});

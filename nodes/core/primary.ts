@@ -9,6 +9,8 @@ import { type Entry, type Loc, type OplogRecord, versionOf } from './records.js'
 import type { ClientRequest, NodeName, NodeStatus, PeerMessage, RequestId, Volume } from './types.js';
 
 const OPLOG = local('oplog');
+/** 1 µs, far below any lease's slack (the partner's lease starts before our grant). */
+const TIME_EPS = 0.001;
 const PRIMARY_KINDS = new Set(['hb', 'inval', 'resync', 'lease', 'destaged']);
 
 export interface Cell { value: string; v: number; loc: Loc | null }
@@ -186,7 +188,9 @@ export class Primary {
     if (pw.partner !== 'solo' || pw.failed || this.deposed || !pw.local) return;
     if (this.init.partner) {
       if (!this.secure()) { this.ensureClaim(); return; }
-      if (this.ctx.now < this.grantedUntil && !this.ctx.bug('ack-without-partner')) {
+      // TIME_EPS: a driver keeping time in integer ns may wake us a hair before the float
+      // deadline; re-arming the same timer would then fire again at once, forever.
+      if (this.ctx.now + TIME_EPS < this.grantedUntil && !this.ctx.bug('ack-without-partner')) {
         this.ctx.timer('lease', this.grantedUntil);
         return;
       }

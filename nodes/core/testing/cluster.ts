@@ -23,6 +23,8 @@ export class Cluster {
   now = 0;
   netDelay = 1;
   ioDelay = 1;
+  /** Timers fire this much before their deadline (a driver rounding time down to whole ns). */
+  timerEarlyBy = 0;
   /** Per-node IO latency overriding `ioDelay` (e.g. a slow NVRAM on a). */
   readonly ioDelayOf: Partial<Record<NodeName, number>> = {};
   readonly backend: Disk = new Map();
@@ -138,11 +140,13 @@ export class Cluster {
 
   runUntil(pred: () => boolean, maxMs: number): boolean {
     const end = this.now + maxMs;
+    let still = 0;
     while (!pred()) {
       const ev = this.events[0];
       if (!ev || ev.at > end) { this.now = end; return pred(); }
       this.events.shift();
-      this.now = Math.max(this.now, ev.at);
+      if (ev.at > this.now) { this.now = ev.at; still = 0; }
+      else if (++still > 100_000) throw new Error(`livelock at ${this.now} ms: 100000 events without time advancing`);
       ev.run();
     }
     return true;
@@ -194,7 +198,7 @@ export class Cluster {
         const key = `${node}:${e.timer}`;
         const id = this.seq;
         this.timers.set(key, id);
-        this.at(Math.max(e.at, this.now), () => {
+        this.at(Math.max(e.at - this.timerEarlyBy, this.now), () => {
           if (this.timers.get(key) !== id) return;
           this.timers.delete(key);
           const core = this.live(node, inc);
