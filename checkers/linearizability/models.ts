@@ -19,6 +19,19 @@ export interface Compiled {
   /** For an op that never returned: the previous such op (by call) with the same effect, else -1.
    *  Interchangeable ops are linearized in call order only, a symmetry the search exploits. */
   sameAs: Int32Array;
+  /** Ops that never change the state (reads, etcd's failed cas). */
+  readOnly: Uint8Array;
+  /** kv: while no `reset` op (put) is left to linearize, states only grow by appends, so a
+   *  pending get whose value does not start with the state can never be linearized:
+   *  canStillRead(state, get) false lets the search drop that branch at once. */
+  resets?: Uint8Array;
+  canStillRead?: (state: number, op: number) => boolean;
+}
+
+function readOnlyOf(kind: Uint8Array, kinds: number[]): Uint8Array {
+  const out = new Uint8Array(kind.length);
+  for (let i = 0; i < kind.length; i++) out[i] = kinds.includes(kind[i]) ? 1 : 0;
+  return out;
 }
 
 function sameAs(encs: Enc[], ret: Float64Array): Int32Array {
@@ -133,7 +146,7 @@ function compileRegister(part: readonly Operation[], opts: CheckOptions): Compil
         return s !== a[i] ? s : -1;
     }
   };
-  return { n, ops: kept, call, ret, init, step, describe: (s) => values.values[s], sameAs: sameAs(encs, ret) };
+  return { n, ops: kept, call, ret, init, step, describe: (s) => values.values[s], sameAs: sameAs(encs, ret), readOnly: readOnlyOf(kind, [READ, CAS_FALSE]) };
 }
 
 /** One op's encoding, or null when it cannot constrain anything (so the search skips it):
@@ -175,6 +188,21 @@ const P2 = 67108837;
 const B1 = 48271;
 const B2 = 69621;
 
+/** Hashes of every prefix of t (index = prefix length). */
+function prefixHashes(t: string): [Int32Array, Int32Array] {
+  const a = new Int32Array(t.length + 1);
+  const b = new Int32Array(t.length + 1);
+  let h1 = 0, h2 = 0;
+  for (let k = 0; k < t.length; k++) {
+    const c = t.charCodeAt(k) + 1;
+    h1 = (h1 * B1 + c) % P1;
+    h2 = (h2 * B2 + c) % P2;
+    a[k + 1] = h1;
+    b[k + 1] = h2;
+  }
+  return [a, b];
+}
+
 function hashOf(t: string): [number, number, number, number] {
   let h1 = 0, h2 = 0, p1 = 1, p2 = 1;
   for (let k = 0; k < t.length; k++) {
@@ -211,6 +239,12 @@ class KvStates {
       this.pieces.push(t);
     }
     return id;
+  }
+
+  /** Whether state id's string is a prefix of the string with prefix hashes (p1, p2). */
+  isPrefixOf(id: number, p1: Int32Array, p2: Int32Array): boolean {
+    const l = this.len[id];
+    return l < p1.length && this.h1[id] === p1[l] && this.h2[id] === p2[l];
   }
 
   pieceText(p: number): string {
@@ -381,5 +415,14 @@ function compileKv(part: readonly Operation[], opts: CheckOptions): Compiled {
     return r;
   };
   const { call, ret } = finish(kept, encs.map((e) => e.open));
-  return { n, ops: kept, call, ret, init: 0, step, describe: (s) => states.str(s), sameAs: sameAs(encs, ret) };
+  const pre1: Int32Array[] = new Array(n);
+  const pre2: Int32Array[] = new Array(n);
+  const resets = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (kind[i] === PUT) resets[i] = 1;
+    else if (kind[i] === GET) [pre1[i], pre2[i]] = prefixHashes(states.str(a[i]));
+  }
+  // hash equality may (rarely) say "prefix" wrongly; that only prunes less, never wrongly
+  const canStillRead = (s: number, i: number) => states.isPrefixOf(s, pre1[i], pre2[i]);
+  return { n, ops: kept, call, ret, init: 0, step, describe: (s) => states.str(s), sameAs: sameAs(encs, ret), readOnly: readOnlyOf(kind, [GET]), resets, canStillRead };
 }

@@ -90,7 +90,10 @@ for (const model of models) {
         const events = stretch(seq, sp);
         const r = checkEvents(events, { model });
         assert.equal(r.valid, false, JSON.stringify(events));
-        assert.equal(r.counterexample?.op.output, impossible);
+        assert.ok(r.counterexample);
+        // with ops that may take effect late, the deepest stuck point can be elsewhere; without
+        // them the impossible read is the op named
+        if (seq.every((o) => o.status !== 'info')) assert.equal(r.counterexample.op.output, impossible, JSON.stringify(events));
       }),
       { numRuns: 150 },
     );

@@ -8,7 +8,11 @@
 // when one with the same returned ops and state, using a SUBSET of the open ops, was seen
 // (it had every option this one has). Returned ops are a bitset with an incremental Zobrist
 // hash; the memo is a flat open-addressing table over typed arrays, so the hot loop allocates
-// nothing. The search is resumable (run(budget)) so partitions can be interleaved.
+// nothing. A read-only op (a read, etcd's failed cas) that is legal when its call is reached is
+// linearized there and never moved: every op that precedes it in real time is linearized
+// already, and it leaves the state as it is, so any linearization that places it later can place
+// it here instead. Backtracking past it therefore backtracks its parent too.
+// The search is resumable (run(budget)) so partitions can be interleaved.
 import type { Compiled } from './models.js';
 
 export type Outcome =
@@ -71,6 +75,7 @@ export class Search {
 
   private readonly stackOp: Int32Array;
   private readonly stackSt: Int32Array;
+  private readonly stackForced: Uint8Array;
   private depth = 0;
   private state: number;
   private entry: number;
@@ -80,6 +85,8 @@ export class Search {
   private bestBlocked = -1;
   private bestState = 0;
   private done: Outcome | null = null;
+  /** Reset ops (kv puts) not linearized yet; see Compiled.canStillRead. */
+  private resetsLeft = 0;
 
   constructor(private readonly p: Compiled) {
     const n = (this.n = p.n);
@@ -137,10 +144,12 @@ export class Search {
     this.oNext = new Int32Array(this.oCap);
     this.stackOp = new Int32Array(n);
     this.stackSt = new Int32Array(n);
+    this.stackForced = new Uint8Array(n);
     this.state = p.init;
     this.bestState = p.init;
     this.entry = this.next[0];
     if (n === 0) this.done = { kind: 'valid', explored: 0 };
+    if (p.resets) for (let i = 0; i < n; i++) this.resetsLeft += p.resets[i];
   }
 
   /** Configurations recorded in the memo. */
@@ -271,10 +280,15 @@ export class Search {
   /** Runs about `budget` steps; returns the outcome, or null if not finished yet. */
   run(budget: number, deadline = Infinity): Outcome | null {
     if (this.done) return this.done;
-    const { entOp, isRet, callEnt, retEnt, next, prev, slot, open, z1, z2, bits, stackOp, stackSt, TAIL } = this;
-    const { step, ret, sameAs } = this.p;
+    const { entOp, isRet, callEnt, retEnt, next, prev, slot, open, z1, z2, bits, stackOp, stackSt, stackForced, TAIL } = this;
+    const { step, ret, sameAs, readOnly, canStillRead } = this.p;
+    const resets = this.p.resets ?? new Uint8Array(this.n);
     let { entry, state, depth } = this;
     let iter = 0;
+    // an op refused at this configuration because a pending read would become impossible, and
+    // that read: if the search gets stuck here, the read is the op to blame
+    let prunedOp = -1;
+    let prunedFor = -1;
     let out: Outcome | null = null;
     for (;;) {
       if ((++iter & 0x3fff) === 0) {
@@ -300,7 +314,19 @@ export class Search {
           entry = next[entry];
           continue;
         }
-        const ns = step(state, op);
+        let ns = step(state, op);
+        if (ns >= 0 && ns !== state && canStillRead !== undefined && this.resetsLeft - resets[op] === 0) {
+          // would a pending read become impossible? (pending: calls before the first return)
+          for (let e = next[0]; isRet[e] === 0; e = next[e]) {
+            const g = entOp[e];
+            if (g !== op && readOnly[g] === 1 && !canStillRead(ns, g)) {
+              ns = -1;
+              prunedOp = op;
+              prunedFor = g;
+              break;
+            }
+          }
+        }
         if (ns >= 0) {
           const b = slot[op];
           const w = b >>> 5;
@@ -313,7 +339,10 @@ export class Search {
           if (this.remember(ns)) {
             stackOp[depth] = op;
             stackSt[depth] = state;
+            stackForced[depth] = readOnly[op];
             depth++;
+            this.resetsLeft -= resets[op];
+            prunedOp = -1;
             state = ns;
             const r = retEnt[op];
             next[prev[entry]] = next[entry];
@@ -345,29 +374,36 @@ export class Search {
         for (let k = 1; k < depth; k++) states.push(stackSt[k]);
         if (depth > 0) states.push(state);
         this.bestStates = states;
-        this.bestBlocked = op;
+        this.bestBlocked = prunedOp >= 0 ? prunedFor : op;
         this.bestState = state;
       }
-      if (depth === 0) {
-        out = { kind: 'invalid', explored: this.configs, prefix: this.bestPrefix, states: this.bestStates, blocked: this.bestBlocked, state: this.bestState };
-        break;
+      let forced = 1;
+      while (forced === 1) {
+        if (depth === 0) {
+          out = { kind: 'invalid', explored: this.configs, prefix: this.bestPrefix, states: this.bestStates, blocked: this.bestBlocked, state: this.bestState };
+          break;
+        }
+        depth--;
+        const top = stackOp[depth];
+        forced = stackForced[depth];
+        this.resetsLeft += resets[top];
+        prunedOp = -1;
+        state = stackSt[depth];
+        const b = slot[top];
+        bits[b >>> 5] &= ~(1 << (b & 31));
+        if (open[top] === 0) {
+          this.h1 ^= z1[top];
+          this.h2 ^= z2[top];
+        }
+        const c = callEnt[top];
+        const r = retEnt[top];
+        next[prev[r]] = r;
+        prev[next[r]] = r;
+        next[prev[c]] = c;
+        prev[next[c]] = c;
+        entry = next[c];
       }
-      depth--;
-      const top = stackOp[depth];
-      state = stackSt[depth];
-      const b = slot[top];
-      bits[b >>> 5] &= ~(1 << (b & 31));
-      if (open[top] === 0) {
-        this.h1 ^= z1[top];
-        this.h2 ^= z2[top];
-      }
-      const c = callEnt[top];
-      const r = retEnt[top];
-      next[prev[r]] = r;
-      prev[next[r]] = r;
-      next[prev[c]] = c;
-      prev[next[c]] = c;
-      entry = next[c];
+      if (out) break;
     }
     this.entry = entry;
     this.state = state;
