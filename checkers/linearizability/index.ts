@@ -1,19 +1,29 @@
 // The linearizability checker: a direct API for `chaos check` and a Checker for harness runs.
 import type { Anomaly, Checker, CheckerResult } from '../types.js';
 import type { HistoryEvent, Operation } from '../../harness/history/types.js';
-import { checkEvents, checkOps } from './check.js';
+import { checkEvents, checkOps, partitionByKey } from './check.js';
+import { compile, selectOps } from './models.js';
+import { pairHistory } from '../../harness/history/pair.js';
+import { autoWorkers, checkParallel } from './parallel.js';
 import type { CheckOptions, Counterexample, LinResult, ModelName, OpRef } from './types.js';
 
 export { MODELS } from './types.js';
 export type { CheckOptions, Counterexample, LinResult, ModelName, OpRef } from './types.js';
 export { checkOps, checkEvents };
 
-/** Checks a history (events in the native schema) against a model. */
-export async function checkHistory(
-  events: readonly HistoryEvent[],
-  opts: Omit<CheckOptions, 'model'> & { model: ModelName },
-): Promise<LinResult> {
-  return checkEvents(events, opts);
+/** Checks a history (events in the native schema) against a model; big multi-key histories
+ *  are checked on worker threads (`workers`: 'auto' by default, 0 never, n that many). */
+export async function checkHistory(events: readonly HistoryEvent[], opts: CheckOptions): Promise<LinResult> {
+  const want = opts.workers ?? 'auto';
+  if (want === 0) return checkEvents(events, opts);
+  const { ops } = pairHistory(events, opts.locate);
+  const parts = [...partitionByKey(selectOps(ops, opts)).values()];
+  const total = parts.reduce((a, p) => a + p.length, 0);
+  const n = want === 'auto' ? autoWorkers(total, parts.length) : Math.min(want, parts.length);
+  if (n < 2) return checkOps(ops, opts);
+  // input errors are found here, where `locate` can name the line; workers only search
+  for (const p of parts) compile(p, opts);
+  return checkParallel(parts, opts, n);
 }
 
 const show = (v: unknown) => (v === undefined ? '?' : JSON.stringify(v));

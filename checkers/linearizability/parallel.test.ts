@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { HistoryEvent } from '../../harness/history/types.js';
+import { checkHistory } from './index.js';
+import { autoWorkers } from './parallel.js';
+
+/** Per key: two concurrent appends, then a get that sees them in one order. */
+function kvHistory(keys: number, badKey = -1): HistoryEvent[] {
+  const es: Omit<HistoryEvent, 'index' | 'time'>[] = [];
+  for (let k = 0; k < keys; k++) {
+    const key = `k${k}`;
+    es.push({ process: 0, type: 'invoke', f: 'append', key, value: 'a' }, { process: 1, type: 'invoke', f: 'append', key, value: 'b' });
+    es.push({ process: 0, type: 'ok', f: 'append', key, value: 'a' }, { process: 1, type: 'ok', f: 'append', key, value: 'b' });
+    es.push({ process: 2, type: 'invoke', f: 'get', key, value: null }, { process: 2, type: 'ok', f: 'get', key, value: k === badKey ? 'aa' : 'ba' });
+  }
+  return es.map((e, index) => ({ ...e, index, time: index }));
+}
+
+test('worker threads give the same verdicts and counterexample as one thread', async () => {
+  const ok = await checkHistory(kvHistory(6), { model: 'kv', workers: 2 });
+  assert.equal(ok.valid, true);
+  assert.equal(ok.partitions, 6);
+  assert.equal(ok.ops, 18);
+  const bad = await checkHistory(kvHistory(6, 4), { model: 'kv', workers: 2 });
+  const same = await checkHistory(kvHistory(6, 4), { model: 'kv', workers: 0 });
+  assert.equal(bad.valid, false);
+  assert.equal(bad.counterexample?.key, 'k4');
+  assert.deepEqual(bad.counterexample, same.counterexample);
+});
+
+test('threads only for big multi-key histories', () => {
+  assert.equal(autoWorkers(1000, 10), 0);
+  assert.equal(autoWorkers(1_000_000, 1), 0);
+});
