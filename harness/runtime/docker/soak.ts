@@ -2,17 +2,18 @@
 // halfway (the last one too), then `chaos down`; after each normal run nothing of it (nor of any run killed before
 // it, whose leftovers its start removes) may remain, and after `chaos down` nothing at all.
 //
-//   node --import tsx harness/runtime/docker/soak.ts [--runs 20] [--time-limit 6]
+//   node --import tsx harness/runtime/docker/soak.ts [--runs 20] [--time-limit 6] [--down]
 //
-// `chaos down` removes live runs too, so when another harness is running a cluster on this
-// engine the final step waits for it (up to a minute), then reports instead of removing it.
+// `chaos down` removes live runs too, so the final step calls it only with --down (an engine
+// nobody else uses); otherwise it removes dead runs' resources, as every run's start does.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { projectRoot } from '../../../nodes/image/build.js';
-import { LABEL, ownerIsDead } from './ownership.js';
+import { removeChaosResources } from './cleanup.js';
+import { LABEL } from './ownership.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -102,22 +103,24 @@ async function main(): Promise<number> {
       deadBefore = false;
     }
   }
-  // chaos down removes everything labelled chaos=1, live runs included: wait out other harnesses.
-  for (let waited = 0; ; waited += 2) {
-    const others = (await resources()).labels.filter((l) => !pids.has(Number(l?.[LABEL.pid])) && !ownerIsDead(l));
-    if (others.length === 0) break;
-    if (waited >= 60) {
-      console.log(`another harness still runs a cluster here; not calling chaos down (it would remove that run too)`);
-      return failures ? 1 : 0;
-    }
-    await new Promise((r) => setTimeout(r, 2000));
+  const before = await ours(pids);
+  if (!process.argv.includes('--down')) {
+    // Without --down the soak stays off other harnesses' clusters: the killed runs' leftovers
+    // go the way every run's start removes them (owner gone), which is what `chaos down` does
+    // for dead runs too.
+    await removeChaosResources(docker, { onlyDead: true });
+    const after = await ours(pids);
+    console.log(`leftovers of the soak's runs: before cleanup ${show(before)}; after removing dead runs' resources: ${show(after)}`);
+    if (!zero(after)) failures++;
+  } else {
+    // `chaos down` removes every chaos resource on the engine, live runs included: only on an
+    // engine nobody else is using.
+    const down = spawnSync(process.execPath, [chaos, 'down'], { cwd: root, encoding: 'utf8' });
+    const after = (await resources()).counts;
+    console.log(`before chaos down: ${show(before)} of the soak's runs; chaos down: ${down.stdout.trim()}; after: ${show(after)}`);
+    console.log(`docker ps -a / network ls / volume ls with label chaos=1: ${zero(after) ? 'empty' : 'NOT EMPTY'}`);
+    if (!zero(after)) failures++;
   }
-  const before = (await resources()).counts;
-  const down = spawnSync(process.execPath, [chaos, 'down'], { cwd: root, encoding: 'utf8' });
-  const after = (await resources()).counts;
-  console.log(`before chaos down: ${show(before)}; chaos down: ${down.stdout.trim()}; after: ${show(after)}`);
-  console.log(`docker ps -a / network ls / volume ls with label chaos=1: ${zero(after) ? 'empty' : 'NOT EMPTY'}`);
-  if (!zero(after)) failures++;
   console.log(`run directories under ${out}`);
   return failures ? 1 : 0;
 }
