@@ -148,6 +148,11 @@ describe('docker runtime on real containers', { skip }, () => {
     const logs = await rt.logs('dr');
     assert.match(logs, /unsynced/i, 'the restart ran with --drop-unsynced');
     assert.equal((await rt.client('dr').status()).status, 'ok');
+    // On a node that is down already, the marker goes into the stopped container's volume.
+    await rt.kill('dr');
+    await rt.killUnsynced('dr');
+    await rt.start('dr');
+    assert.equal((await rt.logs('dr')).match(/dropped \d+ unsynced bytes/g)?.length, 2);
   });
 
   it('a cut survives restarts of either end and lands on a frozen receiver at resume; healAll clears cuts, pauses and dead nodes', async () => {

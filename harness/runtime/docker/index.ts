@@ -12,6 +12,7 @@ import { connectClient, type TcpBlockClient } from '../../../nodes/client/tcp.js
 import type { BlockClient } from '../../../nodes/client/types.js';
 import type { NodeName, NodeParams, NodeStatus } from '../../../nodes/core/types.js';
 import { ensureImage } from '../../../nodes/image/build.js';
+import { tarStream } from '../../../nodes/image/tar.js';
 import type { ClusterSpec, Runtime, RuntimeFactory } from '../types.js';
 import { removeChaosResources } from './cleanup.js';
 import { ContainerShell, containerLogs, execIn, waitForReady } from './dockerio.js';
@@ -38,6 +39,9 @@ const PARAM_FLAG: Record<keyof NodeParams, string> = {
 };
 
 type Life = 'running' | 'paused' | 'dead' | 'destroyed';
+
+/** The server's own request to drop its unsynced tail at the next start (nodes/server/README.md). */
+const DROP_MARKER = { kind: 'content', path: '.drop-unsynced', content: Buffer.alloc(0), mode: 0o644 } as const;
 
 interface NodeBox {
   name: NodeName;
@@ -275,11 +279,14 @@ export class DockerRuntime implements Runtime {
    *  server with --drop-unsynced: the crash takes the node's un-fsynced disk tail with it. */
   async killUnsynced(node: NodeName): Promise<void> {
     const b = this.live(node);
+    await this.refresh(b);
     if (b.life === 'paused') {
       await this.docker.getContainer(b.id).unpause();
       b.life = 'running';
     }
     if (b.life === 'running') await this.sh(node, 'touch /data/local/.drop-unsynced', 'marking drop-unsynced');
+    // Already down: the engine copies the marker into the stopped container's volume.
+    else await this.docker.getContainer(b.id).putArchive(tarStream([DROP_MARKER], [], new Map()), { path: '/data/local' });
     await this.kill(node);
   }
 
