@@ -128,6 +128,8 @@ export class Node implements NodeCore {
           // Writes the journal does not hold (its unsynced tail died with us, or pages from an
           // older tenure the flush just made current) leave it unable to cover dr: dr gets a
           // bitmap resync instead, and the flushed blocks are marked in the bitmap first.
+          // Writes commit (and are journaled) in version order, so a lineage write above the
+          // journal's highest version was never journaled, or its record died unsynced.
           const missing = oplog.some((r) => r.t === 'w' && r.v > snap.maxV && epochOfVersion(r.v) >= snap.jid)
             || [...dirty.values()].some((e) => e.v > snap.maxV || epochOfVersion(e.v) < snap.jid);
           const bits = [...dirty.keys()].sort((x, y) => x - y).flatMap((b) => s.markDirty(b));

@@ -330,7 +330,10 @@ export class Primary {
           this.pstate = 'paired';
           this.partnerSyncedEpoch = this.epoch;
           this.ctx.log('info', `partner in sync at epoch ${this.epoch}`);
-          this.pump();
+          // Writes still waiting to go solo were in the snapshot b just made durable: b holds
+          // them as it would after an invalidation, so they need neither a claim nor the backend.
+          for (const pw of this.pending) if (pw.partner === 'solo') pw.partner = 'done';
+          this.tryCommit();
         }
         return;
       }

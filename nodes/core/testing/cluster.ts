@@ -87,7 +87,9 @@ export class Cluster {
     this.paused.delete(node);
     const parked = this.parked.filter((p) => p.node === node);
     this.parked = this.parked.filter((p) => p.node !== node);
-    for (const p of parked) this.at(this.now, p.run);
+    const inc = this.inc[node];
+    // A crash right after the resume must still silence the old incarnation's parked inputs.
+    for (const p of parked) this.at(this.now, () => { if (this.inc[node] === inc) p.run(); });
   }
 
   destroy(node: NodeName): void {
