@@ -184,7 +184,9 @@ export async function ensureImage(opts: BuildOptions = {}): Promise<BuildResult>
 
 /** Older chaos-node tags no container uses are dead weight (~120 MB each). */
 async function removeOldImages(docker: Docker, keep: string, log: (l: string) => void): Promise<void> {
-  const images = await docker.listImages({ filters: { reference: [IMAGE_REPO] } });
+  // Untagged ones too: two harnesses importing the same tag at once leave the loser's unnamed.
+  const dangling = await docker.listImages({ filters: { dangling: ['true'], label: ['chaos.image=1'] } });
+  const images = [...(await docker.listImages({ filters: { reference: [IMAGE_REPO] } })), ...dangling];
   for (const img of images) {
     if ((img.RepoTags ?? []).includes(keep)) continue;
     try {
