@@ -57,9 +57,16 @@ export const RunConfigSchema = z
     plan: FaultPlanSchema,
     /** true when the plan was given (replay, shrink, a hand-written config), not drawn from the seed. */
     planGiven: z.boolean().optional(),
+    /** Tolerances of the latency checker (checkers/stats/latency.ts); real containers on a
+     *  shared machine jitter far more than the simulator's virtual clock. */
+    latency: z.object({ tolerance: z.number().nonnegative(), slackMs: z.number().nonnegative(), minSamples: z.number().int().positive() }).partial().optional(),
   })
   .strict();
 export type RunConfig = z.infer<typeof RunConfigSchema>;
+
+/** Docker runs judge dr's effect on latency loosely: a 2-core machine running three containers,
+ *  iptables changes and the harness itself adds milliseconds of noise to every write. */
+export const DOCKER_LATENCY = { tolerance: 1.5, slackMs: 5 };
 
 export interface RunOptions {
   runtime?: 'docker' | 'sim';
@@ -131,6 +138,7 @@ export function buildConfig(o: RunOptions): RunConfig {
     ...(opLimit !== undefined ? { opLimit } : {}),
     plan,
     ...(planGiven ? { planGiven: true } : {}),
+    ...((o.runtime ?? 'sim') === 'docker' ? { latency: DOCKER_LATENCY } : {}),
   }, 'config');
 }
 

@@ -14,6 +14,8 @@ export interface BugCase {
   workload: 'register' | 'failover' | 'dr';
   /** undefined: the workload's default nemesis. */
   nemesis?: string;
+  /** When real timing needs a different nemesis than the simulator. */
+  dockerNemesis?: string;
   /** The checker whose violation names this switch. */
   checker: string;
   /** Node parameters that widen the bug's window (recorded in config.json; replay keeps them). */
@@ -22,7 +24,9 @@ export interface BugCase {
 
 /** Which run finds which switch (docs/run.md has the same table). */
 export const BUG_CASES: BugCase[] = [
-  { bug: 'ack-before-invalidate', workload: 'register', checker: 'cache-invalidation' },
+  // The simulated network's delays open the ack-to-invalidation gap on their own. On real
+  // loopback it is microseconds; cutting a from b stretches it to b's remaining lease.
+  { bug: 'ack-before-invalidate', workload: 'register', nemesis: 'none', dockerNemesis: 'partition-primary-partner', checker: 'cache-invalidation' },
   // a waits ~300 ms of silence before it calls b out of sync; a longer lease leaves b serving
   // from its cache for longer after that, which is the window this bug acks into.
   { bug: 'ack-without-partner', workload: 'register', nemesis: 'partition-primary-partner', checker: 'cache-invalidation', params: { leaseMs: 900, takeoverMs: 1500 } },
@@ -30,10 +34,12 @@ export const BUG_CASES: BugCase[] = [
   { bug: 'skip-missing-data', workload: 'dr', checker: 'dr-prefix' },
   { bug: 'volatile-bitmap', workload: 'dr', nemesis: 'partition-site-dr,kill', checker: 'convergence' },
   { bug: 'no-index-replication', workload: 'failover', checker: 'durability' },
-  { bug: 'vault-no-flush', workload: 'failover', checker: 'durability' },
+  // A restart must beat the partner's takeover for a to recover as owner from its vault:
+  // a long takeover time gives a container restart room to.
+  { bug: 'vault-no-flush', workload: 'failover', checker: 'durability', params: { leaseMs: 1000, takeoverMs: 4000 } },
   // b's invalidation round trip usually outlasts the fsync; cut b off so a acks alone, then
   // kill a with its unsynced tail dropped.
-  { bug: 'ack-before-fsync', workload: 'failover', nemesis: 'partition-primary-partner,kill-unsynced', checker: 'durability' },
+  { bug: 'ack-before-fsync', workload: 'failover', nemesis: 'partition-primary-partner,kill-unsynced', checker: 'durability', params: { leaseMs: 1000, takeoverMs: 4000 } },
   { bug: 'sync-dr-journal', workload: 'dr', nemesis: 'partition-site-dr', checker: 'latency' },
 ];
 
