@@ -121,10 +121,10 @@ try {
       const r = await runPool(
         { outDir: join(out, 'hunt'), workload: h.workload, nemesis: h.nemesis, timeLimit: h.timeLimitS, bug: [h.bug], concurrency: h.concurrency, params: h.params },
         Array.from({ length: 200 }, (_, i) => i + 1),
-        { workers: 1, keepGoing: false, inline: true },
+        { workers: 1, keepGoing: false, inline: true, stopWhen: (x) => x.valid === false && namesChecker(h, x.kinds) },
       );
       const found = (performance.now() - t3) / 1000;
-      const first = r.results.find((x) => x.valid === false);
+      const first = r.results.find((x) => x.valid === false && namesChecker(h, x.kinds));
       if (!first) {
         console.log(`hunt ${h.bug}: NOT FOUND in 200 seeds (${found.toFixed(1)}s)`);
         continue;

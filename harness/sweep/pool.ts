@@ -11,6 +11,8 @@ export interface PoolOptions {
   onResult?: (r: SeedResult, done: number, total: number) => void;
   /** Run seeds in this thread (tests; K = 1). */
   inline?: boolean;
+  /** Which result stops the sweep (unless keepGoing); default: any failing seed. */
+  stopWhen?: (r: SeedResult) => boolean;
 }
 
 export interface PoolOutcome {
@@ -29,7 +31,7 @@ export async function runPool(opts: SweepRunOptions, seeds: readonly number[], p
   const take = (): number | undefined => (stop || next >= seeds.length ? undefined : seeds[next++]);
   const record = (r: SeedResult) => {
     results.push(r);
-    if (isFailure(r) && !pool.keepGoing) stop = true;
+    if ((pool.stopWhen ?? isFailure)(r) && !pool.keepGoing) stop = true;
     pool.onResult?.(r, results.length, seeds.length);
   };
 

@@ -22,12 +22,17 @@ for (const h of SWITCH_HUNTS) {
     const r = await runPool(
       { outDir: out, workload: h.workload, nemesis: h.nemesis, timeLimit: h.timeLimitS, bug: [h.bug], concurrency: h.concurrency, params: h.params },
       seeds(1, CAP),
-      { workers: 1, keepGoing: false, inline: true },
+      // A switch may break more than its own invariant (a write acked before b has its mirror is
+      // also lost in a takeover); the hunt goes on until the switch's own checker names it.
+      { workers: 1, keepGoing: false, inline: true, stopWhen: (x) => x.valid === false && namesChecker(h, x.kinds) },
     );
-    const first = r.results.find((x) => x.valid === false);
-    assert.ok(first, `${h.bug}: no failing seed in 1..${CAP}`);
-    assert.ok(namesChecker(h, first.kinds), `${h.bug}: seed ${first.seed} failed with ${first.kinds.join(', ')}, expected the ${h.checker} checker`);
-    t.diagnostic(`${h.bug}: first failing seed ${first.seed} (${first.kinds.join(', ')}) after ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+    const first = r.results.find((x) => x.valid === false && namesChecker(h, x.kinds));
+    const others = r.results.filter((x) => x.valid === false && x !== first).map((x) => `${x.seed}: ${x.kinds.join(',')}`);
+    assert.ok(first, `${h.bug}: no seed in 1..${CAP} failed on the ${h.checker} checker (other failures: ${others.join('; ') || 'none'})`);
+    t.diagnostic(
+      `${h.bug}: first failing seed ${first.seed} (${first.kinds.join(', ')}) after ${((performance.now() - t0) / 1000).toFixed(1)}s` +
+        (others.length ? `; earlier seeds failed on other checkers: ${others.join('; ')}` : ''),
+    );
   });
 }
 

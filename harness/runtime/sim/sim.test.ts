@@ -2,7 +2,7 @@
 // block store: virtual time, determinism of async callers, disk durability, partitions, pauses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NodeParams, NodeStatus } from '../../../nodes/core/types.js';
+import type { Input, NodeConfig, NodeCore, NodeParams, NodeStatus } from '../../../nodes/core/types.js';
 import type { ClusterSpec } from '../types.js';
 import { SimRuntime } from './index.js';
 import { Scheduler } from './scheduler.js';
@@ -177,4 +177,34 @@ test('scheduler: a livelock (events forever at one instant) fails every wait ins
   s.after(1, again);
   await assert.rejects(() => s.sleep(5), /livelock/);
   await assert.rejects(() => s.sleep(1), /livelock/);
+});
+
+test('timers never fire before their at, whatever the ms-to-ns rounding (a core re-arming early timers would spin)', async () => {
+  let early = 0;
+  let fired = 0;
+  const core = (config: NodeConfig): NodeCore => {
+    let at = 0;
+    const arm = (t: number) => ((at = t), [{ type: 'set-timer' as const, timer: 't', at }]);
+    return {
+      name: config.name,
+      step: (input: Input) => {
+        if (input.type === 'start') return arm(input.now + 1 / 3);
+        if (input.type === 'timer') {
+          if (input.now < at) {
+            early++;
+            return arm(at);
+          }
+          fired++;
+          return arm(at + 0.1 + 0.2 + 1 / 7);
+        }
+        return [];
+      },
+    };
+  };
+  const rt = new SimRuntime({ seed: 1, runId: 't', createCore: core });
+  await rt.up(spec(1));
+  await rt.sleep(200);
+  await rt.down();
+  assert.equal(early, 0);
+  assert.ok(fired > 3 * 300, `timers fired ${fired} times`);
 });

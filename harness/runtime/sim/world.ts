@@ -55,11 +55,15 @@ class SimNode {
   /** Bumped on every start and crash: inputs meant for an earlier life are dropped. */
   life = 0;
   timers = new Map<string, Handle>();
+  /** The `at` of each timer's latest firing, so its input's `now` is never before it. */
+  timerAt = new Map<string, number>();
   held: Array<() => void> = [];
   /** Requests this life has received and not yet answered. */
   inflight = new Map<string, Route>();
   log: string[] = [];
   logDropped = 0;
+  /** The last `now` this life was given: inputs never see time run backwards. */
+  lastNow = 0;
   constructor(readonly name: NodeName, readonly config: NodeConfig) {}
 }
 
@@ -107,6 +111,8 @@ export class SimWorld {
     n.paused = false;
     n.life++;
     n.core = this.opts.createCore(n.config);
+    n.lastNow = 0;
+    n.timerAt.clear();
     this.logLine(n, 'info', `sim: start (life ${n.life})`);
     const disk = { local: this.locals.get(name)!.image(), backend: this.mountsBackend(name) ? this.backend.image() : {} };
     this.step(n, { type: 'start', now: this.coreNow(), disk });
@@ -177,12 +183,16 @@ export class SimWorld {
       n.held.push(() => this.deliver(n, life, input));
       return;
     }
-    input.now = this.coreNow();
+    // A timer never fires before its `at`, even by the rounding of ms to integer ns: a core
+    // that re-arms a timer it finds early would otherwise spin at one instant.
+    input.now = Math.max(this.coreNow(), input.type === 'timer' ? (n.timerAt.get(input.timer) ?? 0) : 0);
     this.step(n, input);
   }
 
   private step(n: SimNode, input: Input): void {
     const core = n.core!;
+    if (input.now < n.lastNow) input.now = n.lastNow;
+    n.lastNow = input.now;
     let effects: Effect[];
     try {
       effects = core.step(input);
@@ -222,9 +232,11 @@ export class SimWorld {
       case 'set-timer': {
         n.timers.get(eff.timer)?.cancel();
         const timer = eff.timer;
-        const h = this.sched.at(eff.at * MS, () => {
+        const at = eff.at;
+        const h = this.sched.at(Math.ceil(at * MS), () => {
           if (n.life !== life) return;
           n.timers.delete(timer);
+          n.timerAt.set(timer, at);
           this.deliver(n, life, { type: 'timer', now: 0, timer });
         });
         n.timers.set(timer, h);
