@@ -4,26 +4,35 @@ import type { HistoryEvent, Operation } from '../../harness/history/types.js';
 import { checkEvents, checkOps, partitionByKey } from './check.js';
 import { compile, selectOps } from './models.js';
 import { pairHistory } from '../../harness/history/pair.js';
-import { autoWorkers, checkParallel } from './parallel.js';
+import { autoWorkers, checkParallel, IN_THREAD_SLICE_MS } from './parallel.js';
 import type { CheckOptions, Counterexample, LinResult, ModelName, OpRef } from './types.js';
 
 export { MODELS } from './types.js';
 export type { CheckOptions, Counterexample, LinResult, ModelName, OpRef } from './types.js';
 export { checkOps, checkEvents };
 
-/** Checks a history (events in the native schema) against a model; big multi-key histories
- *  are checked on worker threads (`workers`: 'auto' by default, 0 never, n that many). */
+/** Checks a history (events in the native schema) against a model. Multi-key histories whose
+ *  search is slow move to worker threads (`workers`: 'auto' by default, 0 never, n: n threads). */
 export async function checkHistory(events: readonly HistoryEvent[], opts: CheckOptions): Promise<LinResult> {
   const want = opts.workers ?? 'auto';
   if (want === 0) return checkEvents(events, opts);
   const { ops } = pairHistory(events, opts.locate);
   const parts = [...partitionByKey(selectOps(ops, opts)).values()];
-  const total = parts.reduce((a, p) => a + p.length, 0);
-  const n = want === 'auto' ? autoWorkers(total, parts.length) : Math.min(want, parts.length);
+  const n = want === 'auto' ? autoWorkers(parts.length) : Math.min(want, parts.length);
   if (n < 2) return checkOps(ops, opts);
-  // input errors are found here, where `locate` can name the line; workers only search
-  for (const p of parts) compile(p, opts);
-  return checkParallel(parts, opts, n);
+  let spent = 0;
+  if (want === 'auto') {
+    const limit = opts.timeoutMs;
+    const first = checkOps(ops, { ...opts, timeoutMs: limit !== undefined ? Math.min(limit, IN_THREAD_SLICE_MS) : IN_THREAD_SLICE_MS });
+    const outOfSlice = first.valid === 'unknown' && /time limit/.test(first.reason ?? '') && (limit === undefined || limit > IN_THREAD_SLICE_MS);
+    if (!outOfSlice) return first;
+    spent = first.ms;
+  } else {
+    // input errors are found here, where `locate` can name the line; workers only search
+    for (const p of parts) compile(p, opts);
+  }
+  const r = await checkParallel(parts, { ...opts, timeoutMs: opts.timeoutMs !== undefined ? opts.timeoutMs - spent : undefined }, n);
+  return { ...r, ms: r.ms + spent };
 }
 
 const show = (v: unknown) => (v === undefined ? '?' : JSON.stringify(v));

@@ -415,14 +415,30 @@ function compileKv(part: readonly Operation[], opts: CheckOptions): Compiled {
     return r;
   };
   const { call, ret } = finish(kept, encs.map((e) => e.open));
-  const pre1: Int32Array[] = new Array(n);
-  const pre2: Int32Array[] = new Array(n);
   const resets = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    if (kind[i] === PUT) resets[i] = 1;
-    else if (kind[i] === GET) [pre1[i], pre2[i]] = prefixHashes(states.str(a[i]));
-  }
+  for (let i = 0; i < n; i++) if (kind[i] === PUT) resets[i] = 1;
+  // Prefix hashes of a get's value, made when the get is first pending and shared by gets of
+  // the same value; the cache is dropped when it grows past a bound, so memory stays linear in
+  // the values in flight rather than in the whole history.
+  const prefixes = new Map<number, [Int32Array, Int32Array]>();
+  let cached = 0;
+  const prefixOf = (v: number) => {
+    let p = prefixes.get(v);
+    if (!p) {
+      p = prefixHashes(states.str(v));
+      cached += p[0].length;
+      if (cached > 1 << 24) {
+        prefixes.clear();
+        cached = p[0].length;
+      }
+      prefixes.set(v, p);
+    }
+    return p;
+  };
   // hash equality may (rarely) say "prefix" wrongly; that only prunes less, never wrongly
-  const canStillRead = (s: number, i: number) => states.isPrefixOf(s, pre1[i], pre2[i]);
+  const canStillRead = (s: number, i: number) => {
+    const [p1, p2] = prefixOf(a[i]);
+    return states.isPrefixOf(s, p1, p2);
+  };
   return { n, ops: kept, call, ret, init: 0, step, describe: (s) => states.str(s), sameAs: sameAs(encs, ret), readOnly: readOnlyOf(kind, [GET]), resets, canStillRead };
 }

@@ -28,7 +28,7 @@ test('worker threads give the same verdicts and counterexample as one thread', a
   assert.deepEqual(bad.counterexample, same.counterexample);
 });
 
-test('threads only for big multi-key histories', () => {
-  assert.equal(autoWorkers(1000, 10), 0);
-  assert.equal(autoWorkers(1_000_000, 1), 0);
+test('threads only for several keys', () => {
+  assert.equal(autoWorkers(1), 0);
+  assert.ok(autoWorkers(10) <= 8);
 });

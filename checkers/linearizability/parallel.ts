@@ -1,19 +1,21 @@
 // P-compositionality across threads: independent keys are split over worker threads, each
 // checking its share with the same interleaved search; the first invalid share ends them all.
-// It pays off only for big multi-key histories (a worker costs tens of ms to start, more when
-// it must load TypeScript through tsx), so check.ts asks for it above a size threshold.
+// It pays off only when the search itself is slow (a worker costs tens of ms to start, hundreds
+// when it must load TypeScript through tsx, and copying the ops is linear), so `workers: 'auto'`
+// first checks in this thread for IN_THREAD_SLICE_MS and only then moves to threads.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { Operation } from '../../harness/history/types.js';
 import type { CheckOptions, LinResult } from './types.js';
 
-/** Total ops and keys above which `workers: 'auto'` uses threads. */
-export const PARALLEL_MIN_OPS = 50_000;
-export const PARALLEL_MIN_KEYS = 4;
+/** How long `workers: 'auto'` checks in this thread before moving a slow history to threads. */
+export const IN_THREAD_SLICE_MS = 2000;
 
-export function autoWorkers(ops: number, keys: number): number {
-  if (ops < PARALLEL_MIN_OPS || keys < PARALLEL_MIN_KEYS) return 0;
-  return Math.min(availableParallelism(), keys, 8);
+/** Threads worth using for this many keys (0: stay in this thread). */
+export function autoWorkers(keys: number): number {
+  if (keys < 2) return 0;
+  const n = Math.min(availableParallelism(), keys, 8);
+  return n < 2 ? 0 : n;
 }
 
 function startWorker(): Worker {
