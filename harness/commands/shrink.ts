@@ -23,7 +23,7 @@ export default async function shrink(args: string[], _opts: Record<string, unkno
   if (!results || typeof results !== 'object' || !results.checkers) throw new InputError('not a results file; expected checker verdicts', resPath);
   const kinds = anomalyKinds(results);
   if (results.valid !== false || kinds.length === 0) throw new InputError('this run found no violation; expected a failing run to shrink', resPath);
-  const target = kinds[0];
+  const target = pickTarget(kinds);
   const ops = countOps(readHistory(join(dir, 'history.jsonl')));
 
   const scratch = mkdtempSync(join(dirname(dir), '.shrink-'));
@@ -70,4 +70,15 @@ function readHistory(path: string): HistoryEvent[] {
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as HistoryEvent);
+}
+
+// The kind to keep while shrinking: the invariant closest to data loss first, since a lost
+// write usually drags dr and convergence anomalies along but not the other way round.
+const PRIORITY = ['durability', 'cache-invalidation', 'linearizability', 'dr-prefix', 'convergence', 'latency'];
+export function pickTarget(kinds: readonly string[]): string {
+  const rank = (k: string) => {
+    const i = PRIORITY.indexOf(k.split(':')[0]);
+    return i < 0 ? PRIORITY.length : i;
+  };
+  return [...kinds].sort((x, y) => rank(x) - rank(y) || x.localeCompare(y))[0];
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import shrinkCommand from '../commands/shrink.js';
+import shrinkCommand, { pickTarget } from '../commands/shrink.js';
 import { InputError } from '../errors.js';
 import { anomalyKinds, runOnSim, seedConfig } from '../sweep/seed-run.js';
 
@@ -17,7 +17,7 @@ test('chaos shrink: a failing failover run with vault-no-flush shrinks to a few 
   const cfg = seedConfig({ outDir: out, workload: 'failover', timeLimit: 5, bug: ['vault-no-flush'] }, 1);
   const orig = await runOnSim(cfg, out);
   assert.equal(orig.results.valid, false, 'the original run fails');
-  const target = anomalyKinds(orig.results)[0];
+  const target = pickTarget(anomalyKinds(orig.results));
   const write = process.stdout.write.bind(process.stdout);
   const errw = process.stderr.write.bind(process.stderr);
   let printed = '';
@@ -41,6 +41,11 @@ test('chaos shrink: a failing failover run with vault-no-flush shrinks to a few 
   assert.equal(config.plan.length, summary.minimal.faults);
   assert.ok(summary.minimal.faults <= 3, `at most a few faults: ${JSON.stringify(summary.minimal)}`);
   assert.ok(summary.minimal.faults < summary.original.faults || summary.minimal.ops < summary.original.ops, 'something was removed');
+});
+
+test('shrink keeps the kind closest to data loss', () => {
+  assert.equal(pickTarget(['convergence:diverged', 'durability:lost-write', 'dr-prefix:torn-dr-image']), 'durability:lost-write');
+  assert.equal(pickTarget(['latency:x', 'zzz:y']), 'latency:x');
 });
 
 test('chaos shrink refuses what it cannot shrink, with one line', async () => {
