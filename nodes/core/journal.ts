@@ -196,7 +196,9 @@ export class Splitter {
     if (!this.drNode) return;
     if (this.inflight && this.ctx.now - this.inflight.sentAt >= this.ctx.params.retryMs) {
       this.inflight.sentAt = this.ctx.now;
-      for (const m of this.inflight.msgs) this.ctx.send(this.drNode, m);
+      // Resends carry our current epoch: dr refuses anything older than the newest it saw.
+      const epoch = this.vol.epoch();
+      for (const m of this.inflight.msgs) this.ctx.send(this.drNode, { ...m, epoch });
     }
     if (!this.dr && this.ctx.now - this.lastProbe >= this.ctx.params.retryMs) {
       this.lastProbe = this.ctx.now;
@@ -301,12 +303,15 @@ export class Splitter {
     const barrier = Number(msg.barrier);
     const cut = Number(msg.cut);
     this.dr = { jid, barrier, cut };
-    if (this.inflight && jid === this.jid && barrier >= this.inflight.barrier) {
+    if (this.inflight && jid === this.jid && barrier === this.inflight.barrier && msg.kind === 'jack') {
       const done = this.inflight;
       this.inflight = null;
       this.acked(done.barrier, done.cut);
-    } else if (this.inflight && this.inflight.kind === 'barrier' && barrier < this.inflight.barrier - 1) {
-      this.inflight = null; // dr went back (restart, restore): re-decide from its position
+    } else if (this.inflight && (barrier > this.inflight.barrier
+      || (this.inflight.kind === 'barrier' && (jid !== this.jid || barrier < this.inflight.barrier - 1)))) {
+      // dr is somewhere this shipment does not lead from (restart, another lineage, a resync we
+      // superseded): re-decide from its position.
+      this.inflight = null;
     }
     this.ship();
   }
@@ -325,6 +330,4 @@ export class Splitter {
     if (cleared.length && !this.ctx.bug('volatile-bitmap')) this.ctx.append(BITMAP, [{ t: 'clear', blocks: cleared } satisfies BitmapRecord]);
   }
 
-  /** A stale-epoch reply from dr means someone newer owns the volume. */
-  forgetDr(): void { this.dr = null; this.inflight = null; }
 }

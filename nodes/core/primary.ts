@@ -359,8 +359,8 @@ export class Primary {
         return;
       }
       case 'stale':
+        // Only a newer epoch means anything: an older message of ours is simply resent anew.
         if (Number(msg.epoch) > this.epoch) this.depose(Number(msg.epoch), 'dr knows a newer epoch');
-        else this.splitter?.forgetDr();
         return;
       default:
     }
