@@ -38,7 +38,7 @@ export default async function replay(args: string[], opts: Record<string, unknow
       same
         ? 'history.jsonl is byte-identical to the original\n'
         : config.runtime === 'sim'
-          ? 'history.jsonl DIFFERS from the original: the simulator lost determinism (a bug)\n'
+          ? 'history.jsonl DIFFERS from the original: the code changed since it was recorded, or the simulator lost determinism (a bug)\n'
           : 'history.jsonl differs from the original (expected on docker: real timing varies)\n',
     );
   } catch {
