@@ -17,7 +17,17 @@ export interface SwitchHunt {
 }
 
 export const SWITCH_HUNTS: readonly SwitchHunt[] = [
-  { bug: 'ack-before-invalidate', workload: 'register', timeLimitS: 5, checker: 'cache-invalidation' },
+  // Without faults the stale window is one network hop; a partner partition makes the unconfirmed
+  // invalidation get lost while b still holds its lease (same shape as the next switch).
+  {
+    bug: 'ack-before-invalidate',
+    workload: 'register',
+    nemesis: 'partition-primary-partner',
+    concurrency: 4,
+    params: { leaseMs: 1500, takeoverMs: 3000 },
+    timeLimitS: 5,
+    checker: 'cache-invalidation',
+  },
   // The bug's window is the part of b's read lease left when a gives up on b (a notices
   // silence after ~3 heartbeats, the default lease is 400 ms), and b must hold a current cache
   // entry for a block then written: a longer lease and fewer writers make both likely.
