@@ -8,11 +8,25 @@ import { convergenceChecker } from '../checkers/convergence/index.js';
 import { latencyChecker } from '../checkers/stats/latency.js';
 import { statsChecker } from '../checkers/stats/index.js';
 
+/** A site loss ends the volume's history as a register: the promoted dr starts from its own
+ *  image, older than the last acked writes by design (the RPO, which durability and stats
+ *  measure). Linearizability judges the ops invoked before the first site loss; the era after
+ *  it is judged by durability and dr-prefix, which know about eras. */
+export function beforeSiteLoss(check: Checker): Checker {
+  return (ctx) => {
+    const loss = ctx.paired.nemesis.find((e) => e.f === 'start' && e.meta?.fault === 'site-loss');
+    if (!loss) return check(ctx);
+    const ops = ctx.paired.ops.filter((o) => o.start < loss.time);
+    const judged = Promise.resolve(check({ ...ctx, paired: { ...ctx.paired, ops } }));
+    return judged.then((r) => ({ ...r, stats: { ...(r.stats ?? {}), judgedUntilSiteLossNs: loss.time, opsAfterSiteLoss: ctx.paired.ops.length - ops.length } }));
+  };
+}
+
 async function linearizability(): Promise<Checker> {
   const spec = '../checkers/linearizability/index.js';
   try {
     const mod = (await import(spec)) as { linearizability?: Checker };
-    if (typeof mod.linearizability === 'function') return mod.linearizability;
+    if (typeof mod.linearizability === 'function') return beforeSiteLoss(mod.linearizability);
   } catch {
     // not built yet
   }
@@ -32,7 +46,12 @@ export function applicable(config: Record<string, unknown>): { use: (name: strin
     const alone = steps.some((s, i) => s.kind !== 'site-loss' && (s.targets ?? []).includes('dr') && (s.durationMs ?? 0) >= 500 &&
       !steps.some((o, j) => j !== i && (o.at ?? 0) < (s.at ?? 0) + (s.durationMs ?? 0) && (s.at ?? 0) < (o.at ?? 0) + Math.max(o.durationMs ?? 0, 1)));
     if (!alone) skipped.latency = 'no fault in the plan cuts dr off alone for 500 ms or more: dr\'s effect on write latency is not observable';
-    if (plan.some((s) => s.kind === 'site-loss')) skipped.convergence = 'the site was lost: dr became the primary, there is no dr left to converge';
+    if (plan.some((s) => s.kind === 'site-loss')) {
+      skipped.convergence = 'the site was lost: dr became the primary, there is no dr left to converge';
+      // Only the dr workload samples dr during the run; the others image dr once, at the end,
+      // and after a site loss there is no dr to image.
+      if (config.workload !== 'dr') skipped['dr-prefix'] = 'the site was lost and this workload images dr only at the end: there is no dr image to judge';
+    }
   }
   return { use: (n) => !(n in skipped), skipped };
 }

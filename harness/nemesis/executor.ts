@@ -129,15 +129,16 @@ export class NemesisExecutor {
           this.view.destroyed.add('b');
           // The cut dr's image stands at is what the new era inherits (durability and
           // dr-prefix judge old writes against it).
-          const before = await rt.status('dr').catch(() => null);
-          const primary = await rt.recoverFromDr();
-          this.view.siteLost(primary);
-          const after = await rt.status(primary).catch(() => null);
           // checkers/README.md: the cut is dr's own, read just before promoting it.
-          const cut = typeof before?.cut === 'number' ? before.cut : typeof after?.cut === 'number' ? after.cut : undefined;
+          const before = await rt.status('dr').catch(() => null);
+          const cut = typeof before?.cut === 'number' ? before.cut : undefined;
+          const primary = await rt.recoverFromDr();
+          // The stop opens the new era for the checkers, so it is recorded before any client
+          // learns of the new primary: no op of the new era can be invoked before it.
           this.active.delete(step.id);
           this.view.active.delete(step.id);
           this.record('stop', step, { primary, ...(cut !== undefined ? { cut } : {}) });
+          this.view.siteLost(primary);
           break;
         }
       }

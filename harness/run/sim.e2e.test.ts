@@ -38,3 +38,13 @@ for (const c of BUG_CASES) {
     assert.fail(`${c.bug} not found by ${c.checker}:\n${tried.join('\n')}`);
   });
 }
+
+test('sim: site loss (destroy a and b, promote dr, carry on) leaves every workload valid', async () => {
+  for (const workload of ['register', 'failover', 'dr'] as const) {
+    const r = await runOnce('sim', { workload, nemesis: 'kill,partition,lose-journal,site-loss', seed: 7, timeLimitS: TIME_S });
+    assert.deepEqual(r.errors, [], `${workload}: harness errors`);
+    assert.ok(allValid(r.results), `${workload}: ${verdicts(r.results)}`);
+    const stats = r.results.checkers.stats?.stats as { siteLosses?: unknown[] } | undefined;
+    assert.equal(stats?.siteLosses?.length, 1, `${workload}: one site loss measured`);
+  }
+});
