@@ -12,9 +12,7 @@ const MAX_SEEDS = 8;
 
 /** No-bug runs that currently fail because the harness found a real problem outside this area;
  *  they still run and print their failure (node:test todo), and are named in the report. */
-const DR_AFTER_TAKEBACK =
-  'node core: after a takeover and a takeover back (a -> b -> a, kill-unsynced), the new primary does not resync dr, so dr images miss the writes of the middle epoch (dr-prefix torn-dr-image; convergence diverged). Reproduce: chaos run --runtime sim --workload dr --nemesis partition,kill,kill-unsynced,pause,lose-journal --time-limit 8 --seed 2';
-export const KNOWN: Record<string, string> = { 'failover/2': DR_AFTER_TAKEBACK, 'dr/2': DR_AFTER_TAKEBACK };
+export const KNOWN: Record<string, string> = {};
 
 for (const workload of ['register', 'failover', 'dr'] as const) {
   for (const seed of SEEDS_VALID) {
