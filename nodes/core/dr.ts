@@ -24,7 +24,7 @@ export class Dr {
   private readonly history: DrRecord[] = [];
   /** Parts of the next barrier, by lineage and barrier id (`jid:barrier`). */
   private readonly incoming = new Map<string, Incoming>();
-  private resync: { key: string; barrier: number; parts: Set<number>; total: number; done: number } | null = null;
+  private resync: { key: string; barrier: number; parts: Set<number>; total: number; done: number; changes: Change[] } | null = null;
 
   constructor(private readonly ctx: Ctx, records: readonly DrRecord[]) {
     for (const r of records) this.replay(r);
@@ -155,6 +155,13 @@ export class Dr {
     this.consistent = this.barrier >= this.intervalEnd && !this.resync;
     if (this.consistent) this.lastConsistent = b;
     this.record({ t: 'apply', jid, barrier: b, cut: this.cut, consistent: this.consistent, changes, maxV: this.maxV }, () => this.reportTo(from, 'jack'));
+    // A barrier that was already on its way when a resync started is older than the resync's
+    // snapshot: the resync data received so far must stay on top of it.
+    const rs = this.resync;
+    if (rs && rs.barrier > b && rs.changes.length) {
+      this.applyChanges(rs.changes);
+      this.record({ t: 'partial', barrier: rs.barrier, changes: rs.changes });
+    }
   }
 
   private onResync(from: NodeName, msg: PeerMessage): void {
@@ -164,7 +171,7 @@ export class Dr {
     // Two primaries may pick the same barrier id for their resyncs: a resync is its lineage's.
     const key = `${jid}:${Number(msg.epoch)}:${b}`;
     if (!this.resync || this.resync.key !== key) {
-      this.resync = { key, barrier: b, parts: new Set(), total: Number(msg.parts), done: 0 };
+      this.resync = { key, barrier: b, parts: new Set(), total: Number(msg.parts), done: 0, changes: [] };
       this.consistent = false;
       this.ctx.log('info', `bitmap resync to barrier ${b}: image inconsistent until it completes`);
     }
@@ -176,6 +183,7 @@ export class Dr {
       const changes = (msg.items as Change[]).map(([block, value, version]) => [block, value, version] as Change);
       rs.done += changes.length;
       rs.total = Math.max(rs.total, rs.done);
+      rs.changes.push(...changes);
       // Resync data lands as it arrives: the image is marked inconsistent meanwhile.
       this.applyChanges(changes);
       this.record({ t: 'partial', barrier: b, changes });

@@ -302,6 +302,8 @@ export class Splitter {
     const jid = Number(msg.jid);
     const barrier = Number(msg.barrier);
     const cut = Number(msg.cut);
+    // dr never goes back (its history is durable): a report below what it acked is a late copy.
+    if (jid === this.jid && barrier < this.base) return;
     this.dr = { jid, barrier, cut };
     if (this.inflight && jid === this.jid && barrier === this.inflight.barrier && msg.kind === 'jack') {
       const done = this.inflight;
