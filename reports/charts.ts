@@ -53,7 +53,7 @@ function thin<T>(xs: T[], max: number): T[] {
 export async function latencyChart(events: readonly HistoryEvent[]): Promise<Buffer> {
   const pts = opPoints(events);
   const windows = faultWindows(events);
-  const endS = events.length ? events[events.length - 1].time / 1e9 : 1;
+  const endS = events.length ? (events[events.length - 1].time - events[0].time) / 1e9 : 1;
   const datasets = (['ok', 'fail', 'info'] as const).map((type) => {
     const sel = pts.filter((p) => p.type === type);
     return {
@@ -73,7 +73,7 @@ export async function latencyChart(events: readonly HistoryEvent[]): Promise<Buf
         animation: false,
         plugins: { title: { display: true, text: 'Latency per operation (faults shaded)' } },
         scales: {
-          x: { type: 'linear', min: 0, max: Math.ceil(endS), title: { display: true, text: 'time since start (s)' } },
+          x: { type: 'linear', min: 0, max: Math.ceil(endS), title: { display: true, text: 'time since the first event (s)' } },
           y: { type: 'logarithmic', title: { display: true, text: 'latency (ms, log)' } },
         },
       },
@@ -86,7 +86,7 @@ export async function latencyChart(events: readonly HistoryEvent[]): Promise<Buf
 export async function throughputChart(events: readonly HistoryEvent[]): Promise<Buffer> {
   const pts = opPoints(events);
   const windows = faultWindows(events);
-  const endS = Math.max(1, Math.ceil(events.length ? events[events.length - 1].time / 1e9 : 1));
+  const endS = Math.max(1, Math.ceil(events.length ? (events[events.length - 1].time - events[0].time) / 1e9 : 1));
   const buckets = { ok: new Array(endS + 1).fill(0), fail: new Array(endS + 1).fill(0), info: new Array(endS + 1).fill(0) };
   for (const p of pts) buckets[p.type][Math.min(endS, Math.floor(p.t + p.ms / 1000))]++;
   const c = await getCanvas();
@@ -109,7 +109,7 @@ export async function throughputChart(events: readonly HistoryEvent[]): Promise<
         parsing: false,
         plugins: { title: { display: true, text: 'Throughput by outcome (faults shaded)' } },
         scales: {
-          x: { type: 'linear', min: 0, max: endS, title: { display: true, text: 'time since start (s)' } },
+          x: { type: 'linear', min: 0, max: endS, title: { display: true, text: 'time since the first event (s)' } },
           y: { beginAtZero: true, title: { display: true, text: 'completions per second' } },
         },
       },

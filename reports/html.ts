@@ -36,7 +36,7 @@ function percentile(xs: number[], p: number): number {
 
 function timelineSvg(events: readonly HistoryEvent[]): string {
   const ws = faultWindows(events);
-  const end = Math.max(1e-9, events.length ? events[events.length - 1].time / 1e9 : 1);
+  const end = Math.max(1e-9, events.length ? (events[events.length - 1].time - events[0].time) / 1e9 : 1);
   const W = 1000, row = 18, pad = 150;
   const lanes = [...new Set(ws.map((w) => w.label))];
   const h = Math.max(1, lanes.length) * row + 24;
@@ -59,7 +59,7 @@ export function renderHtml(r: ReportInput): string {
   const pts = opPoints(events);
   const lat = pts.filter((p) => p.type === 'ok').map((p) => p.ms);
   const count = (t: string) => pts.filter((p) => p.type === t).length;
-  const span = events.length ? events[events.length - 1].time / 1e9 : 0;
+  const span = events.length ? (events[events.length - 1].time - events[0].time) / 1e9 : 0;
   const checkerRows = Object.keys(results.checkers)
     .sort()
     .map((name) => {

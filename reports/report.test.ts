@@ -35,7 +35,7 @@ const config = { test: 'failover', seed: 7, workload: 'failover', runtime: 'sim'
 
 test('timeline facts: op latencies and fault windows', () => {
   assert.deepEqual(opPoints(events).map((p) => [p.f, p.type, p.ms]), [['write', 'ok', 2], ['read', 'ok', 4], ['read', 'ok', 1]]);
-  assert.deepEqual(faultWindows(events).map((w) => [w.kind, w.start, w.end, w.label]), [['kill', 0.004, 0.02, 'kill a']]);
+  assert.deepEqual(faultWindows(events).map((w) => [w.kind, w.start, w.end, w.label]), [['kill', 0.003, 0.019, 'kill a']]);
 });
 
 test('report.html names the verdict per checker, the anomaly with its ops, the faults, escaped', () => {

@@ -21,7 +21,14 @@ export interface FaultWindow {
   error?: string;
 }
 
+/** Charts count time from the first event: a runtime's clock may start before the cluster is
+ *  up (docker counts image checks and container boot), which is not part of the run's story. */
+export function baseTime(events: readonly HistoryEvent[]): number {
+  return events.length ? events[0].time : 0;
+}
+
 export function opPoints(events: readonly HistoryEvent[]): OpPoint[] {
+  const base = baseTime(events);
   const open = new Map<number, HistoryEvent>();
   const out: OpPoint[] = [];
   for (const e of events) {
@@ -31,14 +38,15 @@ export function opPoints(events: readonly HistoryEvent[]): OpPoint[] {
       const inv = open.get(e.process);
       if (!inv) continue;
       open.delete(e.process);
-      out.push({ t: inv.time / 1e9, ms: (e.time - inv.time) / 1e6, f: e.f, type: e.type, process: e.process });
+      out.push({ t: (inv.time - base) / 1e9, ms: (e.time - inv.time) / 1e6, f: e.f, type: e.type, process: e.process });
     }
   }
   return out;
 }
 
 export function faultWindows(events: readonly HistoryEvent[]): FaultWindow[] {
-  const end = events.length ? events[events.length - 1].time / 1e9 : 0;
+  const base = baseTime(events);
+  const end = events.length ? (events[events.length - 1].time - base) / 1e9 : 0;
   const open = new Map<number, FaultWindow>();
   const out: FaultWindow[] = [];
   for (const e of events) {
@@ -49,13 +57,13 @@ export function faultWindows(events: readonly HistoryEvent[]): FaultWindow[] {
       const targets = (e.meta?.targets ?? []) as string[];
       const kind = String(e.meta?.fault ?? v.kind ?? 'fault');
       const shape = (e.meta?.shape ?? v.shape) as string | undefined;
-      const w: FaultWindow = { id, kind, label: `${kind}${shape ? ` ${shape}` : ''} ${targets.join('+')}`, targets, start: e.time / 1e9, end };
+      const w: FaultWindow = { id, kind, label: `${kind}${shape ? ` ${shape}` : ''} ${targets.join('+')}`, targets, start: (e.time - base) / 1e9, end };
       open.set(id, w);
       out.push(w);
     } else if (e.f === 'stop') {
       const w = open.get(id);
       if (w) {
-        w.end = e.time / 1e9;
+        w.end = (e.time - base) / 1e9;
         if (e.meta?.error) w.error = String(e.meta.error);
         open.delete(id);
       }
