@@ -21,9 +21,9 @@ export interface Compiled {
   sameAs: Int32Array;
   /** Ops that never change the state (reads, etcd's failed cas). */
   readOnly: Uint8Array;
-  /** kv: while no `reset` op (put) is left to linearize, states only grow by appends, so a
-   *  pending get whose value does not start with the state can never be linearized:
-   *  canStillRead(state, get) false lets the search drop that branch at once. */
+  /** kv: until a `reset` op (put) is linearized, states only grow by appends, so a pending get
+   *  that returns before any remaining put is invoked, and whose value does not start with the
+   *  state, can never be linearized: canStillRead(state, get) false drops that branch at once. */
   resets?: Uint8Array;
   canStillRead?: (state: number, op: number) => boolean;
 }

@@ -85,8 +85,8 @@ export class Search {
   private bestBlocked = -1;
   private bestState = 0;
   private done: Outcome | null = null;
-  /** Reset ops (kv puts) not linearized yet; see Compiled.canStillRead. */
-  private resetsLeft = 0;
+  /** Reset ops (kv puts) by call order; see Compiled.canStillRead. */
+  private readonly resetOps: Int32Array;
 
   constructor(private readonly p: Compiled) {
     const n = (this.n = p.n);
@@ -149,7 +149,10 @@ export class Search {
     this.bestState = p.init;
     this.entry = this.next[0];
     if (n === 0) this.done = { kind: 'valid', explored: 0 };
-    if (p.resets) for (let i = 0; i < n; i++) this.resetsLeft += p.resets[i];
+    const resets: number[] = [];
+    if (p.resets) for (let i = 0; i < n; i++) if (p.resets[i]) resets.push(i);
+    resets.sort((x, y) => call[x] - call[y]);
+    this.resetOps = Int32Array.from(resets);
   }
 
   /** Configurations recorded in the memo. */
@@ -282,7 +285,7 @@ export class Search {
     if (this.done) return this.done;
     const { entOp, isRet, callEnt, retEnt, next, prev, slot, open, z1, z2, bits, stackOp, stackSt, stackForced, TAIL } = this;
     const { step, ret, sameAs, readOnly, canStillRead } = this.p;
-    const resets = this.p.resets ?? new Uint8Array(this.n);
+    const resetOps = this.resetOps;
     let { entry, state, depth } = this;
     let iter = 0;
     // an op refused at this configuration because a pending read would become impossible, and
@@ -315,11 +318,20 @@ export class Search {
           continue;
         }
         let ns = step(state, op);
-        if (ns >= 0 && ns !== state && canStillRead !== undefined && this.resetsLeft - resets[op] === 0) {
-          // would a pending read become impossible? (pending: calls before the first return)
+        if (ns >= 0 && ns !== state && canStillRead !== undefined) {
+          // would a pending read become impossible? (pending: calls before the first return).
+          // Only reads that return before every reset still to linearize can be judged.
+          let resetAt = Infinity;
+          for (let k = 0; k < resetOps.length; k++) {
+            const r = resetOps[k];
+            if (r !== op && (bits[slot[r] >>> 5] & (1 << (slot[r] & 31))) === 0) {
+              resetAt = this.p.call[r];
+              break;
+            }
+          }
           for (let e = next[0]; isRet[e] === 0; e = next[e]) {
             const g = entOp[e];
-            if (g !== op && readOnly[g] === 1 && !canStillRead(ns, g)) {
+            if (g !== op && readOnly[g] === 1 && ret[g] < resetAt && !canStillRead(ns, g)) {
               ns = -1;
               prunedOp = op;
               prunedFor = g;
@@ -341,7 +353,6 @@ export class Search {
             stackSt[depth] = state;
             stackForced[depth] = readOnly[op];
             depth++;
-            this.resetsLeft -= resets[op];
             prunedOp = -1;
             state = ns;
             const r = retEnt[op];
@@ -386,7 +397,6 @@ export class Search {
         depth--;
         const top = stackOp[depth];
         forced = stackForced[depth];
-        this.resetsLeft += resets[top];
         prunedOp = -1;
         state = stackSt[depth];
         const b = slot[top];
