@@ -83,3 +83,35 @@ test('roles resolve when the fault starts: the primary after a takeover is the o
   assert.deepEqual(starts.map((e) => [e.meta!.targets, e.meta!.refs]), [[['a'], ['primary']], [['a'], ['partner']]]);
   s.done();
 });
+
+test('against the sim runtime: a killed primary is down until its stop, a paused node answers only after its resume, all healed', async () => {
+  const { SimRuntime } = await import('../runtime/sim/index.js');
+  const { DEFAULT_PARAMS } = await import('../run/config.js');
+  const dir = mkdtempSync(join(tmpdir(), 'nemesis-sim-'));
+  const rt = new SimRuntime({ seed: 5, runId: 'nemesis-test' });
+  await rt.up({ runId: 'nemesis-test', nodes: ['a', 'b', 'dr'], bugs: [], params: DEFAULT_PARAMS, clientTimeoutMs: 300, logDir: dir, seed: 5 });
+  const h = new HistoryWriter(join(dir, 'h.jsonl'), () => rt.now());
+  const view = new ClusterView();
+  const t0 = rt.now();
+  const plan: FaultStep[] = [
+    { id: 1, at: 100, durationMs: 300, kind: 'kill', targets: ['primary'] },
+    { id: 2, at: 600, durationMs: 300, kind: 'pause', targets: ['dr'] },
+  ];
+  const ex = new NemesisExecutor(plan, rt, h, view, t0);
+  const run = ex.run(t0 + 2e9);
+  await rt.sleep(200);
+  assert.equal(await rt.status('a'), null, 'a is down during the kill');
+  await rt.sleep(500);
+  const asked = rt.now();
+  const r = await rt.client('dr').status();
+  // a paused node holds its inputs: the answer comes after the resume at 900 ms, or never
+  assert.ok(r.status !== 'ok' || rt.now() >= t0 + 900e6, `a paused dr answered at ${(rt.now() - t0) / 1e6} ms (asked at ${(asked - t0) / 1e6})`);
+  await run;
+  await ex.healAll();
+  assert.equal((await rt.status('a'))?.node, 'a', 'a is back');
+  assert.equal((await rt.status('dr'))?.node, 'dr', 'dr answers again');
+  assert.deepEqual(h.events!.map((e) => `${e.f}${e.meta!.faultId}`), ['start1', 'stop1', 'start2', 'stop2']);
+  await rt.down();
+  h.close();
+  rmSync(dir, { recursive: true, force: true });
+});
