@@ -300,3 +300,27 @@ test('a resync cut short by a takeover is not completed with the new primary\'s 
   assert.ok(snap.consistent, JSON.stringify(c.status('dr')));
   assert.deepEqual(values(snap), m.latest());
 });
+
+test('a barrier still on its way when a resync starts does not overwrite the resync\'s newer data', () => {
+  const c = cluster();
+  const m = new Model();
+  writeAll(c, m, series(4, 'old'));
+  c.run(120);
+  const toDr = (x: Msg) => x.to === 'dr';
+  c.holdIf(toDr);
+  writeAll(c, m, [[1, 'mid'], [2, 'f1'], [3, 'f2'], [5, 'f3']]); // closes a barrier, held
+  writeAll(c, m, [[1, 'new']]);
+  assert.ok(ok(c.call('a', { f: 'lose-journal' })));
+  c.run(5);
+  c.holdIf(null);
+  const kind = (k: string) => (x: Msg) => x.to === 'dr' && x.msg.kind === k;
+  c.release(kind('rs-chunk'));
+  c.run(5);
+  c.release((x) => x.to === 'dr' && (x.msg.kind === 'jchunk' || x.msg.kind === 'jclose'));
+  c.run(5);
+  c.release();
+  c.run(200);
+  const snap = snapshot(c);
+  assert.ok(snap.consistent);
+  assert.deepEqual(values(snap), m.latest());
+});
