@@ -26,6 +26,11 @@ export interface Compiled {
    *  state, can never be linearized: canStillRead(state, get) false drops that branch at once. */
   resets?: Uint8Array;
   canStillRead?: (state: number, op: number) => boolean;
+  /** Registers: the state a read needs (else -1), and for each state the ops that can set it
+   *  (writes and cas), by call. A pending read whose value the state does not hold, and which
+   *  no producer still to linearize can serve before the read returns, is impossible. */
+  readVal?: Int32Array;
+  producers?: Map<number, Int32Array>;
 }
 
 function readOnlyOf(kind: Uint8Array, kinds: number[]): Uint8Array {
@@ -146,7 +151,16 @@ function compileRegister(part: readonly Operation[], opts: CheckOptions): Compil
         return s !== a[i] ? s : -1;
     }
   };
-  return { n, ops: kept, call, ret, init, step, describe: (s) => values.values[s], sameAs: sameAs(encs, ret), readOnly: readOnlyOf(kind, [READ, CAS_FALSE]) };
+  const readVal = new Int32Array(n).fill(-1);
+  const prod = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    if (kind[i] === READ) readVal[i] = a[i];
+    const v = kind[i] === WRITE ? a[i] : kind[i] === CAS ? b[i] : -1;
+    if (v >= 0) (prod.get(v) ?? prod.set(v, []).get(v)!).push(i);
+  }
+  const producers = new Map<number, Int32Array>();
+  for (const [v, list] of prod) producers.set(v, Int32Array.from(list.sort((x, y) => call[x] - call[y])));
+  return { n, ops: kept, call, ret, init, step, describe: (s) => values.values[s], sameAs: sameAs(encs, ret), readOnly: readOnlyOf(kind, [READ, CAS_FALSE]), readVal, producers };
 }
 
 /** One op's encoding, or null when it cannot constrain anything (so the search skips it):

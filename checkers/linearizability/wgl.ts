@@ -284,7 +284,7 @@ export class Search {
   run(budget: number, deadline = Infinity): Outcome | null {
     if (this.done) return this.done;
     const { entOp, isRet, callEnt, retEnt, next, prev, slot, open, z1, z2, bits, stackOp, stackSt, stackForced, TAIL } = this;
-    const { step, ret, sameAs, readOnly, canStillRead } = this.p;
+    const { step, ret, sameAs, readOnly, canStillRead, readVal, producers } = this.p;
     const resetOps = this.resetOps;
     let { entry, state, depth } = this;
     let iter = 0;
@@ -332,6 +332,32 @@ export class Search {
           for (let e = next[0]; isRet[e] === 0; e = next[e]) {
             const g = entOp[e];
             if (g !== op && readOnly[g] === 1 && ret[g] < resetAt && !canStillRead(ns, g)) {
+              ns = -1;
+              prunedOp = op;
+              prunedFor = g;
+              break;
+            }
+          }
+        }
+        if (ns >= 0 && ns !== state && readVal !== undefined) {
+          for (let e = next[0]; isRet[e] === 0; e = next[e]) {
+            const g = entOp[e];
+            const want = readVal[g];
+            if (want < 0 || want === ns || g === op) continue;
+            const ps = producers!.get(want);
+            let served = false;
+            if (ps) {
+              const until = ret[g];
+              for (let k = 0; k < ps.length; k++) {
+                const q = ps[k];
+                if (this.p.call[q] > until) break;
+                if (q !== op && (bits[slot[q] >>> 5] & (1 << (slot[q] & 31))) === 0) {
+                  served = true;
+                  break;
+                }
+              }
+            }
+            if (!served) {
               ns = -1;
               prunedOp = op;
               prunedFor = g;
