@@ -37,6 +37,7 @@ export class Dr {
     // Data of a barrier or resync that never completed: the image is not a cut until the next.
     if (r.t === 'partial') this.consistent = false;
     if (r.t === 'apply') {
+      this.durable = { jid: r.jid, barrier: r.barrier, cut: r.cut };
       this.jid = r.jid;
       this.barrier = r.barrier;
       this.cut = r.cut;
@@ -95,8 +96,16 @@ export class Dr {
     return { image, barrier: r.barrier, cut: r.cut, epoch, maxV: this.maxV };
   }
 
+  /** What dr reports: its last barrier whose record is durable (never one a crash could undo). */
+  private durable = { jid: 0, barrier: 0, cut: 0 };
+
   private reportTo(to: NodeName, kind: 'jack' | 'dr-state'): void {
-    this.ctx.send(to, { kind, jid: this.jid, barrier: this.barrier, cut: this.cut, consistent: this.consistent });
+    const d = this.durable;
+    this.ctx.send(to, { kind, jid: d.jid, barrier: d.barrier, cut: d.cut, consistent: this.consistent });
+  }
+
+  private markDurable(jid: number, barrier: number, cut: number): void {
+    if (barrier > this.durable.barrier || jid !== this.durable.jid) this.durable = { jid, barrier, cut };
   }
 
   onMessage(from: NodeName, msg: PeerMessage): void {
@@ -154,7 +163,11 @@ export class Dr {
     this.intervalEnd = Math.max(this.intervalEnd, Number(close.intervalEnd) || 0);
     this.consistent = this.barrier >= this.intervalEnd && !this.resync;
     if (this.consistent) this.lastConsistent = b;
-    this.record({ t: 'apply', jid, barrier: b, cut: this.cut, consistent: this.consistent, changes, maxV: this.maxV }, () => this.reportTo(from, 'jack'));
+    const cut = this.cut;
+    this.record({ t: 'apply', jid, barrier: b, cut, consistent: this.consistent, changes, maxV: this.maxV }, () => {
+      this.markDurable(jid, b, cut);
+      this.reportTo(from, 'jack');
+    });
     // A barrier that was already on its way when a resync started is older than the resync's
     // snapshot: the resync data received so far must stay on top of it.
     const rs = this.resync;
@@ -198,7 +211,11 @@ export class Dr {
     this.consistent = true;
     this.lastConsistent = b;
     this.incoming.clear();
-    this.record({ t: 'apply', jid, barrier: b, cut: this.cut, consistent: true, changes: [], maxV: this.maxV }, () => this.reportTo(from, 'jack'));
+    const cut = this.cut;
+    this.record({ t: 'apply', jid, barrier: b, cut, consistent: true, changes: [], maxV: this.maxV }, () => {
+      this.markDurable(jid, b, cut);
+      this.reportTo(from, 'jack');
+    });
   }
 }
 

@@ -302,8 +302,9 @@ export class Splitter {
     const jid = Number(msg.jid);
     const barrier = Number(msg.barrier);
     const cut = Number(msg.cut);
-    // dr never goes back (its history is durable): a report below what it acked is a late copy.
-    if (jid === this.jid && barrier < this.base) return;
+    // dr acks only what is durable, so a jack below what it acked is a late copy; a dr-state
+    // below it means dr lost its volume, and is re-decided like any other position.
+    if (msg.kind === 'jack' && jid === this.jid && barrier < this.base) return;
     this.dr = { jid, barrier, cut };
     if (this.inflight && jid === this.jid && barrier === this.inflight.barrier && msg.kind === 'jack') {
       const done = this.inflight;
