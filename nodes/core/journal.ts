@@ -310,13 +310,18 @@ export class Splitter {
       const done = this.inflight;
       this.inflight = null;
       this.acked(done.barrier, done.cut);
-    } else if (this.inflight && (barrier > this.inflight.barrier
-      || (this.inflight.kind === 'barrier' && (jid !== this.jid || barrier < this.inflight.barrier - 1)))) {
+    } else if (this.inflight && !this.leadsFrom(this.inflight, jid, barrier)) {
       // dr is somewhere this shipment does not lead from (restart, another lineage, a resync we
       // superseded): re-decide from its position.
       this.inflight = null;
     }
     this.ship();
+  }
+
+  /** Whether dr at (jid, barrier) can still end up where the shipment in flight leads. */
+  private leadsFrom(f: Inflight, jid: number, barrier: number): boolean {
+    if (f.kind === 'resync') return barrier < f.barrier || (barrier === f.barrier && jid === this.jid);
+    return jid === this.jid && barrier >= f.barrier - 1 && barrier <= f.barrier;
   }
 
   private acked(barrier: number, cut: number): void {
