@@ -1,12 +1,7 @@
 // The checkers a run is judged by, by name (results.json's keys). Linearizability is loaded
 // from checkers/linearizability when present; its absence makes its verdict unknown, never valid.
 import type { Checker } from '../checkers/types.js';
-import { cacheInvalidationChecker } from '../checkers/cache-invalidation/index.js';
-import { durabilityChecker } from '../checkers/durability/index.js';
-import { drPrefixChecker } from '../checkers/dr-prefix/index.js';
-import { convergenceChecker } from '../checkers/convergence/index.js';
-import { latencyChecker } from '../checkers/stats/latency.js';
-import { statsChecker } from '../checkers/stats/index.js';
+import { storageCheckers } from '../checkers/compose.js';
 
 /** A site loss ends the volume's history as a register: the promoted dr starts from its own
  *  image, older than the last acked writes by design (the RPO, which durability and stats
@@ -57,15 +52,7 @@ export function applicable(config: Record<string, unknown>): { use: (name: strin
 }
 
 export async function runCheckerSet(config: Record<string, unknown> = {}): Promise<{ checkers: Record<string, Checker>; skipped: Record<string, string> }> {
-  const all: Record<string, Checker> = {
-    linearizability: await linearizability(),
-    'cache-invalidation': cacheInvalidationChecker,
-    durability: durabilityChecker,
-    'dr-prefix': drPrefixChecker,
-    convergence: convergenceChecker,
-    latency: latencyChecker,
-    stats: statsChecker,
-  };
+  const all: Record<string, Checker> = { linearizability: await linearizability(), ...storageCheckers() };
   const { use, skipped } = applicable(config);
   return { checkers: Object.fromEntries(Object.entries(all).filter(([n]) => use(n))), skipped };
 }

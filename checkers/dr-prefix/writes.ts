@@ -100,16 +100,7 @@ export class VersionIndex {
   atOrBelow(key: string, cut: number): Entry | null {
     const list = this.byKey.get(key);
     if (!list) return null;
-    let lo = 0;
-    let hi = list.length - 1;
-    let at = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid].version <= cut) {
-        at = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const at = lastAtOrBelow(list, cut);
     return at < 0 ? null : list[at];
   }
 
@@ -117,17 +108,7 @@ export class VersionIndex {
   above(key: string, v: number): Entry | null {
     const list = this.byKey.get(key);
     if (!list) return null;
-    let lo = 0;
-    let hi = list.length - 1;
-    let at = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid].version > v) {
-        at = mid;
-        hi = mid - 1;
-      } else lo = mid + 1;
-    }
-    return at < 0 ? null : list[at];
+    return list[lastAtOrBelow(list, v) + 1] ?? null;
   }
 }
 
@@ -237,4 +218,19 @@ export function ackedBefore(line: AckLine, t: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Index of the last entry with version <= v in a version-sorted list, or -1. */
+function lastAtOrBelow(list: readonly { version: number }[], v: number): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  let at = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid].version <= v) {
+      at = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return at;
 }
