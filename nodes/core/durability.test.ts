@@ -121,3 +121,34 @@ test('b restarts: a notices, re-fences, resyncs it; no acked write is lost', () 
     assert.ok(ok(r) && r.value === value, `block ${block}: ${JSON.stringify(r)}`);
   }
 });
+
+test('a resync whose ack is lost: b may be in sync in a\'s epoch, so a re-fences before acking solo', () => {
+  // Found by the sim (failover seed 1195): b restarts, a resyncs it, b makes the snapshot
+  // durable (in sync at a's epoch) but its ack is cut. a must not keep acking solo in that
+  // epoch: b may claim the next one and take over without those writes.
+  const c = new Cluster().boot();
+  c.crash('b');
+  assert.ok(ok(c.write('a', 1, 'solo-1', 1000)));
+  c.holdIf((m) => m.from === 'b' && m.msg.kind === 'resync-ack');
+  c.start('b');
+  c.runUntil(() => c.held.length > 0, 500); // the snapshot is durable on b; its ack never arrives
+  assert.equal(c.status('b').synced, true);
+  c.partition('a', 'b');
+  c.holdIf(null);
+  c.held = [];
+  c.run(3 * c.params.retryMs); // a gives up on the resync
+  const acked: [number, string][] = [[1, 'solo-1']];
+  const r2 = c.write('a', 2, 'solo-2', 100);
+  if (ok(r2)) acked.push([2, 'solo-2']);
+  c.run(c.params.takeoverMs + 100); // long enough for b to take over, were it allowed to
+  const r3 = c.write('a', 3, 'solo-3', 100); // a, still cut off, must not ack this in a lost epoch
+  if (ok(r3)) acked.push([3, 'solo-3']);
+  c.run(c.params.takeoverMs);
+  c.healAll();
+  c.run(c.params.takeoverMs);
+  const primary = c.status('a').role === 'primary' ? 'a' : 'b';
+  for (const [block, value] of acked) {
+    const r = c.read(primary, block);
+    assert.ok(ok(r) && r.value === value, `block ${block} on ${primary}: ${JSON.stringify(r)}`);
+  }
+});

@@ -187,7 +187,9 @@ export class Primary {
     // Not before the oplog and bitmap hold it: a backend record is visible to every later owner.
     if (pw.partner !== 'solo' || pw.failed || this.deposed || !pw.local) return;
     if (this.init.partner) {
-      if (!this.secure()) { this.ensureClaim(); return; }
+      // While a resync is out, its outcome decides: the ack makes these writes replicated, a
+      // timeout breaks the pairing and claims. A claim now would only void the resync.
+      if (!this.secure()) { if (this.pstate !== 'syncing') this.ensureClaim(); return; }
       // TIME_EPS: a driver keeping time in integer ns may wake us a hair before the float
       // deadline; re-arming the same timer would then fire again at once, forever.
       if (this.ctx.now + TIME_EPS < this.grantedUntil && !this.ctx.bug('ack-without-partner')) {
@@ -276,15 +278,20 @@ export class Primary {
   private breakPairing(why: string): void {
     if (this.pstate === 'unsynced') return;
     this.ctx.log('warn', `partner out of sync (${why}); stop granting leases`);
-    const wasSyncing = this.pstate === 'syncing';
     this.pstate = 'unsynced';
     for (const pw of this.pending) if (pw.partner === 'inval') { pw.partner = 'solo'; this.trySolo(pw); }
-    if (!wasSyncing) this.ensureClaim();
+    // Also after an unanswered resync: the snapshot may have landed and only b's ack been lost,
+    // so b may be in sync in this epoch (startResync counted it so) and able to take over.
+    if (!this.secure()) this.ensureClaim();
     this.pump();
   }
 
   private startResync(): void {
     this.pstate = 'syncing';
+    // From the moment the snapshot is sent, b may hold it durably and count itself in sync in
+    // this epoch (its ack can be lost), so it could take over by claiming the next one: this
+    // epoch no longer fences it. Acking solo again takes a fresh claim.
+    this.partnerSyncedEpoch = this.epoch;
     this.resyncId++;
     this.resyncAt = this.ctx.now;
     const entries: Entry[] = [...this.undestaged.values()].map((e) => ({ v: e.v, block: e.block, value: e.value }));
