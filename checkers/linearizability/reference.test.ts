@@ -11,7 +11,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const ref = path.resolve(root, '..', 'shared', 'reference', 'linearizability');
 const tsv = path.join(ref, 'expected.tsv');
 
-test('chaos check gives every reference file its expected verdict', { skip: !existsSync(tsv) && 'no ../shared/reference' }, () => {
+test('chaos check gives every reference file its expected verdict', { skip: !existsSync(tsv) && !process.env.CI && 'no ../shared/reference (CI fails instead)' }, () => {
   const rows = readFileSync(tsv, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
   assert.equal(rows.length, 109);
   const files = rows.map(([f]) => path.join(ref, f));
