@@ -13,6 +13,7 @@
 // their version numbers may be reused. Each era has its own index.
 import type { HistoryEvent, Operation } from '../../harness/history/types.js';
 import type { Paired } from '../../harness/history/pair.js';
+import { lastAtOrBelow } from '../sorted.js';
 
 export interface Entry {
   key: string;
@@ -100,7 +101,7 @@ export class VersionIndex {
   atOrBelow(key: string, cut: number): Entry | null {
     const list = this.byKey.get(key);
     if (!list) return null;
-    const at = lastAtOrBelow(list, cut);
+    const at = lastAtOrBelow(list.length, (i) => list[i].version, cut);
     return at < 0 ? null : list[at];
   }
 
@@ -108,7 +109,7 @@ export class VersionIndex {
   above(key: string, v: number): Entry | null {
     const list = this.byKey.get(key);
     if (!list) return null;
-    return list[lastAtOrBelow(list, v) + 1] ?? null;
+    return list[lastAtOrBelow(list.length, (i) => list[i].version, v) + 1] ?? null;
   }
 }
 
@@ -220,17 +221,3 @@ export function ackedBefore(line: AckLine, t: number): number {
   return lo;
 }
 
-/** Index of the last entry with version <= v in a version-sorted list, or -1. */
-function lastAtOrBelow(list: readonly { version: number }[], v: number): number {
-  let lo = 0;
-  let hi = list.length - 1;
-  let at = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid].version <= v) {
-      at = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return at;
-}

@@ -1,6 +1,7 @@
 // Fault windows from the nemesis events: when each fault was active, on which targets.
 // Durability names the faults active around a lost write; stats splits latency by them.
 import type { HistoryEvent } from '../../harness/history/types.js';
+import { lastAtOrBelow } from '../sorted.js';
 
 export interface FaultWindow {
   faultId: number | string | null;
@@ -101,34 +102,15 @@ export class IntervalSet {
     return this.starts.length;
   }
 
-  /** Does [t0, t1] meet any interval? */
+  /** Does [t0, t1] meet any interval? (the last one starting at or before t1 ends after t0) */
   meets(t0: number, t1: number): boolean {
-    // last interval starting at or before t1
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    let at = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.starts[mid] <= t1) {
-        at = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const at = lastAtOrBelow(this.starts.length, (i) => this.starts[i], t1);
     return at >= 0 && this.stops[at] >= t0;
   }
 
-  /** Is [t0, t1] wholly inside one interval? */
+  /** Is [t0, t1] wholly inside one interval? (the last one starting at or before t0) */
   covers(t0: number, t1: number): boolean {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    let at = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.starts[mid] <= t0) {
-        at = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const at = lastAtOrBelow(this.starts.length, (i) => this.starts[i], t0);
     return at >= 0 && this.stops[at] >= t1;
   }
 }
