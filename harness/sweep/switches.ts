@@ -16,30 +16,24 @@ export interface SwitchHunt {
   checker: string;
 }
 
+/** Both cache switches show under the same shape: a-b partitions while b holds a long lease. */
+const PARTNER_PARTITION_CACHE_HUNT = {
+  workload: 'register',
+  nemesis: 'partition-primary-partner',
+  concurrency: 4,
+  params: { leaseMs: 1500, takeoverMs: 3000 },
+  timeLimitS: 5,
+  checker: 'cache-invalidation',
+} as const satisfies Omit<SwitchHunt, 'bug'>;
+
 export const SWITCH_HUNTS: readonly SwitchHunt[] = [
   // Without faults the stale window is one network hop; a partner partition makes the unconfirmed
-  // invalidation get lost while b still holds its lease (same shape as the next switch).
-  {
-    bug: 'ack-before-invalidate',
-    workload: 'register',
-    nemesis: 'partition-primary-partner',
-    concurrency: 4,
-    params: { leaseMs: 1500, takeoverMs: 3000 },
-    timeLimitS: 5,
-    checker: 'cache-invalidation',
-  },
+  // invalidation get lost while b still holds its lease.
+  { bug: 'ack-before-invalidate', ...PARTNER_PARTITION_CACHE_HUNT },
   // The bug's window is the part of b's read lease left when a gives up on b (a notices
   // silence after ~3 heartbeats, the default lease is 400 ms), and b must hold a current cache
   // entry for a block then written: a longer lease and fewer writers make both likely.
-  {
-    bug: 'ack-without-partner',
-    workload: 'register',
-    nemesis: 'partition-primary-partner',
-    concurrency: 4,
-    params: { leaseMs: 1500, takeoverMs: 3000 },
-    timeLimitS: 5,
-    checker: 'cache-invalidation',
-  },
+  { bug: 'ack-without-partner', ...PARTNER_PARTITION_CACHE_HUNT },
   { bug: 'torn-barrier', workload: 'dr', timeLimitS: 5, checker: 'dr-prefix' },
   { bug: 'skip-missing-data', workload: 'dr', timeLimitS: 5, checker: 'dr-prefix|convergence' },
   { bug: 'volatile-bitmap', workload: 'dr', timeLimitS: 5, checker: 'convergence|dr-prefix' },
