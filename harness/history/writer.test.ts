@@ -21,3 +21,18 @@ test('each event is on disk as soon as append returns, in a fixed key order', ()
   assert.equal(lines[1].meta.version, 1);
   assert.equal(w.events?.length, 2);
 });
+
+test('a replayable writer batches its writes and has every event on disk after close', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chaos-writer-'));
+  const path = join(dir, 'history.jsonl');
+  const w = new HistoryWriter(path, () => 5, { flush: 'replayable' });
+  w.append({ process: 0, type: 'invoke', f: 'write', key: 3, value: 'x', node: 'a' });
+  assert.equal(readFileSync(path, 'utf8'), '', 'held until a batch fills or the writer closes');
+  for (let i = 0; i < 2000; i++) w.append({ process: 1, type: 'invoke', f: 'read', key: i, value: 'y'.repeat(40) });
+  const partial = readFileSync(path, 'utf8');
+  assert.ok(partial.length > 0 && partial.endsWith('\n'), 'full batches are written as they fill, whole lines only');
+  w.close();
+  const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.index), Array.from({ length: 2001 }, (_, i) => i));
+  assert.equal(lines[0].time, 5);
+});

@@ -53,7 +53,7 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
   const { runtime } = opts;
   const dir = makeRunDir(opts.outDir, config.test, config.seed);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-  const history = new HistoryWriter(join(dir, 'history.jsonl'), () => runtime.now());
+  const history = new HistoryWriter(join(dir, 'history.jsonl'), () => runtime.now(), { flush: runtime.kind === 'sim' ? 'replayable' : 'each-event' });
   const view = new ClusterView();
   const counts: OpCounts = { invoked: 0, ok: 0, fail: 0, info: 0 };
   const errors: string[] = [];
