@@ -75,12 +75,11 @@ export class SimRuntime implements Runtime {
   }
 
   async kill(node: NodeName): Promise<void> {
-    this.w().crash(node);
+    this.w().crash(node, 'process');
   }
 
   async killUnsynced(node: NodeName): Promise<void> {
-    // A crash already drops exactly the unsynced tail; the two are one fault here.
-    this.w().crash(node);
+    this.w().crash(node, 'power');
   }
 
   async start(node: NodeName): Promise<void> {

@@ -118,12 +118,20 @@ export class SimWorld {
     this.step(n, { type: 'start', now: this.coreNow(), disk });
   }
 
-  /** Crash: the process and its memory are gone, and so is every unsynced record it wrote. */
-  crash(name: NodeName): void {
+  /**
+   * Crash: the process and its memory are gone. `process` is a SIGKILL: what it appended
+   * but never fsynced is still in the page cache, so it stays (unsynced). `power` also drops
+   * exactly the unsynced records it wrote, like the real shell's `--drop-unsynced` restart.
+   */
+  crash(name: NodeName, how: 'process' | 'power' = 'power'): void {
     const n = this.node(name);
     if (n.state !== 'up') return;
     this.stopLife(n, 'crash');
     n.state = 'down';
+    if (how === 'process') {
+      this.logLine(n, 'warn', 'sim: killed (unsynced writes stay in the page cache)');
+      return;
+    }
     const dropped = this.locals.get(name)!.crash(name) + (this.mountsBackend(name) ? this.backend.crash(name) : 0);
     this.logLine(n, 'warn', `sim: crash, ${dropped} unsynced record(s) lost`);
   }
@@ -199,7 +207,7 @@ export class SimWorld {
     } catch (e) {
       // A core that throws is a node crash, reported loudly in its log (and a bug to fix).
       this.logLine(n, 'warn', `sim: core threw on ${input.type}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-      this.crash(n.name);
+      this.crash(n.name, 'process');
       return;
     }
     const life = n.life;
