@@ -15,7 +15,7 @@ import { SimRuntime } from '../harness/runtime/sim/index.js';
 import { executeRun } from '../harness/run/execute.js';
 import { seedConfig } from '../harness/sweep/seed-run.js';
 import { runPool } from '../harness/sweep/pool.js';
-import { SWITCH_HUNTS, namesChecker } from '../harness/sweep/switches.js';
+import { SWITCH_HUNTS, huntOptions, namesChecker } from '../harness/sweep/switches.js';
 import { countOps, shrink } from '../harness/shrink/shrink.js';
 import { DEFAULT_PARAMS, parseConfig } from '../harness/run/config.js';
 
@@ -119,7 +119,7 @@ try {
     for (const h of SWITCH_HUNTS) {
       const t3 = performance.now();
       const r = await runPool(
-        { outDir: join(out, 'hunt'), workload: h.workload, nemesis: h.nemesis, timeLimit: h.timeLimitS, bug: [h.bug], concurrency: h.concurrency, params: h.params },
+        huntOptions(h, join(out, 'hunt')),
         Array.from({ length: 200 }, (_, i) => i + 1),
         { workers: 1, keepGoing: false, inline: true, stopWhen: (x) => x.valid === false && namesChecker(h, x.kinds) },
       );

@@ -54,7 +54,8 @@ export default async function run(_args: string[], opts: Record<string, unknown>
     bug: opts.bug as string[] | undefined,
     concurrency: opts.concurrency as string | undefined,
     opLimit: opts.opLimit as string | undefined,
+    thinkMs: opts.thinkMs as string | undefined,
   });
-  const first = `chaos run: runtime ${sel.kind} (${sel.reason}); workload ${config.workload}, nemesis ${config.nemesis.join(',') || 'none'} (${config.plan.length} faults planned), ${config.timeLimitS}s, ${config.concurrency} clients, bugs ${config.bugs.join(',') || 'none'}, seed ${config.seed}`;
+  const first = `chaos run: runtime ${sel.kind} (${sel.reason}); workload ${config.workload}, nemesis ${config.nemesis.join(',') || 'none'} (${config.plan.length} faults planned), ${config.timeLimitS}s, ${config.concurrency} clients (think ${config.thinkMs} ms), bugs ${config.bugs.join(',') || 'none'}, seed ${config.seed}`;
   return runAndPrint(config, { out: (opts.out as string | undefined) ?? 'runs', json: opts.json === true, firstLine: first, reproduce: reproduceCommand(config) });
 }

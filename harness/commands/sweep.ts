@@ -24,6 +24,8 @@ export default async function sweep(_args: string[], opts: Record<string, unknow
     nemesis: opts.nemesis as string | undefined,
     timeLimit: opts.timeLimit as string | undefined,
     bug: (opts.bug as string[] | undefined) ?? [],
+    concurrency: opts.concurrency as string | undefined,
+    thinkMs: opts.thinkMs as string | undefined,
     outDir: join(sweepDir, 'runs'),
   };
   // Validate the shared options once, here, so bad flags are one line and exit 2, not N worker errors.
@@ -32,7 +34,7 @@ export default async function sweep(_args: string[], opts: Record<string, unknow
   const tty = process.stderr.isTTY && !json;
   process.stderr.write(
     `chaos sweep: ${seeds.length} seed(s) of ${range.from}..${range.to}${shard.count > 1 ? ` (shard ${shard.index}/${shard.count})` : ''} on the sim runtime, ` +
-      `workload ${probe.workload}, nemesis ${probe.nemesis.join(',') || 'none'}, ${probe.timeLimitS}s each, ` +
+      `workload ${probe.workload}, nemesis ${probe.nemesis.join(',') || 'none'}, ${probe.timeLimitS}s each, ${probe.concurrency} clients (think ${probe.thinkMs} ms), ` +
       `${probe.bugs.length ? `bugs ${probe.bugs.join(',')}` : 'no bug switch'}, ${Math.min(workers, Math.max(1, seeds.length))} worker(s)\n`,
   );
   const t0 = performance.now();

@@ -20,7 +20,7 @@ test('defaults give a meaningful 30 s run with a plan drawn from the seed', () =
 test('reproduce command carries everything that shapes the run', () => {
   const c = buildConfig({ runtime: 'sim', workload: 'dr', nemesis: 'kill,site-loss', timeLimit: '8', seed: '5', bug: ['torn-barrier'], concurrency: '3' });
   const r = reproduceCommand(c);
-  assert.equal(r, 'chaos run --runtime sim --workload dr --nemesis kill,site-loss --time-limit 8 --bug torn-barrier --concurrency 3 --seed 5');
+  assert.equal(r, 'chaos run --runtime sim --workload dr --nemesis kill,site-loss --time-limit 8 --bug torn-barrier --concurrency 3 --think-ms 300 --seed 5');
   // and it rebuilds the same config
   const again = buildConfig({ runtime: 'sim', workload: 'dr', nemesis: 'kill,site-loss', timeLimit: '8', seed: '5', bug: ['torn-barrier'], concurrency: '3' });
   assert.deepEqual(again, c);

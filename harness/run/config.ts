@@ -68,6 +68,17 @@ export type RunConfig = z.infer<typeof RunConfigSchema>;
  *  iptables changes and the harness itself adds milliseconds of noise to every write. */
 export const DOCKER_LATENCY = { tolerance: 1.5, slackMs: 5 };
 
+/**
+ * The simulator's default mean think time per process (ms). Docker runs use the workload's
+ * own (10 ms: ~760 ops/s from 10 clients), because real containers cost real seconds and a run
+ * should be dense. A sim seed costs milliseconds, so the simulator spends its budget on many
+ * sparse runs instead, i.e. more fault schedules per minute: at 300 ms a 30 s run holds ~1,000
+ * ops. Most bug switches are found sooner per wall second that way; the two whose window needs
+ * dense writes (an fsync's latency, a backed-up dr journal) are hunted at 10 ms
+ * (harness/sweep/switches.ts). `--think-ms` sets either.
+ */
+export const SIM_THINK_MS = 300;
+
 export interface RunOptions {
   runtime?: 'docker' | 'sim';
   workload?: string;
@@ -77,6 +88,8 @@ export interface RunOptions {
   bug?: string[];
   concurrency?: string | number;
   opLimit?: string | number;
+  /** Mean think time between a process's ops (ms); default per runtime (SIM_THINK_MS). */
+  thinkMs?: string | number;
   clientTimeoutMs?: number;
   test?: string;
   plan?: unknown;
@@ -116,6 +129,8 @@ export function buildConfig(o: RunOptions): RunConfig {
   if (seed > Number.MAX_SAFE_INTEGER) throw new InputError(`seed too large; expected at most ${Number.MAX_SAFE_INTEGER}`, '--seed');
   const concurrency = num(o.concurrency, '--concurrency', { int: true, min: 1 }) ?? d.concurrency;
   const opLimit = num(o.opLimit, '--op-limit', { int: true, min: 1 });
+  const runtime = o.runtime ?? 'sim';
+  const thinkMs = num(o.thinkMs, '--think-ms', { min: 0 }) ?? (runtime === 'sim' ? Math.max(d.thinkMs, SIM_THINK_MS) : d.thinkMs);
   const params = { ...DEFAULT_PARAMS, ...(d.params ?? {}), ...(o.params ?? {}) };
   const planGiven = o.plan !== undefined;
   const plan: FaultStep[] = planGiven
@@ -124,7 +139,7 @@ export function buildConfig(o: RunOptions): RunConfig {
   const test = o.test ?? [workload, ...bugs].join('-');
   return parseConfig({
     test,
-    runtime: o.runtime ?? 'sim',
+    runtime,
     workload,
     nemesis,
     timeLimitS,
@@ -133,12 +148,12 @@ export function buildConfig(o: RunOptions): RunConfig {
     concurrency,
     params,
     clientTimeoutMs: o.clientTimeoutMs ?? 1000,
-    thinkMs: d.thinkMs,
+    thinkMs,
     recoveryS: 10,
     ...(opLimit !== undefined ? { opLimit } : {}),
     plan,
     ...(planGiven ? { planGiven: true } : {}),
-    ...((o.runtime ?? 'sim') === 'docker' ? { latency: DOCKER_LATENCY } : {}),
+    ...(runtime === 'docker' ? { latency: DOCKER_LATENCY } : {}),
   }, 'config');
 }
 
@@ -157,7 +172,7 @@ export function parseConfig(raw: unknown, where = 'config.json'): RunConfig {
 export function reproduceCommand(c: RunConfig): string {
   const parts = ['chaos run', `--runtime ${c.runtime}`, `--workload ${c.workload}`, `--nemesis ${c.nemesis.length ? c.nemesis.join(',') : 'none'}`, `--time-limit ${c.timeLimitS}`];
   for (const b of c.bugs) parts.push(`--bug ${b}`);
-  parts.push(`--concurrency ${c.concurrency}`);
+  parts.push(`--concurrency ${c.concurrency}`, `--think-ms ${c.thinkMs}`);
   if (c.opLimit !== undefined) parts.push(`--op-limit ${c.opLimit}`);
   parts.push(`--seed ${c.seed}`);
   return parts.join(' ');

@@ -17,6 +17,7 @@ export interface SweepRunOptions {
   timeLimit?: string | number;
   bug?: string[];
   concurrency?: string | number;
+  thinkMs?: string | number;
   /** Node parameters other than the defaults (a longer lease widens a cache bug's window). */
   params?: Partial<NodeParams>;
   /** Where failing runs are kept (runs/<test>/<stamp>-seed<N>/ beneath it). */
@@ -57,6 +58,7 @@ export function seedConfig(opts: SweepRunOptions, seed: number): RunConfig {
     timeLimit: opts.timeLimit,
     bug: opts.bug,
     concurrency: opts.concurrency,
+    thinkMs: opts.thinkMs,
     ...(opts.params ? { params: opts.params } : {}),
     seed,
   };

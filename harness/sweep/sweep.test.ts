@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPool } from './pool.js';
-import { SWITCH_HUNTS, namesChecker } from './switches.js';
+import { SWITCH_HUNTS, huntOptions, namesChecker } from './switches.js';
 
 const CAP = Number(process.env.CHAOS_SWEEP_CAP ?? 40);
 const out = mkdtempSync(join(tmpdir(), 'chaos-sweep-test-'));
@@ -20,7 +20,7 @@ for (const h of SWITCH_HUNTS) {
   test(`sweep finds ${h.bug} (${h.workload}${h.nemesis ? `, ${h.nemesis}` : ''}) within ${CAP} seeds`, async (t) => {
     const t0 = performance.now();
     const r = await runPool(
-      { outDir: out, workload: h.workload, nemesis: h.nemesis, timeLimit: h.timeLimitS, bug: [h.bug], concurrency: h.concurrency, params: h.params },
+      huntOptions(h, out),
       seeds(1, CAP),
       // A switch may break more than its own invariant (a write acked before b has its mirror is
       // also lost in a takeover); the hunt goes on until the switch's own checker names it.

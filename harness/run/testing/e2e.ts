@@ -101,10 +101,10 @@ export interface OneRun {
   dir: string;
 }
 
-export async function runOnce(kind: 'sim' | 'docker', o: { workload: string; nemesis?: string; bug?: string[]; seed: number; timeLimitS: number; concurrency?: number; params?: Partial<NodeParams>; plan?: FaultStep[] }): Promise<OneRun> {
+export async function runOnce(kind: 'sim' | 'docker', o: { workload: string; nemesis?: string; bug?: string[]; seed: number; timeLimitS: number; concurrency?: number; thinkMs?: number; params?: Partial<NodeParams>; plan?: FaultStep[] }): Promise<OneRun> {
   const out = mkdtempSync(join(tmpdir(), `chaos-e2e-${kind}-`));
   try {
-    const config = buildConfig({ runtime: kind, workload: o.workload, nemesis: o.nemesis, bug: o.bug ?? [], seed: o.seed, timeLimit: o.timeLimitS, concurrency: o.concurrency, params: o.params, ...(o.plan ? { plan: o.plan } : {}) });
+    const config = buildConfig({ runtime: kind, workload: o.workload, nemesis: o.nemesis, bug: o.bug ?? [], seed: o.seed, timeLimit: o.timeLimitS, concurrency: o.concurrency, thinkMs: o.thinkMs, params: o.params, ...(o.plan ? { plan: o.plan } : {}) });
     const runtime = await createRuntime(kind, { seed: o.seed, runId: `e2e-${o.workload}-${o.seed}-${process.pid}` });
     const r = await executeRun(config, { runtime, outDir: out, skipHtml: true });
     return { results: r.results, errors: r.errors, dir: r.dir };
