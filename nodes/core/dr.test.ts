@@ -324,3 +324,39 @@ test('a barrier still on its way when a resync starts does not overwrite the res
   assert.ok(snap.consistent);
   assert.deepEqual(values(snap), m.latest());
 });
+
+test('a late dr-state from before a resync\'s ack does not start another resync (sim register seed 19)', () => {
+  // dr is paused while a restarts without its journal's tail: the new incarnation knows nothing
+  // of dr and probes it every retryMs, and each probe waits at dr. Once dr resumes it answers
+  // them all with its old barrier; one answer is delivered at once (a starts the bitmap resync
+  // from it), the others only after dr has acked the resync.
+  const c = cluster();
+  const m = new Model();
+  writeAll(c, m, series(4, 'a'));
+  c.run(120);
+  c.pause('dr');
+  writeAll(c, m, series(6, 'b', 4));
+  c.run(50);
+  c.crash('a');
+  c.start('a');
+  c.run(300);
+  let first = true;
+  c.holdIf((x) => {
+    if (x.from !== 'dr' || x.msg.kind !== 'dr-state') return false;
+    if (!first) return true;
+    first = false;
+    return false;
+  });
+  c.resume('dr');
+  const resyncs = () => c.logs.filter((l) => l.includes('resync of dr from')).length;
+  assert.ok(c.runUntil(() => resyncs() === 1 && c.status('dr').consistent === true, 500), 'the resync completed');
+  assert.ok(c.held.length > 0, 'stale dr-states were held');
+  c.run(5); // dr's jack for the resync reaches a
+  c.holdIf(null);
+  c.release();
+  const images: DrImage[] = [];
+  for (let i = 0; i < 20; i++) { c.run(10); images.push(snapshot(c)); }
+  assert.equal(resyncs(), 1, `one resync, not one per stale report: ${c.logs.filter((l) => l.includes('resync of dr')).join(' | ')}`);
+  for (const img of images) assert.ok(img.consistent, `dr stays consistent after its resync (barrier ${img.barrier})`);
+  assert.deepEqual(values(images[images.length - 1]), m.latest());
+});

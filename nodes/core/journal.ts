@@ -302,9 +302,12 @@ export class Splitter {
     const jid = Number(msg.jid);
     const barrier = Number(msg.barrier);
     const cut = Number(msg.cut);
-    // dr acks only what is durable, so a jack below what it acked is a late copy; a dr-state
-    // below it means dr lost its volume, and is re-decided like any other position.
-    if (msg.kind === 'jack' && jid === this.jid && barrier < this.base) return;
+    // dr reports (jack and dr-state alike) only barriers it holds durably, so within one lineage
+    // its reported position never goes back: anything below what it acked is a late copy (e.g.
+    // answers to probes that waited at a paused dr). Taken as current, it restarted a resync
+    // from a barrier dr had left, with the bitmap already cleared by the ack. A dr that lost its
+    // volume reports no lineage (jid 0), which never matches ours.
+    if (jid === this.jid && barrier < this.base) return;
     this.dr = { jid, barrier, cut };
     if (this.inflight && jid === this.jid && barrier === this.inflight.barrier && msg.kind === 'jack') {
       const done = this.inflight;
