@@ -29,6 +29,34 @@ export interface Handle {
   cancel(): void;
 }
 
+interface OpenWait {
+  done: boolean;
+  reject(e: Error): void;
+}
+
+/** One open wait of the outside world (a class, not closures: one is made per client op). */
+export class Waiter<T> implements OpenWait {
+  done = false;
+  readonly promise: Promise<T>;
+  private resolveFn!: (v: T) => void;
+  private rejectFn!: (e: Error) => void;
+  constructor(private readonly sched: Scheduler) {
+    this.promise = new Promise<T>((res, rej) => {
+      this.resolveFn = res;
+      this.rejectFn = rej;
+    });
+  }
+  settle(v: T): void {
+    if (this.done) return;
+    this.done = true;
+    this.sched.released(this);
+    this.resolveFn(v);
+  }
+  reject(e: Error): void {
+    this.rejectFn(e);
+  }
+}
+
 export class Scheduler {
   private heap: Ev[] = [];
   private seq = 0;
@@ -38,7 +66,7 @@ export class Scheduler {
   private woke = false;
   private stopped = false;
   private failure: Error | null = null;
-  private readonly open = new Set<(e: Error) => void>();
+  private readonly open = new Set<OpenWait>();
   private sameInstant = 0;
   /** Events run so far (a benchmark figure, and a guard against runaway loops). */
   events = 0;
@@ -63,29 +91,24 @@ export class Scheduler {
    * A promise the outside world awaits. The pump runs while at least one is open;
    * `settle` marks the event boundary so the awaiting code runs before the next event.
    */
-  external<T>(): { promise: Promise<T>; settle: (v: T) => void } {
-    let resolve!: (v: T) => void;
-    let reject!: (e: Error) => void;
-    const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  external<T>(): Waiter<T> {
+    const w = new Waiter<T>(this);
     if (this.failure) {
-      reject(this.failure);
-      return { promise, settle: () => {} };
+      w.reject(this.failure);
+      w.done = true;
+      return w;
     }
-    let done = false;
     this.pending++;
-    this.open.add(reject);
+    this.open.add(w);
     this.kick();
-    return {
-      promise,
-      settle: (v: T) => {
-        if (done) return;
-        done = true;
-        this.pending--;
-        this.open.delete(reject);
-        this.woke = true;
-        resolve(v);
-      },
-    };
+    return w;
+  }
+
+  /** A waiter settled: one fewer open, and the pump yields after this event. */
+  released(w: OpenWait): void {
+    this.pending--;
+    this.open.delete(w);
+    this.woke = true;
   }
 
   /** Waits `ns` of virtual time. */
@@ -112,7 +135,10 @@ export class Scheduler {
     this.pending = 0;
     const open = [...this.open];
     this.open.clear();
-    for (const reject of open) reject(err);
+    for (const w of open) {
+      w.done = true;
+      w.reject(err);
+    }
   }
 
   private kick(): void {

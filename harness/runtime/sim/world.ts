@@ -60,6 +60,8 @@ class SimNode {
   held: Array<() => void> = [];
   /** Requests this life has received and not yet answered. */
   inflight = new Map<string, Route>();
+  /** When each of its disk queues is next free (virtual ns), per volume. */
+  diskFree = { local: 0, backend: 0 };
   log: string[] = [];
   logDropped = 0;
   /** The last `now` this life was given: inputs never see time run backwards. */
@@ -75,7 +77,6 @@ export class SimWorld {
   readonly nodes = new Map<NodeName, SimNode>();
   readonly locals = new Map<NodeName, SimVolume>();
   readonly backend = new SimVolume('backend');
-  private diskFree = new Map<string, number>();
   private nextReq = 0;
   private readonly maxLog: number;
 
@@ -280,9 +281,8 @@ export class SimWorld {
     const latency = Math.round((lo + this.diskRng.float() * (hi - lo)) * 1000);
     // One queue per node and volume: completions come back in issue order, so an fsync's
     // completion covers every append issued before it.
-    const key = `${n.name}/${eff.target.volume}`;
-    const done = Math.max(this.sched.now(), this.diskFree.get(key) ?? 0) + latency;
-    this.diskFree.set(key, done);
+    const done = Math.max(this.sched.now(), n.diskFree[eff.target.volume]) + latency;
+    n.diskFree[eff.target.volume] = done;
     const io = eff.io;
     if (!vol) return void this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: false }));
     switch (eff.type) {
