@@ -51,8 +51,8 @@ test('within the run: writes slower while dr is connected, or blocked while it i
 });
 
 test('within the run: a stall that holds a few of the sparse dr-cut writes is not blamed on dr', () => {
-  // No-switch sim seed 773 (register, 300 ms think): 9 writes while dr was paused, 4 of them held
-  // 10 to 190 ms by one stall, p50 10.5 ms against 4.1 ms connected (p99 15 ms).
+  // No-switch sim seed 773 (register, 300 ms think): 9 writes while dr was paused, 5 of them held
+  // 10 to 190 ms by one lost message's retry, p50 10.5 ms against 4.1 ms connected.
   const h = new Hist();
   const v = { n: 0 };
   writes(h, 200, 4, 'ok', v);
