@@ -9,7 +9,7 @@
 //      SIM_BENCH_NOSWITCH=N (also sweep N seeds with no switch and report failures: the
 //      2,000-seed no-switch sweep of issue 6; SIM_BENCH_NOSWITCH_TIME sim-s each, default 5),
 //      SIM_BENCH_HUNT=1 (each bug switch: first failing seed within 200, time to find it, and
-//      the shrunk schedule), SIM_BENCH_SPEED=0 (skip the speed figures).
+//      the schedule `chaos shrink` leaves, with its default of at most 200 reruns), SIM_BENCH_SPEED=0 (skip the speed figures).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,7 +134,7 @@ try {
       const target = first.kinds.find((k) => namesChecker(h, [k])) ?? first.kinds[0];
       const ops = countOps(readFileSync(join(first.dir!, 'history.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
       const t4 = performance.now();
-      const sh = await shrink(parseConfig(cfg), target, ops, { scratch: join(out, 'shrink'), maxAttempts: 40 });
+      const sh = await shrink(parseConfig(cfg), target, ops, { scratch: join(out, 'shrink') });
       console.log(
         `hunt ${h.bug}: first failing seed ${first.seed} after ${found.toFixed(1)}s (${first.kinds.join(', ')}); ` +
           `shrunk in ${((performance.now() - t4) / 1000).toFixed(1)}s/${sh.attempts} reruns: faults ${sh.original.faults} -> ${sh.minimal.faults}, ` +

@@ -61,7 +61,7 @@ export async function tryConfig(config: RunConfig, scratch: string, target: stri
 const faultEnd = (c: RunConfig) => c.plan.reduce((m, s) => Math.max(m, s.at + s.durationMs), 0);
 
 export async function shrink(start: RunConfig, target: string, startOps: number, opts: ShrinkOptions): Promise<ShrinkResult> {
-  const max = opts.maxAttempts ?? 80;
+  const max = opts.maxAttempts ?? 200;
   let best: RunConfig = { ...start, planGiven: true };
   let bestOps = startOps;
   let attempts = 0;
