@@ -128,3 +128,67 @@ test('a timer that fires a hair early (ns rounding) does not spin: the lease wai
   const w = c.write('a', 1, 'new', 1000);
   assert.ok(ok(w));
 });
+
+test('a restarted primary hides its flushed vault pages until b\'s old lease is over or b is resynced (sim register seeds 326, 1112)', () => {
+  // a crashes with 'new' durable in its oplog but never sent to b (so never acked). The restart
+  // flushes it from the vault to the backend: a now holds 'new', while b still holds a lease
+  // granted by a's previous incarnation and 'old' in its cache. Reads of 'new' at a followed by
+  // reads of 'old' at b are a stale read (the write took effect, then was undone).
+  const c = warm(new Cluster());
+  c.holdIf(toB('inval'));
+  c.send('a', { f: 'write', block: 1, value: 'new' });
+  c.run(3); // the oplog record is durable; the invalidation never reaches b
+  c.crash('a');
+  c.holdIf(toB('resync')); // b's lease-reqs would make a resync it (which ends its lease) at once
+  c.start('a');
+  c.run(5);
+  const seenAtA: string[] = [];
+  const stale: string[] = [];
+  const t0 = c.now;
+  for (let i = 0; i < 60 && c.now - t0 < 2 * c.params.leaseMs; i++) {
+    const ra = c.read('a', 1, 5);
+    if (ok(ra) && typeof ra.value === 'string') seenAtA.push(ra.value);
+    const rb = c.read('b', 1, 5);
+    if (seenAtA.includes('new') && ok(rb) && rb.value === 'old') stale.push(`${c.now}: b read 'old' after a served 'new'`);
+    c.run(5);
+  }
+  assert.deepEqual(stale, []);
+  assert.ok(seenAtA.includes('new'), `a serves the flushed page once b's old lease is over: ${JSON.stringify(seenAtA)}`);
+  c.holdIf(null);
+  c.release();
+  c.run(100);
+  const after = c.read('b', 1);
+  assert.ok(!ok(after) || after.value === 'new', JSON.stringify(after));
+});
+
+test('a restarted primary with vault pages serves reads and cas as soon as b has taken its resync', () => {
+  const c = warm(new Cluster());
+  assert.ok(ok(c.write('a', 1, 'new')));
+  c.crash('a'); // before the destage: 'new' is a vault page to flush
+  const t0 = c.now;
+  c.start('a');
+  assert.ok(c.runUntil(() => c.status('a').partner === 'paired', 100), 'b resynced');
+  assert.ok(c.now - t0 < c.params.leaseMs / 2, 'well before the old leases run out');
+  const r = c.read('a', 1);
+  assert.ok(ok(r) && r.value === 'new', JSON.stringify(r));
+  const cas = c.call('a', { f: 'cas', block: 1, expected: 'new', value: 'newer' }, 50);
+  assert.ok(ok(cas), JSON.stringify(cas));
+});
+
+test('a restarted primary decides no cas while b may serve an older value from its cache', () => {
+  const c = warm(new Cluster());
+  c.holdIf(toB('inval'));
+  c.send('a', { f: 'write', block: 1, value: 'new' });
+  c.run(3);
+  c.crash('a');
+  c.holdIf(toB('resync'));
+  c.start('a');
+  c.runUntil(() => c.status('a').role === 'primary', 50);
+  const t0 = c.now;
+  const req = c.send('a', { f: 'cas', block: 1, expected: 'old', value: 'x' });
+  c.runUntil(() => c.replies.has(req), 1000);
+  const rep = c.replies.get(req);
+  assert.ok(rep && !rep.ok && rep.error === 'cas-mismatch', JSON.stringify(rep));
+  const rb = c.read('b', 1, 5);
+  assert.ok(!ok(rb) || rb.value !== 'old', `b still serves 'old' after the mismatch (at +${c.now - t0} ms): ${JSON.stringify(rb)}`);
+});

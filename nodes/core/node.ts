@@ -117,6 +117,7 @@ export class Node implements NodeCore {
       const primary = this.makePrimary({
         epoch, index, dataVolume: 'backend', dataCount: (back[own] ?? []).length + dirty.size, partner: PAIR[this.name],
         partnerSyncedEpoch: epoch - 1, grantedUntil: this.ctx.now + this.config.params.leaseMs,
+        hideUntil: dirty.size > 0 ? this.ctx.now + this.config.params.leaseMs : undefined,
         splitter: (p) => {
           // A journal from an earlier tenure (we crashed before a takeover wrote a new one) knows
           // nothing of the other primary's writes since: start a broken one (full resync).
@@ -151,13 +152,13 @@ export class Node implements NodeCore {
 
   private makePrimary(o: {
     epoch: number; index: Map<number, Cell>; dataVolume: 'backend' | 'local'; dataCount: number; partner: NodeName | null;
-    partnerSyncedEpoch: number; grantedUntil: number; splitter: (v: VolumeView) => Splitter | null;
+    partnerSyncedEpoch: number; grantedUntil: number; hideUntil?: number; splitter: (v: VolumeView) => Splitter | null;
   }): Primary {
     this.gen++;
     const gen = this.gen;
     const p = new Primary(this.ctx, {
       epoch: o.epoch, index: o.index, dataVolume: o.dataVolume, dataCount: o.dataCount, partner: o.partner,
-      dr: o.dataVolume === 'backend' ? this.dr : null, partnerSyncedEpoch: o.partnerSyncedEpoch, grantedUntil: o.grantedUntil,
+      dr: o.dataVolume === 'backend' ? this.dr : null, partnerSyncedEpoch: o.partnerSyncedEpoch, grantedUntil: o.grantedUntil, hideUntil: o.hideUntil,
       makeSplitter: o.splitter,
     }, (epoch) => { if (gen === this.gen) this.becomePartner(epoch); });
     this.role = { kind: 'primary', p };

@@ -38,6 +38,9 @@ export interface PrimaryInit {
   partnerSyncedEpoch: number;
   /** Read leases an earlier incarnation may have granted run until this time. */
   grantedUntil: number;
+  /** Until this time (or the partner's resync), the state must not be observed: set when the
+   *  restart flushed vault pages the partner may never have been told of (see `hidden`). */
+  hideUntil?: number;
   makeSplitter: (view: VolumeView) => Splitter | null;
 }
 
@@ -62,6 +65,7 @@ export class Primary {
   private pstate: 'unsynced' | 'syncing' | 'paired' = 'unsynced';
   private partnerSyncedEpoch: number;
   private grantedUntil: number;
+  private hideUntil: number;
   private lastHeardPartner = -Infinity;
   private safeUntil = -Infinity;
   private resyncId = 0;
@@ -74,6 +78,7 @@ export class Primary {
     this.dataFile = `data.${ctx.name}`;
     this.partnerSyncedEpoch = init.partnerSyncedEpoch;
     this.grantedUntil = init.grantedUntil;
+    this.hideUntil = init.hideUntil ?? -Infinity;
     for (const c of this.index.values()) this.lastV = Math.max(this.lastV, c.v);
     for (const [block, c] of this.index) if (!c.loc) this.undestaged.set(block, { v: c.v, block, value: c.value, at: -Infinity });
     this.splitter = init.makeSplitter({
@@ -91,7 +96,16 @@ export class Primary {
 
   /** The partner cannot take over while our epoch is above the one it was last in sync in. */
   private secure(): boolean { return this.epoch > this.partnerSyncedEpoch; }
-  private mayRead(): boolean { return !this.deposed && (this.secure() || this.ctx.now < this.safeUntil); }
+  private mayRead(): boolean { return !this.deposed && !this.hidden() && (this.secure() || this.ctx.now < this.safeUntil); }
+
+  /** A restart flushes every vault page, including writes that were never acked and whose
+   *  invalidation never reached the partner; meanwhile the partner may still hold a read lease
+   *  from our earlier incarnation and serve the older value from its cache. Whoever saw the
+   *  flushed value here and then the older one there saw a write undone. So nothing decided by
+   *  the state (reads, CAS) is served until those leases are over or the partner has taken our
+   *  resync (which drops its lease and cache). Writes need no such wait: their acks already wait
+   *  for the partner or the leases. */
+  private hidden(): boolean { return this.ctx.now + TIME_EPS < this.hideUntil; }
 
   status(): NodeStatus {
     const j = this.splitter?.state;
@@ -125,6 +139,7 @@ export class Primary {
       const { req, request } = this.admitQueue[0];
       if (request.f === 'cas') {
         if (this.pending.length > 0) return;
+        if (this.hidden()) { this.ctx.timer('lease', this.hideUntil); return; }
         this.admitQueue.shift();
         const cur = this.index.get(request.block);
         if ((cur ? cur.value : null) !== request.expected) {
@@ -336,6 +351,7 @@ export class Primary {
         if (this.pstate === 'syncing' && msg.id === this.resyncId && Number(msg.epoch) === this.epoch) {
           this.pstate = 'paired';
           this.partnerSyncedEpoch = this.epoch;
+          this.hideUntil = -Infinity;
           this.ctx.log('info', `partner in sync at epoch ${this.epoch}`);
           // Writes still waiting to go solo were in the snapshot b just made durable: b holds
           // them as it would after an invalidation, so they need neither a claim nor the backend.
@@ -402,7 +418,10 @@ export class Primary {
     this.splitter?.tick();
   }
 
-  onLeaseTimer(): void { for (const pw of [...this.pending]) this.trySolo(pw); }
+  onLeaseTimer(): void {
+    for (const pw of [...this.pending]) this.trySolo(pw);
+    this.pump();
+  }
 
   /** Coalesced destage of committed oplog entries into new backend records (write-anywhere). */
   private destage(): void {
