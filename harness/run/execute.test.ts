@@ -14,7 +14,7 @@ const read = (p: string): HistoryEvent[] => readFileSync(p, 'utf8').trim().split
 test('a run writes its directory, records the history as it goes, heals, reads back and cleans up', async () => {
   const out = mkdtempSync(join(tmpdir(), 'chaos-run-'));
   try {
-    const config = buildConfig({ runtime: 'sim', workload: 'register', nemesis: 'kill,pause,partition,lose-journal', timeLimit: 5, seed: 42, concurrency: 4 });
+    const config = buildConfig({ runtime: 'sim', workload: 'register', nemesis: 'kill,pause,partition,lose-journal', timeLimit: 5, seed: 42, concurrency: 4, thinkMs: 10 });
     const rt = new FakeRuntime();
     const seen: string[] = [];
     const { dir, results } = await executeRun(config, { runtime: rt, outDir: out, skipHtml: true, onProgress: (p) => seen.push(p.phase) });
