@@ -17,15 +17,22 @@ export function beforeSiteLoss(check: Checker): Checker {
   };
 }
 
-async function linearizability(): Promise<Checker> {
-  const spec = '../checkers/linearizability/index.js';
-  try {
-    const mod = (await import(spec)) as { linearizability?: Checker };
-    if (typeof mod.linearizability === 'function') return beforeSiteLoss(mod.linearizability);
-  } catch {
-    // not built yet
-  }
-  return () => ({ valid: 'unknown', anomalies: [], reason: 'the linearizability checker is not available in this build' });
+let loaded: Promise<Checker> | null = null;
+
+/** Loaded once per process: an import() per run costs a round trip to tsx's loader thread,
+ *  a few percent of a simulated run in a sweep. */
+function linearizability(): Promise<Checker> {
+  loaded ??= (async (): Promise<Checker> => {
+    const spec = '../checkers/linearizability/index.js';
+    try {
+      const mod = (await import(spec)) as { linearizability?: Checker };
+      if (typeof mod.linearizability === 'function') return beforeSiteLoss(mod.linearizability);
+    } catch {
+      // not built yet
+    }
+    return () => ({ valid: 'unknown', anomalies: [], reason: 'the linearizability checker is not available in this build' });
+  })();
+  return loaded;
 }
 
 /** Which checkers a run can be judged by, from its config. A checker whose invariant the run
