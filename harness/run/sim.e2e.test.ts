@@ -8,6 +8,10 @@ import { BUG_CASES, MIXED, allValid, runOnce, verdicts } from './testing/e2e.js'
 import { workloadDefaults } from '../../workloads/index.js';
 
 const TIME_S = 8;
+/** Every run here is at docker's load (the workload's own think time), so a case has one shape
+ *  in both runtimes and a few seeds hold many ops; the sweep test hunts the switches at the
+ *  simulator's sparser default. */
+const dense = (workload: 'register' | 'failover' | 'dr'): number => workloadDefaults(workload).thinkMs;
 const SEEDS_VALID = [1, 2, 3];
 const MAX_SEEDS = 8;
 
@@ -19,7 +23,7 @@ for (const workload of ['register', 'failover', 'dr'] as const) {
   for (const seed of SEEDS_VALID) {
     const key = `${workload}/${seed}`;
     test(`sim: ${workload} seed ${seed} with no bug switch and mixed faults is valid`, { todo: KNOWN[key] }, async () => {
-      const r = await runOnce('sim', { workload, nemesis: MIXED, seed, timeLimitS: TIME_S });
+      const r = await runOnce('sim', { workload, nemesis: MIXED, seed, timeLimitS: TIME_S, thinkMs: dense(workload) });
       assert.deepEqual(r.errors, [], `seed ${seed}: harness errors`);
       assert.ok(allValid(r.results), `seed ${seed}: ${verdicts(r.results)}`);
     });
@@ -30,9 +34,7 @@ for (const c of BUG_CASES) {
   test(`sim: ${c.bug} is found by ${c.checker} (${c.workload}, nemesis ${c.nemesis ?? 'default'}) within ${MAX_SEEDS} seeds`, async () => {
     const tried: string[] = [];
     for (let seed = 1; seed <= MAX_SEEDS; seed++) {
-      // At docker's load (the workload's own think time), so a case has one shape in both
-      // runtimes; the sweep test hunts the switches at the simulator's sparser default.
-      const r = await runOnce('sim', { workload: c.workload, nemesis: c.nemesis, bug: [c.bug], seed, timeLimitS: TIME_S, thinkMs: workloadDefaults(c.workload).thinkMs, params: c.params });
+      const r = await runOnce('sim', { workload: c.workload, nemesis: c.nemesis, bug: [c.bug], seed, timeLimitS: TIME_S, thinkMs: dense(c.workload), params: c.params });
       if (r.results.checkers[c.checker]?.valid === false) return;
       tried.push(`seed ${seed}: ${verdicts(r.results)}`);
     }
@@ -42,7 +44,7 @@ for (const c of BUG_CASES) {
 
 test('sim: site loss (destroy a and b, promote dr, carry on) leaves every workload valid', async () => {
   for (const workload of ['register', 'failover', 'dr'] as const) {
-    const r = await runOnce('sim', { workload, nemesis: 'kill,partition,lose-journal,site-loss', seed: 7, timeLimitS: TIME_S });
+    const r = await runOnce('sim', { workload, nemesis: 'kill,partition,lose-journal,site-loss', seed: 7, timeLimitS: TIME_S, thinkMs: dense(workload) });
     assert.deepEqual(r.errors, [], `${workload}: harness errors`);
     assert.ok(allValid(r.results), `${workload}: ${verdicts(r.results)}`);
     const stats = r.results.checkers.stats?.stats as { siteLosses?: unknown[] } | undefined;
