@@ -360,3 +360,65 @@ test('a late dr-state from before a resync\'s ack does not start another resync 
   for (const img of images) assert.ok(img.consistent, `dr stays consistent after its resync (barrier ${img.barrier})`);
   assert.deepEqual(values(images[images.length - 1]), m.latest());
 });
+
+test('after a takeover, a late dr-state of the old primary\'s lineage does not start another full resync', () => {
+  // As above, across lineages: b takes over while dr is paused and probes it; dr answers every
+  // probe with its position in a's lineage, and all but the first answer arrive after dr acked
+  // b's full resync (joining b's lineage, which only a newer lineage can take it from).
+  const c = cluster();
+  const m = new Model();
+  writeAll(c, m, series(6, 'a'));
+  c.run(120);
+  c.pause('dr');
+  c.crash('a');
+  c.run(c.params.takeoverMs + 200);
+  assert.equal(c.status('b').role, 'primary');
+  let first = true;
+  c.holdIf((x) => {
+    if (x.from !== 'dr' || x.msg.kind !== 'dr-state') return false;
+    if (!first) return true;
+    first = false;
+    return false;
+  });
+  c.resume('dr');
+  const resyncs = () => c.logs.filter((l) => l.includes('resync of dr from')).length;
+  assert.ok(c.runUntil(() => resyncs() === 1 && c.status('dr').consistent === true, 500), 'the full resync completed');
+  c.run(5);
+  assert.ok(c.held.length > 0, 'stale dr-states were held');
+  c.holdIf(null);
+  c.release();
+  const images: DrImage[] = [];
+  for (let i = 0; i < 20; i++) { c.run(10); images.push(snapshot(c)); }
+  assert.equal(resyncs(), 1, c.logs.filter((l) => l.includes('resync of dr')).join(' | '));
+  for (const img of images) assert.ok(img.consistent, `dr stays consistent after its resync (barrier ${img.barrier})`);
+  assert.deepEqual(values(images[images.length - 1]), m.latest());
+});
+
+test('a late dr-state of a fresh dr (no lineage yet) does not start a full resync once dr applied our barriers', () => {
+  const c = Cluster.withBugs([], TEST_PARAMS);
+  c.start('dr');
+  c.pause('dr');
+  c.start('a');
+  c.start('b');
+  c.run(200); // a probes the paused dr every retryMs
+  const m = new Model();
+  let first = true;
+  c.holdIf((x) => {
+    if (x.from !== 'dr' || x.msg.kind !== 'dr-state') return false;
+    if (!first) return true;
+    first = false;
+    return false;
+  });
+  c.resume('dr');
+  writeAll(c, m, series(6, 'a'));
+  assert.ok(c.runUntil(() => snapshot(c).barrier > 0, 500), 'dr applied a barrier');
+  c.run(5);
+  assert.ok(c.held.length > 0, 'stale dr-states were held');
+  c.holdIf(null);
+  c.release();
+  const images: DrImage[] = [];
+  for (let i = 0; i < 20; i++) { c.run(10); images.push(snapshot(c)); }
+  assert.deepEqual(c.logs.filter((l) => l.includes('resync of dr')), []);
+  for (const img of images) assert.ok(img.consistent, `dr stays consistent (barrier ${img.barrier})`);
+  assert.deepEqual(values(images[images.length - 1]), m.latest());
+});

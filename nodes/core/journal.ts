@@ -85,6 +85,8 @@ export class Splitter {
   /** Parts of the open barrier already streamed to dr (evacuation runs ahead of the close). */
   private streamedParts = 0;
   private dr: { jid: number; barrier: number; cut: number } | null = null;
+  /** dr acked a barrier of this lineage (in this incarnation): it is ours until a newer one. */
+  private joined = false;
   private lastProbe = -Infinity;
   /** Blocks changed since dr's last acked barrier; persisted unless `volatile-bitmap`. */
   readonly bitmap: Set<number>;
@@ -302,12 +304,14 @@ export class Splitter {
     const jid = Number(msg.jid);
     const barrier = Number(msg.barrier);
     const cut = Number(msg.cut);
-    // dr reports (jack and dr-state alike) only barriers it holds durably, so within one lineage
-    // its reported position never goes back: anything below what it acked is a late copy (e.g.
-    // answers to probes that waited at a paused dr). Taken as current, it restarted a resync
-    // from a barrier dr had left, with the bitmap already cleared by the ack. A dr that lost its
-    // volume reports no lineage (jid 0), which never matches ours.
-    if (jid === this.jid && barrier < this.base) return;
+    // dr reports (jack and dr-state alike) only barriers it holds durably, so its reported
+    // position never goes back: within our lineage anything below what it acked is a late copy
+    // (e.g. answers to probes that waited at a paused dr), and so is any older lineage once it
+    // acked one of ours (lineage ids are the epochs journals were created in, and dr leaves a
+    // lineage only for a newer one). Taken as current, a late copy restarted a resync from where
+    // dr had been: with the bitmap already cleared by the ack, or as a second full resync. (dr's
+    // own volume is never lost here; if it were, it would need an incarnation in its reports.)
+    if (jid === this.jid ? barrier < this.base : this.joined && jid < this.jid) return;
     this.dr = { jid, barrier, cut };
     if (this.inflight && jid === this.jid && barrier === this.inflight.barrier && msg.kind === 'jack') {
       const done = this.inflight;
@@ -328,6 +332,7 @@ export class Splitter {
   }
 
   private acked(barrier: number, cut: number): void {
+    this.joined = true;
     this.base = barrier;
     this.baseCut = cut;
     this.closed = this.closed.filter((b) => b.id > barrier);
