@@ -152,3 +152,35 @@ test('a resync whose ack is lost: b may be in sync in a\'s epoch, so a re-fences
     assert.ok(ok(r) && r.value === value, `block ${block} on ${primary}: ${JSON.stringify(r)}`);
   }
 });
+
+test('a mirror entry a resync superseded is not flushed from b\'s vault later (sim dr seed 531)', () => {
+  // a crashes with a write whose oplog record is not yet durable but whose invalidation b
+  // already mirrored. a restarts without it, serves the old value and resyncs b (a 'reset' in
+  // b's oplog). Later b owns the volume and restarts: its vault flush must start at the reset,
+  // or the dropped write comes back with an epoch-1 version below writes committed since
+  // (dr's images at those later cuts then lack it: a torn dr image).
+  const c = new Cluster().boot();
+  assert.ok(ok(c.write('a', 1, 'old')));
+  c.run(60);
+  c.ioDelayOf.a = 10; // a's oplog fsync is slow; b mirrors the entry at once
+  c.send('a', { f: 'write', block: 1, value: 'dropped' });
+  c.run(4);
+  assert.ok(c.records('b', 'oplog').some((r) => (r as { value?: string }).value === 'dropped'), 'b mirrored it');
+  c.crash('a');
+  delete c.ioDelayOf.a;
+  restart(c, 'a');
+  assert.equal(c.status('a').partner, 'paired');
+  const atA = c.read('a', 1);
+  assert.ok(ok(atA) && atA.value === 'old', JSON.stringify(atA));
+  assert.ok(ok(c.write('a', 2, 'later')));
+  c.crash('a');
+  c.run(c.params.takeoverMs + 100);
+  assert.equal(c.status('b').role, 'primary');
+  c.crash('b');
+  restart(c, 'b');
+  assert.equal(c.status('b').role, 'primary');
+  const r = c.read('b', 1);
+  assert.ok(ok(r) && r.value === 'old', `the dropped write came back: ${JSON.stringify(r)}`);
+  const r2 = c.read('b', 2);
+  assert.ok(ok(r2) && r2.value === 'later', JSON.stringify(r2));
+});

@@ -95,7 +95,14 @@ export class Node implements NodeCore {
     const latest = latestByBlock(DATA_FILES.map((f) => [f, back[f] ?? []] as [string, string[]]));
     const index = new Map<number, Cell>();
     for (const [block, { entry, loc: l }] of latest) index.set(block, { value: entry.value, v: entry.v, loc: l });
-    const oplog = parseRecords<OplogRecord>(loc.oplog);
+    // A 'reset' (a resync taken as partner) supersedes every record before it: the primary's
+    // snapshot held all it still had, so an older entry missing from it is a write that primary
+    // dropped (never acked), and flushing it would bring it back under an old version, after
+    // newer writes, breaking version order (dr's images at those cuts would lack it).
+    const all = parseRecords<OplogRecord>(loc.oplog);
+    let from = 0;
+    all.forEach((r, i) => { if (r.t === 'reset') from = i + 1; });
+    const oplog = all.slice(from);
     const dirty = new Map<number, Entry>();
     if (!this.bugs.has('vault-no-flush')) {
       for (const r of oplog) {
