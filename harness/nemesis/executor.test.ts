@@ -46,6 +46,9 @@ test('site loss destroys the pair, promotes dr, and later steps on a/b are skipp
     { id: 1, at: 10, durationMs: 0, kind: 'site-loss', targets: ['a', 'b'] },
     { id: 2, at: 20, durationMs: 10, kind: 'kill', targets: ['a'] },
   ];
+  // dr's status would say a newer cut than the consistent image the promote starts from
+  // (no-switch sim register seed 1 with site-loss: status 2000636, promoted at 2000530).
+  s.rt.promoteCut = 3;
   const ex = new NemesisExecutor(p, s.rt, s.h, s.view, 0);
   await ex.run(1e9);
   await ex.healAll();
@@ -53,6 +56,7 @@ test('site loss destroys the pair, promotes dr, and later steps on a/b are skipp
   assert.equal(s.view.primary, 'dr');
   assert.deepEqual(s.view.pair, ['dr']);
   assert.equal(s.h.events!.at(-1)!.meta!.primary, 'dr');
+  assert.equal(s.h.events!.at(-1)!.meta!.cut, 3, 'the era inherits the cut the promote reported, not a status read before it');
   s.done();
 });
 

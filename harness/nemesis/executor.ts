@@ -128,11 +128,10 @@ export class NemesisExecutor {
           this.view.destroyed.add('a');
           this.view.destroyed.add('b');
           // The cut dr's image stands at is what the new era inherits (durability and
-          // dr-prefix judge old writes against it).
-          // checkers/README.md: the cut is dr's own, read just before promoting it.
-          const before = await rt.status('dr').catch(() => null);
-          const cut = typeof before?.cut === 'number' ? before.cut : undefined;
-          const primary = await rt.recoverFromDr();
+          // dr-prefix judge old writes against it). It is the one the promote itself reports:
+          // a status read just before can be ahead of dr's latest consistent image (what a
+          // promote starts from) or behind a barrier dr applies in between.
+          const { primary, cut } = await rt.recoverFromDr();
           // The stop opens the new era for the checkers, so it is recorded before any client
           // learns of the new primary: no op of the new era can be invoked before it.
           this.active.delete(step.id);

@@ -42,13 +42,21 @@ export interface Runtime {
   /** Destroy a node and its volumes (the shared backend goes with the last of a/b). */
   destroy(node: NodeName): Promise<void>;
   /** Site-loss recovery: start a new primary from dr's latest consistent image (e.g. by
-   *  promoting dr). Returns the node that now serves as primary; clients go there. */
-  recoverFromDr(): Promise<NodeName>;
+   *  promoting dr). Returns the node that now serves as primary (clients go there) and the
+   *  version cut of the image it started from, as the node itself reports it. */
+  recoverFromDr(): Promise<Recovered>;
   /** The node's log so far (for the run directory's nodes/<name>.log). */
   logs(node: NodeName): Promise<string>;
   status(node: NodeName): Promise<NodeStatus | null>;
   /** Heal every fault: links, pauses, dead nodes restarted. Idempotent. */
   healAll(): Promise<void>;
+}
+
+/** The outcome of site-loss recovery: the new primary and the cut its image stands at (the
+ *  newest version the new era inherits; absent when the node did not say). */
+export interface Recovered {
+  primary: NodeName;
+  cut?: number;
 }
 
 /** Factories the run loop picks from (harness/run selects; each runtime module exports one). */

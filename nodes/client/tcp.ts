@@ -86,8 +86,9 @@ export class TcpBlockClient implements BlockClient {
   }
 
   /** Site-loss recovery: make this node (dr) the primary. */
-  async promote(): Promise<OpOutcome<{ info?: NodeStatus }>> {
-    return this.shape(await this.request({ f: 'promote' }), true, (rep) => (rep.status ? { info: rep.status } : {}));
+  async promote(): Promise<OpOutcome<{ info?: NodeStatus; cut?: number }>> {
+    // The reply's version is the cut of the image dr was promoted from.
+    return this.shape(await this.request({ f: 'promote' }), true, (rep) => ({ ...(rep.status ? { info: rep.status } : {}), ...(typeof rep.version === 'number' ? { cut: rep.version } : {}) }));
   }
 
   /** The shell's own health report (not a core request): connections, io counters, peers. */

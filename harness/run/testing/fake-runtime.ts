@@ -4,7 +4,7 @@
 // fault call so tests can check what the executor did.
 import type { BlockClient, OpOutcome } from '../../../nodes/client/types.js';
 import type { DrImage, NodeName, NodeStatus } from '../../../nodes/core/types.js';
-import type { ClusterSpec, Runtime } from '../../runtime/types.js';
+import type { ClusterSpec, Recovered, Runtime } from '../../runtime/types.js';
 
 type Timer = { at: number; seq: number; resolve: () => void };
 
@@ -130,7 +130,9 @@ export class FakeRuntime implements Runtime {
   async heal(f: NodeName, t: NodeName) { this.calls.push(`heal ${f}>${t}`); this.cuts.delete(`${f}>${t}`); }
   async loseJournal(n: NodeName) { this.calls.push(`lose-journal ${n}`); }
   async destroy(n: NodeName) { this.calls.push(`destroy ${n}`); this.dead.add(n); }
-  async recoverFromDr(): Promise<NodeName> { this.calls.push('recover'); this.primary = 'dr'; return 'dr'; }
+  /** The cut a promote reports (a real dr reports its latest consistent image's). */
+  promoteCut: number | undefined = undefined;
+  async recoverFromDr(): Promise<Recovered> { this.calls.push('recover'); this.primary = 'dr'; return { primary: 'dr', ...(this.promoteCut !== undefined ? { cut: this.promoteCut } : {}) }; }
   async logs(n: NodeName) { return `log of ${n}\n`; }
   async status(n: NodeName) { return this.reachable(n) ? this.statusOf(n) : null; }
   async healAll() {

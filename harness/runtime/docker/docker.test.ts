@@ -186,7 +186,9 @@ describe('docker runtime on real containers', { skip }, () => {
     const vols = ((await docker.listVolumes({ filters: { label: [`${LABEL.run}=${runId}`] } })).Volumes ?? []).map((v) => v.Name);
     assert.deepEqual(vols, [`chaos-${runId}-dr`]);
     assert.match(await rt.logs('a'), /^ready a /m, 'logs outlive the container');
-    assert.equal(await rt.recoverFromDr(), 'dr');
+    const rec = await rt.recoverFromDr();
+    assert.equal(rec.primary, 'dr');
+    assert.equal(typeof rec.cut, 'number', 'the promote reports the cut it started from');
     await waitStatus('dr', (s) => s.role === 'primary');
   });
 

@@ -13,7 +13,7 @@ import type { BlockClient } from '../../../nodes/client/types.js';
 import type { NodeName, NodeParams, NodeStatus } from '../../../nodes/core/types.js';
 import { ensureImage } from '../../../nodes/image/build.js';
 import { tarStream } from '../../../nodes/image/tar.js';
-import type { ClusterSpec, Runtime, RuntimeFactory } from '../types.js';
+import type { ClusterSpec, Recovered, Runtime, RuntimeFactory } from '../types.js';
 import { removeChaosResources } from './cleanup.js';
 import { ContainerShell, containerLogs, execIn, waitForReady } from './dockerio.js';
 import { LABEL, ownerLabels } from './ownership.js';
@@ -444,12 +444,12 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  async recoverFromDr(): Promise<NodeName> {
+  async recoverFromDr(): Promise<Recovered> {
     const dr = this.live('dr');
     if (dr.life !== 'running') await this.start('dr');
     const r = await this.admin('dr').promote();
     if (r.status !== 'ok') throw new Error(`docker runtime: promote dr: ${r.error}`);
-    return 'dr';
+    return { primary: 'dr', ...(r.cut !== undefined ? { cut: r.cut } : {}) };
   }
 
   async logs(node: NodeName): Promise<string> {

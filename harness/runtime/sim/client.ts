@@ -74,8 +74,9 @@ export class SimClient implements BlockClient {
   }
 
   /** Promotes dr to primary (site-loss recovery); not part of BlockClient. */
-  promote(): Promise<OpOutcome<object>> {
-    return this.call({ f: 'promote' }, () => ({}));
+  promote(): Promise<OpOutcome<{ cut?: number }>> {
+    // The reply's version is the cut of the image dr was promoted from.
+    return this.call({ f: 'promote' }, (r) => (typeof r.version === 'number' ? { cut: r.version } : {}));
   }
 
   async close(): Promise<void> {

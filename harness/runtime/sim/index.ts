@@ -3,7 +3,7 @@
 import type { BlockClient } from '../../../nodes/client/types.js';
 import type { NodeName, NodeStatus } from '../../../nodes/core/types.js';
 import { createNode } from '../../../nodes/core/index.js';
-import type { ClusterSpec, Runtime, RuntimeFactory } from '../types.js';
+import type { ClusterSpec, Recovered, Runtime, RuntimeFactory } from '../types.js';
 import { SimClient } from './client.js';
 import type { NetParams } from './network.js';
 import { SimWorld, type CoreFactory, type DiskParams } from './world.js';
@@ -112,13 +112,13 @@ export class SimRuntime implements Runtime {
     this.w().destroy(node);
   }
 
-  async recoverFromDr(): Promise<NodeName> {
+  async recoverFromDr(): Promise<Recovered> {
     const w = this.w();
     if (w.node('dr').state === 'down') w.start('dr');
     const c = new SimClient(w, 'dr', this.spec!.clientTimeoutMs);
     const r = await c.promote();
     if (r.status !== 'ok') throw new Error(`sim: promote on dr failed: ${r.error}`);
-    return 'dr';
+    return { primary: 'dr', ...(r.cut !== undefined ? { cut: r.cut } : {}) };
   }
 
   async logs(node: NodeName): Promise<string> {
