@@ -325,6 +325,28 @@ test('a barrier still on its way when a resync starts does not overwrite the res
   assert.deepEqual(values(snap), m.latest());
 });
 
+/** Lets dr's first state report through and holds every later one (they queued while dr was paused). */
+function holdLateDrStates(c: Cluster): void {
+  let first = true;
+  c.holdIf((x) => {
+    if (x.from !== 'dr' || x.msg.kind !== 'dr-state') return false;
+    if (!first) return true;
+    first = false;
+    return false;
+  });
+}
+
+/** Delivers the held late reports, then checks they started no second resync and dr stays consistent and current. */
+function releaseAndExpectOneResync(c: Cluster, m: Model, resyncs: () => number): void {
+  c.holdIf(null);
+  c.release();
+  const images: DrImage[] = [];
+  for (let i = 0; i < 20; i++) { c.run(10); images.push(snapshot(c)); }
+  assert.equal(resyncs(), 1, `one resync, not one per stale report: ${c.logs.filter((l) => l.includes('resync of dr')).join(' | ')}`);
+  for (const img of images) assert.ok(img.consistent, `dr stays consistent after its resync (barrier ${img.barrier})`);
+  assert.deepEqual(values(images[images.length - 1]), m.latest());
+}
+
 test('a late dr-state from before a resync\'s ack does not start another resync (sim register seed 19)', () => {
   // dr is paused while a restarts without its journal's tail: the new incarnation knows nothing
   // of dr and probes it every retryMs, and each probe waits at dr. Once dr resumes it answers
@@ -340,25 +362,13 @@ test('a late dr-state from before a resync\'s ack does not start another resync 
   c.crash('a');
   c.start('a');
   c.run(300);
-  let first = true;
-  c.holdIf((x) => {
-    if (x.from !== 'dr' || x.msg.kind !== 'dr-state') return false;
-    if (!first) return true;
-    first = false;
-    return false;
-  });
+  holdLateDrStates(c);
   c.resume('dr');
   const resyncs = () => c.logs.filter((l) => l.includes('resync of dr from')).length;
   assert.ok(c.runUntil(() => resyncs() === 1 && c.status('dr').consistent === true, 500), 'the resync completed');
   assert.ok(c.held.length > 0, 'stale dr-states were held');
   c.run(5); // dr's jack for the resync reaches a
-  c.holdIf(null);
-  c.release();
-  const images: DrImage[] = [];
-  for (let i = 0; i < 20; i++) { c.run(10); images.push(snapshot(c)); }
-  assert.equal(resyncs(), 1, `one resync, not one per stale report: ${c.logs.filter((l) => l.includes('resync of dr')).join(' | ')}`);
-  for (const img of images) assert.ok(img.consistent, `dr stays consistent after its resync (barrier ${img.barrier})`);
-  assert.deepEqual(values(images[images.length - 1]), m.latest());
+  releaseAndExpectOneResync(c, m, resyncs);
 });
 
 test('after a takeover, a late dr-state of the old primary\'s lineage does not start another full resync', () => {
@@ -373,25 +383,13 @@ test('after a takeover, a late dr-state of the old primary\'s lineage does not s
   c.crash('a');
   c.run(c.params.takeoverMs + 200);
   assert.equal(c.status('b').role, 'primary');
-  let first = true;
-  c.holdIf((x) => {
-    if (x.from !== 'dr' || x.msg.kind !== 'dr-state') return false;
-    if (!first) return true;
-    first = false;
-    return false;
-  });
+  holdLateDrStates(c);
   c.resume('dr');
   const resyncs = () => c.logs.filter((l) => l.includes('resync of dr from')).length;
   assert.ok(c.runUntil(() => resyncs() === 1 && c.status('dr').consistent === true, 500), 'the full resync completed');
   c.run(5);
   assert.ok(c.held.length > 0, 'stale dr-states were held');
-  c.holdIf(null);
-  c.release();
-  const images: DrImage[] = [];
-  for (let i = 0; i < 20; i++) { c.run(10); images.push(snapshot(c)); }
-  assert.equal(resyncs(), 1, c.logs.filter((l) => l.includes('resync of dr')).join(' | '));
-  for (const img of images) assert.ok(img.consistent, `dr stays consistent after its resync (barrier ${img.barrier})`);
-  assert.deepEqual(values(images[images.length - 1]), m.latest());
+  releaseAndExpectOneResync(c, m, resyncs);
 });
 
 test('a late dr-state of a fresh dr (no lineage yet) does not start a full resync once dr applied our barriers', () => {
