@@ -58,7 +58,7 @@ export default async function sweep(_args: string[], opts: Record<string, unknow
   if (tty) process.stderr.write('\n');
   const wallS = (performance.now() - t0) / 1000;
   const summary = summarize(
-    { range, shard, workload: probe.workload, nemesis: probe.nemesis.join(',') || 'none', bugs: [...probe.bugs], timeLimitS: probe.timeLimitS },
+    { range, shard, workload: probe.workload, nemesis: probe.nemesis.join(',') || 'none', bugs: [...probe.bugs], timeLimitS: probe.timeLimitS, concurrency: probe.concurrency, thinkMs: probe.thinkMs },
     outcome,
     wallS,
     foundAt,

@@ -12,6 +12,9 @@ export interface SweepSummary {
   nemesis: string;
   bugs: string[];
   timeLimitS: number;
+  concurrency: number;
+  /** Mean think time (ms) of each client process. */
+  thinkMs: number;
   ran: number;
   skipped: number;
   stoppedEarly: boolean;
@@ -28,7 +31,7 @@ export interface SweepSummary {
 }
 
 export function summarize(
-  run: { range: SeedRange; shard: Shard; workload: string; nemesis: string; bugs: string[]; timeLimitS: number },
+  run: { range: SeedRange; shard: Shard; workload: string; nemesis: string; bugs: string[]; timeLimitS: number; concurrency: number; thinkMs: number },
   out: PoolOutcome,
   wallS: number,
   foundAt: Map<number, number>,
@@ -44,6 +47,8 @@ export function summarize(
     nemesis: run.nemesis,
     bugs: run.bugs,
     timeLimitS: run.timeLimitS,
+    concurrency: run.concurrency,
+    thinkMs: run.thinkMs,
     ran: out.results.length,
     skipped: out.skipped,
     stoppedEarly: out.stoppedEarly,
