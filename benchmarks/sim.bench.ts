@@ -14,8 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimRuntime } from '../harness/runtime/sim/index.js';
-import { executeRun } from '../harness/run/execute.js';
-import { seedConfig } from '../harness/sweep/seed-run.js';
+import type { SeedResult } from '../harness/sweep/seed-run.js';
 import { runPool } from '../harness/sweep/pool.js';
 import { SWITCH_HUNTS, huntOptions, namesChecker } from '../harness/sweep/switches.js';
 import { countOps, shrink } from '../harness/shrink/shrink.js';
@@ -35,35 +34,22 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 try {
   if (speed) {
-    // 1. One core. A sweep worker runs seed after seed in one warm process, so after a few
-    //    warm-up seeds (the cold first run is printed too) each 30-sim-s run is timed whole and
-    //    up to its checkers (the simulation proper: up, workload under faults, heal, final reads).
-    const timed = async (seed: number, thinkMs?: number) => {
-      const config = seedConfig({ outDir: out, workload, nemesis, timeLimit: 30, thinkMs }, seed);
-      const rt = new SimRuntime({ seed, runId: 'bench' });
-      const t0 = performance.now();
-      const c0 = process.cpuUsage();
-      let simEnd = 0;
-      const r = await executeRun(config, { runtime: rt, outDir: out, skipHtml: true, onProgress: (p) => void (p.phase === 'check' && !simEnd && (simEnd = performance.now())) });
-      const wallS = (performance.now() - t0) / 1000;
-      const cpu = process.cpuUsage(c0);
-      const simS = rt.now() / 1e9;
-      rmSync(r.dir, { recursive: true, force: true });
-      const ops = Object.values((r.results.checkers.stats?.stats?.ops ?? {}) as Record<string, { total: number }>).reduce((a, x) => a + x.total, 0);
-      return { simS, wallS, simOnlyS: (simEnd - t0) / 1000, cpuS: (cpu.user + cpu.system) / 1e6, events: rt.simWorld.sched.events, ops, valid: r.results.valid };
-    };
-    const cold = await timed(1);
-    console.log(`  cold first run (fresh process, JIT cold): ${cold.simS.toFixed(1)} sim-s in ${cold.wallS.toFixed(2)} wall-s (${(cold.simS / cold.wallS).toFixed(0)}x)`);
-    for (let seed = 2; seed < 2 + warmSeeds; seed++) await timed(seed);
-    const runs = [];
-    for (let seed = 2 + warmSeeds; seed < 2 + warmSeeds + speedSeeds; seed++) runs.push(await timed(seed));
-    const whole = median(runs.map((x) => x.simS / x.wallS));
-    const simOnly = median(runs.map((x) => x.simS / x.simOnlyS));
-    const perCpu = median(runs.map((x) => x.simS / x.cpuS));
+    // 1. One core: one worker thread runs seed after seed, exactly as `chaos sweep --workers 1`
+    //    does (same V8 limits, WORKER_LIMITS). After the warm-up seeds (the cold first run is
+    //    printed too) each 30-sim-s run is timed whole and up to its checkers (the simulation
+    //    proper: up, workload under faults, heal, final reads).
+    const oneWorker = async (n: number, thinkMs?: number) =>
+      (await runPool({ outDir: join(out, 'speed'), workload, nemesis, timeLimit: 30, thinkMs }, Array.from({ length: n }, (_, i) => i + 1), { workers: 1, keepGoing: true })).results;
+    const all = await oneWorker(1 + warmSeeds + speedSeeds);
+    const cold = all[0];
+    console.log(`  cold first run (fresh worker, JIT cold): ${cold.simS.toFixed(1)} sim-s in ${(cold.wallMs / 1000).toFixed(2)} wall-s (${(cold.simS / (cold.wallMs / 1000)).toFixed(0)}x)`);
+    const runs = all.slice(1 + warmSeeds);
+    const rate = (x: SeedResult, ms: number | undefined) => x.simS / ((ms ?? x.wallMs) / 1000);
+    const simOnly = median(runs.map((x) => rate(x, x.simWallMs)));
+    const whole = median(runs.map((x) => rate(x, x.wallMs)));
     const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
     // The same at docker's density (10 ms think: ~760 ops per simulated second).
-    const dense = [];
-    for (const seed of [6, 7, 8]) dense.push(await timed(seed, 10));
+    const dense = (await oneWorker(8, 10)).slice(5);
     // An idle cluster (heartbeats, leases, barriers only): the floor under every run.
     const bare = async () => {
       const rt = new SimRuntime({ seed: 9, runId: 'bench-bare' });
@@ -74,17 +60,17 @@ try {
       const cpu = process.cpuUsage(c0);
       return rt.now() / 1e9 / ((cpu.user + cpu.system) / 1e6);
     };
-    console.log(`idle cluster (no clients): ${(await bare()).toFixed(0)} sim-s per cpu-s`);
+    console.log(`idle cluster (no clients, main thread): ${(await bare()).toFixed(0)} sim-s per cpu-s`);
     console.log(
-      `sim speed (${workload}, default think ${SIM_THINK_MS} ms, 30 sim-s runs, one core, median of ${runs.length} warm seeds): ` +
-        `${simOnly.toFixed(0)} sim-s per wall-s for the simulation (target > 1000), ${whole.toFixed(0)} for the whole run with checkers and files, ` +
-        `${perCpu.toFixed(0)} per cpu-s; ${median(runs.map((x) => x.ops)).toFixed(0)} ops and ${median(runs.map((x) => x.events)).toFixed(0)} events per run, ` +
-        `${median(runs.map((x) => x.wallS * 1000)).toFixed(1)} ms per run; ${runs.filter((x) => x.valid !== true).length} not valid; heap ${heapMb.toFixed(0)} MiB`,
+      `sim speed (${workload}, default think ${SIM_THINK_MS} ms, 30 sim-s runs, one worker thread, median of ${runs.length} warm seeds): ` +
+        `${simOnly.toFixed(0)} sim-s per wall-s for the simulation (target > 1000), ${whole.toFixed(0)} for the whole run with checkers and files; ` +
+        `${median(runs.map((x) => x.ops ?? 0)).toFixed(0)} ops and ${median(runs.map((x) => x.events ?? 0)).toFixed(0)} events per run, ` +
+        `${median(runs.map((x) => x.wallMs)).toFixed(1)} ms per run; ${runs.filter((x) => x.valid !== true).length} not valid; main heap ${heapMb.toFixed(0)} MiB`,
     );
     console.log(
-      `  at docker's density (think 10 ms): ${median(dense.map((x) => x.simS / x.simOnlyS)).toFixed(0)} sim-s per wall-s for the simulation, ` +
-        `${median(dense.map((x) => x.simS / x.wallS)).toFixed(0)} whole; ${median(dense.map((x) => x.ops)).toFixed(0)} ops per run, ` +
-        `${median(dense.map((x) => (x.simOnlyS * 1e6) / x.ops)).toFixed(1)} us per op`,
+      `  at docker's density (think 10 ms): ${median(dense.map((x) => rate(x, x.simWallMs))).toFixed(0)} sim-s per wall-s for the simulation, ` +
+        `${median(dense.map((x) => rate(x, x.wallMs))).toFixed(0)} whole; ${median(dense.map((x) => x.ops ?? 0)).toFixed(0)} ops per run, ` +
+        `${median(dense.map((x) => ((x.simWallMs ?? x.wallMs) * 1000) / Math.max(1, x.ops ?? 0))).toFixed(1)} us per op`,
     );
 
     // 2. sweep throughput on both cores, as `chaos sweep --workers 2` runs it

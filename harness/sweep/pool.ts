@@ -9,7 +9,7 @@ export interface PoolOptions {
   workers: number;
   keepGoing: boolean;
   onResult?: (r: SeedResult, done: number, total: number) => void;
-  /** Run seeds in this thread (tests; K = 1). */
+  /** Run seeds in this thread (tests) instead of in worker threads (even K = 1). */
   inline?: boolean;
   /** Which result stops the sweep (unless keepGoing); default: any failing seed. */
   stopWhen?: (r: SeedResult) => boolean;
@@ -24,6 +24,14 @@ export interface PoolOutcome {
 
 const isFailure = (r: SeedResult) => r.valid === false;
 
+/**
+ * Each worker's V8 limits. A sim run allocates short-lived objects by the million (events,
+ * messages, history lines); a 64 MiB young generation lets most die young between scavenges.
+ * 300-seed sweeps of 30-sim-s runs, 2 workers: failover 1,284-1,315 seeds/min with V8's default
+ * against 1,674 at 64 MiB (1,453 at 128), register 2,385-2,568 against 2,641.
+ */
+export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 64 };
+
 export async function runPool(opts: SweepRunOptions, seeds: readonly number[], pool: PoolOptions): Promise<PoolOutcome> {
   const results: SeedResult[] = [];
   let next = 0;
@@ -36,7 +44,7 @@ export async function runPool(opts: SweepRunOptions, seeds: readonly number[], p
   };
 
   const k = Math.max(1, Math.min(pool.workers, seeds.length));
-  if (pool.inline || k === 1) {
+  if (pool.inline) {
     for (let s = take(); s !== undefined; s = take()) {
       try {
         record(await runSeed(opts, s));
@@ -49,7 +57,7 @@ export async function runPool(opts: SweepRunOptions, seeds: readonly number[], p
     await Promise.all(
       Array.from({ length: k }, () =>
         new Promise<void>((resolve) => {
-          const w = new Worker(entry, { workerData: { opts } });
+          const w = new Worker(entry, { workerData: { opts }, resourceLimits: WORKER_LIMITS });
           let current: number | undefined;
           const feed = () => {
             current = take();

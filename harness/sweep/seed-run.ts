@@ -33,9 +33,14 @@ export interface SeedResult {
   kinds: string[];
   /** Run directory (absent for passing seeds unless kept). */
   dir?: string;
-  /** Simulated seconds the run took, and wall ms. */
+  /** Simulated seconds the run took, and wall ms: in all, and up to its checkers (the
+   *  simulation itself: up, workload under faults, heal, final reads). */
   simS: number;
   wallMs: number;
+  simWallMs?: number;
+  /** Events the simulator ran, and client ops in the history (benchmark figures). */
+  events?: number;
+  ops?: number;
   errors: string[];
   /** Checkers that could not decide, with their reasons (why a seed is `unknown`). */
   undecided?: string[];
@@ -66,11 +71,14 @@ export function seedConfig(opts: SweepRunOptions, seed: number): RunConfig {
 }
 
 /** Runs one config on a fresh simulator. */
-export async function runOnSim(config: RunConfig, outDir: string): Promise<{ dir: string; results: ComposedResult; errors: string[]; simS: number; wallMs: number }> {
+export async function runOnSim(config: RunConfig, outDir: string): Promise<{ dir: string; results: ComposedResult; errors: string[]; simS: number; wallMs: number; simWallMs: number; events: number; ops: number }> {
   const runtime = new SimRuntime({ seed: config.seed, runId: `${config.test}-${config.seed}` });
   const t0 = performance.now();
-  const out = await executeRun(config, { runtime, outDir, skipHtml: true });
-  return { ...out, simS: runtime.now() / 1e9, wallMs: performance.now() - t0 };
+  let simEnd = 0;
+  const out = await executeRun(config, { runtime, outDir, skipHtml: true, onProgress: (p) => void (p.phase === 'check' && !simEnd && (simEnd = performance.now())) });
+  const t1 = performance.now();
+  const ops = Object.values((out.results.checkers.stats?.stats?.ops ?? {}) as Record<string, { total?: number }>).reduce((a, x) => a + (x.total ?? 0), 0);
+  return { ...out, simS: runtime.now() / 1e9, wallMs: t1 - t0, simWallMs: (simEnd || t1) - t0, events: runtime.events(), ops };
 }
 
 export async function runSeed(opts: SweepRunOptions, seed: number): Promise<SeedResult> {
@@ -86,6 +94,9 @@ export async function runSeed(opts: SweepRunOptions, seed: number): Promise<Seed
     ...(keep ? { dir: r.dir } : {}),
     simS: r.simS,
     wallMs: r.wallMs,
+    simWallMs: r.simWallMs,
+    events: r.events,
+    ops: r.ops,
     errors: r.errors,
     undecided: Object.entries(r.results.checkers)
       .filter(([, c]) => c.valid === 'unknown')

@@ -41,6 +41,11 @@ export class SimRuntime implements Runtime {
     return this.world ? this.world.sched.now() : 0;
   }
 
+  /** Events the scheduler has run (0 before up). */
+  events(): number {
+    return this.world ? this.world.sched.events : 0;
+  }
+
   sleep(ms: number): Promise<void> {
     return this.w().sched.sleep(Math.round(ms * MS));
   }
