@@ -30,13 +30,12 @@ export interface Handle {
 }
 
 interface OpenWait {
-  done: boolean;
-  reject(e: Error): void;
+  fail(e: Error): void;
 }
 
 /** One open wait of the outside world (a class, not closures: one is made per client op). */
 export class Waiter<T> implements OpenWait {
-  done = false;
+  private done = false;
   readonly promise: Promise<T>;
   private resolveFn!: (v: T) => void;
   private rejectFn!: (e: Error) => void;
@@ -52,7 +51,9 @@ export class Waiter<T> implements OpenWait {
     this.sched.released(this);
     this.resolveFn(v);
   }
-  reject(e: Error): void {
+  /** Ends the wait with an error (the simulation cannot go on); a later settle is ignored. */
+  fail(e: Error): void {
+    this.done = true;
     this.rejectFn(e);
   }
 }
@@ -94,8 +95,7 @@ export class Scheduler {
   external<T>(): Waiter<T> {
     const w = new Waiter<T>(this);
     if (this.failure) {
-      w.reject(this.failure);
-      w.done = true;
+      w.fail(this.failure);
       return w;
     }
     this.pending++;
@@ -135,10 +135,7 @@ export class Scheduler {
     this.pending = 0;
     const open = [...this.open];
     this.open.clear();
-    for (const w of open) {
-      w.done = true;
-      w.reject(err);
-    }
+    for (const w of open) w.fail(err);
   }
 
   private kick(): void {
