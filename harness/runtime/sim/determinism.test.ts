@@ -19,7 +19,8 @@ test('20 seeds x 2 runs: byte-identical histories (mixed faults, all three nodes
   const distinct = new Set<string>();
   for (const seed of SEEDS) {
     const workload = ['register', 'failover', 'dr'][seed % 3];
-    const cfg = seedConfig({ outDir: out, workload, timeLimit: 3 }, seed);
+    // Half at the simulator's default think time, half at docker's denser 10 ms.
+    const cfg = seedConfig({ outDir: out, workload, timeLimit: 3, thinkMs: seed % 2 ? 10 : undefined }, seed);
     const x = await runOnSim(cfg, out);
     const y = await runOnSim(cfg, out);
     const hx = history(x.dir);
