@@ -5,6 +5,13 @@ import { InputError } from '../../harness/errors.js';
 import type { Operation } from '../../harness/history/types.js';
 import type { CheckOptions, ModelName } from './types.js';
 
+/** A copy of `a` in a new array of the same kind with `length` elements (the rest zero). */
+export function grown<T extends Int32Array | Uint32Array | Float64Array>(a: T, length: number): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  return b;
+}
+
 export interface Compiled {
   n: number;
   /** The source operation of op i. */
@@ -316,18 +323,11 @@ class KvStates {
 
   private grow(): void {
     const cap = (this.cap *= 2);
-    const g32 = (a: Int32Array) => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.parent = g32(this.parent);
-    this.h1 = g32(this.h1);
-    this.h2 = g32(this.h2);
-    this.pieceOf = g32(this.pieceOf);
-    const l = new Float64Array(cap);
-    l.set(this.len);
-    this.len = l;
+    this.parent = grown(this.parent, cap);
+    this.h1 = grown(this.h1, cap);
+    this.h2 = grown(this.h2, cap);
+    this.pieceOf = grown(this.pieceOf, cap);
+    this.len = grown(this.len, cap);
     const mask = 2 * cap - 1;
     this.table = new Int32Array(2 * cap);
     for (let id = 0; id < this.count; id++) {

@@ -13,7 +13,7 @@
 // already, and it leaves the state as it is, so any linearization that places it later can place
 // it here instead. Backtracking past it therefore backtracks its parent too.
 // The search is resumable (run(budget)) so partitions can be interleaved.
-import type { Compiled } from './models.js';
+import { grown, type Compiled } from './models.js';
 
 export type Outcome =
   | { kind: 'valid'; explored: number }
@@ -166,18 +166,11 @@ export class Search {
 
   private growGroups(): void {
     const ncap = this.gCap * 2;
-    const g = new Uint32Array(ncap * this.fw);
-    g.set(this.gBits);
-    this.gBits = g;
-    const grow32 = (a: Int32Array) => {
-      const b = new Int32Array(ncap);
-      b.set(a);
-      return b;
-    };
-    this.gState = grow32(this.gState);
-    this.gH = grow32(this.gH);
-    this.gH2 = grow32(this.gH2);
-    this.gHead = grow32(this.gHead);
+    this.gBits = grown(this.gBits, ncap * this.fw);
+    this.gState = grown(this.gState, ncap);
+    this.gH = grown(this.gH, ncap);
+    this.gH2 = grown(this.gH2, ncap);
+    this.gHead = grown(this.gHead, ncap);
     this.gCap = ncap;
     const mask = (this.mask = 2 * ncap - 1);
     const table = (this.table = new Int32Array(mask + 1));
@@ -192,12 +185,8 @@ export class Search {
   private newSet(nextSet: number): number {
     if (this.sets === this.oCap) {
       const ncap = this.oCap * 2;
-      const o = new Uint32Array(ncap * Math.max(1, this.ow));
-      o.set(this.oBits);
-      this.oBits = o;
-      const nx = new Int32Array(ncap);
-      nx.set(this.oNext);
-      this.oNext = nx;
+      this.oBits = grown(this.oBits, ncap * Math.max(1, this.ow));
+      this.oNext = grown(this.oNext, ncap);
       this.oCap = ncap;
     }
     const k = this.sets++;
