@@ -15,7 +15,7 @@
 // (ctx.run.latency = {tolerance, slackMs, minSamples, minCutSamples} overrides).
 import type { Anomaly, CheckContext, Checker, CheckerResult } from '../types.js';
 import { IntervalSet, faultWindows } from './faults.js';
-import { Samples, quantile } from './quantile.js';
+import { Samples, quantile, summarize } from './quantile.js';
 import { isWriteOp } from '../dr-prefix/writes.js';
 
 export interface LatencyOptions {
@@ -69,8 +69,10 @@ export const latencyChecker: Checker = (ctx: CheckContext): CheckerResult => {
     }
   }
   const cleanS = clean.summary();
-  const drS = drCut.summary();
-  const drP25 = quantile(Float64Array.from(drCut.view()).sort(), 0.25) ?? 0;
+  // One sorted copy serves the summary and the p25.
+  const drSorted = Float64Array.from(drCut.view()).sort();
+  const drS = summarize(drSorted);
+  const drP25 = quantile(drSorted, 0.25) ?? 0;
   const anomalies: Anomaly[] = [];
   const judged: string[] = [];
   const base50 = num(ctx.run?.baselineWriteP50Ms);
