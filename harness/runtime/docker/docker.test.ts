@@ -126,7 +126,7 @@ describe('docker runtime on real containers', { skip }, () => {
   });
 
   it('journal loss goes through the node hook, shows in its status, and dr is resynced after', async () => {
-    for (let i = 0; i < 5; i++) assert.equal((await rt.client('a').write(i, `before-loss-${i}`)).status, 'ok');
+    for (let i = 0; i < 5; i++) { const w = await rt.client('a').write(i, `before-loss-${i}`); assert.equal(w.status, 'ok', JSON.stringify(w)); }
     // dr cut off, so the resync the loss forces cannot finish before status is read.
     await rt.cut('a', 'dr');
     await rt.cut('dr', 'a');
