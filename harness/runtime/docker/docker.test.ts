@@ -126,6 +126,8 @@ describe('docker runtime on real containers', { skip }, () => {
   });
 
   it('journal loss goes through the node hook, shows in its status, and dr is resynced after', async () => {
+    // Start from a settled pair: after the pause test, a resyncs b at a new epoch.
+    await waitStatus('a', (s) => s.role === 'primary' && s.partner === 'paired');
     for (let i = 0; i < 5; i++) { const w = await rt.client('a').write(i, `before-loss-${i}`); assert.equal(w.status, 'ok', JSON.stringify(w)); }
     // dr cut off, so the resync the loss forces cannot finish before status is read.
     await rt.cut('a', 'dr');
