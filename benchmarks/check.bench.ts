@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readHistory } from '../harness/history/readers/index.js';
+import { readHistory } from '../ground/history/readers/index.js';
 import { checkHistory, type ModelName } from '../checkers/linearizability/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpus, loadavg } from 'node:os';
 import { synthHistory } from '../checkers/stats/synthetic.js';
-import { pairHistory } from '../harness/history/pair.js';
+import { pairHistory } from '../ground/history/pair.js';
 import { storageCheckers } from '../checkers/compose.js';
 
 const { values } = parseArgs({

@@ -3,12 +3,12 @@
 // Prints figures only; the targets (boot < 3 s, fault p99 < 100 ms, > 2,000 ops/s) are read
 // by people, not asserted.
 import Docker from 'dockerode';
-import type { NodeName } from '../nodes/core/types.js';
+import type { NodeName } from '../nodes/blockstore/core/types.js';
 import { ensureImage } from '../nodes/image/build.js';
 import { isDockerAvailable } from '../harness/runtime/docker/engine.js';
 import { createDockerRuntime, NODE_PORT, type DockerRuntime } from '../harness/runtime/docker/index.js';
-import { connectClient } from '../nodes/client/tcp.js';
-import type { BlockClient } from '../nodes/client/types.js';
+import { connectClient } from '../nodes/blockstore/client/tcp.js';
+import type { BlockClient } from '../nodes/blockstore/client/types.js';
 import type { ClusterSpec } from '../harness/runtime/types.js';
 
 const BOOTS = Number(process.env.BENCH_BOOTS ?? 3);

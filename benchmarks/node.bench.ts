@@ -11,9 +11,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectClient, type TcpBlockClient } from '../nodes/client/tcp.js';
-import type { NodeName } from '../nodes/core/types.js';
-import { freePorts, nodeArgs, spawnServer, type NodeProc } from '../nodes/server/procs.js';
+import { connectClient, type TcpBlockClient } from '../nodes/blockstore/client/tcp.js';
+import type { NodeName } from '../nodes/blockstore/core/types.js';
+import { freePorts, nodeArgs, spawnServer, type NodeProc } from '../nodes/blockstore/server/procs.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1500);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCheckers, writeResults, storageCheckers } from './compose.js';
-import { InputError } from '../harness/errors.js';
+import { InputError } from '../ground/errors.js';
 import { Hist } from './stats/hist.js';
 import { synthHistory } from './stats/synthetic.js';
 import type { Checker } from './types.js';

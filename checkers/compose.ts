@@ -2,9 +2,9 @@
 // (false over unknown over true); writes results.json. The checkers are passed in (the run
 // loop adds linearizability from checkers/linearizability beside the storage checkers).
 import { writeFileSync, renameSync } from 'node:fs';
-import { InputError, mergeVerdicts } from '../harness/errors.js';
-import { pairHistory, type Locate, type Paired } from '../harness/history/pair.js';
-import type { HistoryEvent } from '../harness/history/types.js';
+import { InputError, mergeVerdicts } from '../ground/errors.js';
+import { pairHistory, type Locate, type Paired } from '../ground/history/pair.js';
+import type { HistoryEvent } from '../ground/history/types.js';
 import type { CheckContext, Checker, CheckerResult, ComposedResult } from './types.js';
 import { cacheInvalidationChecker } from './cache-invalidation/index.js';
 import { durabilityChecker } from './durability/index.js';

@@ -1,7 +1,7 @@
 // The checker seam (DESIGN.md): (history, context) -> verdict, anomalies, stats.
-import type { Verdict } from '../harness/errors.js';
-import type { HistoryEvent } from '../harness/history/types.js';
-import type { Paired } from '../harness/history/pair.js';
+import type { Verdict } from '../ground/errors.js';
+import type { HistoryEvent } from '../ground/history/types.js';
+import type { Paired } from '../ground/history/pair.js';
 
 export interface Anomaly {
   /** A stable kind name, e.g. `stale-cache-read`, `lost-write`, `torn-dr-image`, `nonlinearizable`. */

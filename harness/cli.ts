@@ -2,7 +2,7 @@
 // is loaded only when used, so `chaos check` does not pay for docker or chart imports.
 // Every command returns its exit status; bad input is an InputError, printed as one line.
 import { Command, CommanderError, Option } from 'commander';
-import { InputError, EXIT } from './errors.js';
+import { InputError, EXIT } from '../ground/errors.js';
 
 type CommandModule = { default: (args: string[], opts: Record<string, unknown>) => Promise<number> };
 

@@ -1,6 +1,6 @@
 // PNG charts of a run (chartjs-node-canvas): latency of every op over time with fault windows
 // shaded behind, and throughput per second by outcome. Loaded only when a report is drawn.
-import type { HistoryEvent } from '../harness/history/types.js';
+import type { HistoryEvent } from '../ground/history/types.js';
 import { faultColour, faultWindows, opPoints, type FaultWindow } from './timeline.js';
 
 const W = 1000;

@@ -1,7 +1,7 @@
 // report.html: one self-contained page per run: the verdict per checker, each anomaly with
 // the ops it names, the fault timeline, and the PNG charts beside it.
 import type { ComposedResult } from '../checkers/types.js';
-import type { HistoryEvent } from '../harness/history/types.js';
+import type { HistoryEvent } from '../ground/history/types.js';
 import { faultColour, faultWindows, opPoints } from './timeline.js';
 import { xmlEscape as esc } from './junit.js';
 

@@ -3,9 +3,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ComposedResult } from '../checkers/types.js';
-import type { HistoryEvent } from '../harness/history/types.js';
-import { InputError, mergeVerdicts } from '../harness/errors.js';
-import { pairHistory } from '../harness/history/pair.js';
+import type { HistoryEvent } from '../ground/history/types.js';
+import { InputError, mergeVerdicts } from '../ground/errors.js';
+import { pairHistory } from '../ground/history/pair.js';
 import { runCheckers, resultsJson } from '../checkers/compose.js';
 import { runCheckerSet } from './checks.js';
 import { renderJunit } from './junit.js';

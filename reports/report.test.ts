@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ComposedResult } from '../checkers/types.js';
-import type { HistoryEvent } from '../harness/history/types.js';
-import { InputError } from '../harness/errors.js';
+import type { HistoryEvent } from '../ground/history/types.js';
+import { InputError } from '../ground/errors.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { faultWindows, opPoints } from './timeline.js';

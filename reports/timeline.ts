@@ -1,5 +1,5 @@
 // Facts a report draws, derived from a history: op latencies and fault windows.
-import type { HistoryEvent } from '../harness/history/types.js';
+import type { HistoryEvent } from '../ground/history/types.js';
 
 export interface OpPoint {
   /** Seconds since the first event, at the op's invocation. */

@@ -6,7 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = ['harness', 'nodes', 'checkers', 'workloads', 'reports', 'scripts'];
+const roots = ['ground', 'harness', 'nodes', 'checkers', 'workloads', 'reports', 'scripts'];
 const files = [];
 function walk(dir) {
   let entries;

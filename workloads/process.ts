@@ -2,9 +2,9 @@
 // mirrors the client's outcome (ok / fail definite / info indeterminate), and routes writes
 // to the node it believes is primary. After an `info` the process takes a fresh id (Jepsen's
 // convention): its old op may still take effect, so it must not look sequential with the next.
-import type { BlockClient, OpOutcome } from '../nodes/client/types.js';
-import type { NodeName, DrImage } from '../nodes/core/types.js';
-import type { EventMeta } from '../harness/history/types.js';
+import type { BlockClient, OpOutcome } from '../nodes/blockstore/client/types.js';
+import type { NodeName, DrImage } from '../nodes/blockstore/core/types.js';
+import type { EventMeta } from '../ground/history/types.js';
 import type { WorkloadContext } from './types.js';
 
 export class ClientPool {

@@ -2,7 +2,7 @@
 // random, so b's location cache serves a share of them (the cache-invalidation mechanism);
 // writes and cas go to the primary. Values are unique per process and op, so every read names
 // the write it saw.
-import type { NodeName } from '../nodes/core/types.js';
+import type { NodeName } from '../nodes/blockstore/core/types.js';
 import type { Workload, WorkloadContext } from './types.js';
 import { ClientPool, Process, more, take, think } from './process.js';
 

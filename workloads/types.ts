@@ -1,9 +1,9 @@
 // What a workload gets from the run loop. Workloads wait only through runtime.sleep and read
 // time only through runtime.now, so under the sim runtime a run is a function of its seed.
 import type { Runtime } from '../harness/runtime/types.js';
-import type { HistoryWriter } from '../harness/history/writer.js';
+import type { HistoryWriter } from '../ground/history/writer.js';
 import type { ClusterView } from '../harness/nemesis/view.js';
-import type { Rng } from '../harness/rng.js';
+import type { Rng } from '../ground/rng.js';
 import type { NemesisKind } from '../harness/nemesis/plan.js';
 
 export interface OpCounts {

@@ -5,7 +5,7 @@
 //
 // Reads from other sources that are stale are counted in stats (staleBySource) but are not
 // this checker's anomalies: linearizability owns them, this checker names the cache.
-import type { Operation } from '../../harness/history/types.js';
+import type { Operation } from '../../ground/history/types.js';
 import type { Anomaly, CheckContext, Checker, CheckerResult } from '../types.js';
 import { ackLines, ackedBefore, buildWriteIndexes, eraOf, keyOf, readObservations } from '../dr-prefix/writes.js';
 

@@ -1,8 +1,8 @@
 // dr observations out of a history: dr-snapshot and dr-restore completions carry an image.
 // The image may be the plain `{[block]: {value, version}}` of the checkers' conventions, or
 // the node's DrImage `{barrier, cut, consistent, blocks}`; meta.* wins over the image's own.
-import type { Operation } from '../../harness/history/types.js';
-import type { Paired } from '../../harness/history/pair.js';
+import type { Operation } from '../../ground/history/types.js';
+import type { Paired } from '../../ground/history/pair.js';
 import { keyOf, type ObservationSource } from './writes.js';
 
 export interface DrObservation {

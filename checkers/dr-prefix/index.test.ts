@@ -5,7 +5,7 @@ import { drPrefixChecker as check } from './index.js';
 import { Hist, contextOf } from '../stats/hist.js';
 import { synthHistory } from '../stats/synthetic.js';
 import type { CheckerResult } from '../types.js';
-import type { HistoryEvent } from '../../harness/history/types.js';
+import type { HistoryEvent } from '../../ground/history/types.js';
 
 const sync = (r: CheckerResult | Promise<CheckerResult>): CheckerResult => r as CheckerResult;
 

@@ -11,8 +11,8 @@
 // cut C (the site-loss `stop` event's meta.cut). Writes of the old era with version <= C
 // carry into the new era; later ones are lost (that is the RPO, not a durability bug) and
 // their version numbers may be reused. Each era has its own index.
-import type { HistoryEvent, Operation } from '../../harness/history/types.js';
-import type { Paired } from '../../harness/history/pair.js';
+import type { HistoryEvent, Operation } from '../../ground/history/types.js';
+import type { Paired } from '../../ground/history/pair.js';
 import { lastAtOrBelow } from '../sorted.js';
 
 export interface Entry {

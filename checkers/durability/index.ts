@@ -8,7 +8,7 @@
 // Writes lost to a site loss are the RPO, not a durability bug: each era after a site loss
 // carries only the old writes at or below dr's cut (see dr-prefix/writes.ts), and stats
 // counts the rest. O(n log n).
-import type { Operation } from '../../harness/history/types.js';
+import type { Operation } from '../../ground/history/types.js';
 import type { Anomaly, CheckContext, Checker, CheckerResult } from '../types.js';
 import { ackLines, ackedBefore, buildWriteIndexes, eraOf, keyOf, readObservations, sameValue, type Entry } from '../dr-prefix/writes.js';
 import { activeBetween, describeFault, faultWindows } from '../stats/faults.js';

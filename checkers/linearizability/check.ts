@@ -1,8 +1,8 @@
 // Linearizability of a whole history: pair, keep the ops the model constrains, split by key
 // (P-compositionality: a history is linearizable iff each key's subhistory is), search each key,
 // and stop at the first key that fails.
-import { pairHistory } from '../../harness/history/pair.js';
-import type { HistoryEvent, Operation } from '../../harness/history/types.js';
+import { pairHistory } from '../../ground/history/pair.js';
+import type { HistoryEvent, Operation } from '../../ground/history/types.js';
 import { compile, selectOps, type Compiled } from './models.js';
 import type { CheckOptions, Counterexample, LinResult, OpRef } from './types.js';
 import { Search, type Outcome } from './wgl.js';

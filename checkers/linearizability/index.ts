@@ -1,9 +1,9 @@
 // The linearizability checker: a direct API for `chaos check` and a Checker for harness runs.
 import type { Anomaly, Checker, CheckerResult } from '../types.js';
-import type { HistoryEvent, Operation } from '../../harness/history/types.js';
+import type { HistoryEvent, Operation } from '../../ground/history/types.js';
 import { checkEvents, checkOps, partitionByKey } from './check.js';
 import { compile, selectOps } from './models.js';
-import { pairHistory } from '../../harness/history/pair.js';
+import { pairHistory } from '../../ground/history/pair.js';
 import { autoWorkers, checkParallel, IN_THREAD_SLICE_MS } from './parallel.js';
 import type { CheckOptions, Counterexample, LinResult, ModelName, OpRef } from './types.js';
 

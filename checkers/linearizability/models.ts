@@ -1,8 +1,8 @@
 // Models compiled for the search: each partition's ops become typed arrays, model states become
 // small integers (values interned), and step(state, op) returns the next state or -1 if the op
 // is illegal there. Which ops take part, and with what semantics, is decided here once.
-import { InputError } from '../../harness/errors.js';
-import type { Operation } from '../../harness/history/types.js';
+import { InputError } from '../../ground/errors.js';
+import type { Operation } from '../../ground/history/types.js';
 import type { CheckOptions, ModelName } from './types.js';
 
 /** A copy of `a` in a new array of the same kind with `length` elements (the rest zero). */

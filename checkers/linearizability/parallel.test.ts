@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HistoryEvent } from '../../harness/history/types.js';
+import type { HistoryEvent } from '../../ground/history/types.js';
 import { checkHistory } from './index.js';
 import { autoWorkers } from './parallel.js';
 

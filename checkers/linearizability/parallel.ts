@@ -5,7 +5,7 @@
 // first checks in this thread for IN_THREAD_SLICE_MS and only then moves to threads.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import type { Operation } from '../../harness/history/types.js';
+import type { Operation } from '../../ground/history/types.js';
 import type { CheckOptions, LinResult } from './types.js';
 
 /** How long `workers: 'auto'` checks in this thread before moving a slow history to threads. */

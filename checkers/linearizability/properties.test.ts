@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { HistoryEvent } from '../../harness/history/types.js';
+import type { HistoryEvent } from '../../ground/history/types.js';
 import { checkEvents } from './check.js';
 import type { ModelName } from './types.js';
 

@@ -1,8 +1,8 @@
 // The semantics each model gives to fail / info / nil, and the counterexample's shape.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HistoryEvent } from '../../harness/history/types.js';
-import { pairHistory } from '../../harness/history/pair.js';
+import type { HistoryEvent } from '../../ground/history/types.js';
+import { pairHistory } from '../../ground/history/pair.js';
 import { checkEvents } from './check.js';
 import { linearizability } from './index.js';
 import type { CheckOptions } from './types.js';

@@ -1,6 +1,6 @@
 // Shapes of the linearizability checker's API and of its counterexamples.
-import type { Verdict } from '../../harness/errors.js';
-import type { Operation } from '../../harness/history/types.js';
+import type { Verdict } from '../../ground/errors.js';
+import type { Operation } from '../../ground/history/types.js';
 
 export const MODELS = ['register', 'cas-register', 'etcd-cas-register', 'kv'] as const;
 export type ModelName = (typeof MODELS)[number];

@@ -1,7 +1,7 @@
 // A worker thread's side of parallel checking: each message is a share of the keys' operations.
 import { parentPort } from 'node:worker_threads';
 import { checkOps } from './check.js';
-import type { Operation } from '../../harness/history/types.js';
+import type { Operation } from '../../ground/history/types.js';
 import type { CheckOptions } from './types.js';
 
 parentPort?.on('message', (m: { ops: Operation[]; opts: CheckOptions }) => {

@@ -1,6 +1,6 @@
 // Fault windows from the nemesis events: when each fault was active, on which targets.
 // Durability names the faults active around a lost write; stats splits latency by them.
-import type { HistoryEvent } from '../../harness/history/types.js';
+import type { HistoryEvent } from '../../ground/history/types.js';
 import { lastAtOrBelow } from '../sorted.js';
 
 export interface FaultWindow {

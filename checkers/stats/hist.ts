@@ -1,7 +1,7 @@
 // A small builder for hand-written histories in tests: one event a millisecond, indexes in
 // order, and helpers for the conventions of checkers/README.md.
-import type { EventMeta, HistoryEvent, ProcessId } from '../../harness/history/types.js';
-import { pairHistory } from '../../harness/history/pair.js';
+import type { EventMeta, HistoryEvent, ProcessId } from '../../ground/history/types.js';
+import { pairHistory } from '../../ground/history/pair.js';
 import type { CheckContext } from '../types.js';
 
 export class Hist {

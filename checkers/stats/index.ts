@@ -2,7 +2,7 @@
 // (overall, with and without faults active, per time window), throughput, failover time
 // (RTO) and acked writes lost in a site loss (RPO). A checker that always says valid: it
 // judges nothing, it measures. O(n log n).
-import type { Operation } from '../../harness/history/types.js';
+import type { Operation } from '../../ground/history/types.js';
 import type { CheckContext, Checker, CheckerResult } from '../types.js';
 import { IntervalSet, describeFault, faultWindows, recoveries, type FaultWindow } from './faults.js';
 import { Samples, type LatencySummary } from './quantile.js';

@@ -4,8 +4,8 @@
 // numbers writes, dr applies whole barriers with some lag, restores give back applied
 // barriers, and faults come and go without harming anything. Some writes end `info`
 // (applied or not, at random) and some `fail` (not applied), as real runs do.
-import { Rng } from '../../harness/rng.js';
-import type { HistoryEvent, EventMeta, ProcessId } from '../../harness/history/types.js';
+import { Rng } from '../../ground/rng.js';
+import type { HistoryEvent, EventMeta, ProcessId } from '../../ground/history/types.js';
 
 export interface SynthOptions {
   seed: number;

@@ -1,8 +1,8 @@
 // `chaos check FILE...`: judge histories for linearizability. One line per file (or one JSON
 // object per file with --json); exit 0 all valid, 1 a violation, 2 bad input, 3 unknown.
 import { readFileSync } from 'node:fs';
-import { InputError, exitFor, mergeVerdicts, type Verdict } from '../errors.js';
-import { readHistory, type Format } from '../history/readers/index.js';
+import { InputError, exitFor, mergeVerdicts, type Verdict } from '../../ground/errors.js';
+import { readHistory, type Format } from '../../ground/history/readers/index.js';
 import { checkHistory, describeOp, MODELS, type Counterexample, type ModelName } from '../../checkers/linearizability/index.js';
 
 const DEFAULT_MODEL: Record<Format, ModelName> = { jsonl: 'cas-register', edn: 'cas-register', 'jepsen-log': 'etcd-cas-register', 'porcupine-kv': 'kv' };

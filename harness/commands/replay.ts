@@ -2,7 +2,7 @@
 // sim runtime the new history must equal the old byte for byte, and the command says so.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../../ground/errors.js';
 import { parseConfig } from '../run/config.js';
 import { selectRuntime } from '../run/runtime-select.js';
 import { runAndPrint } from './run.js';

@@ -1,7 +1,7 @@
 // `chaos report RUN_DIR`: checks the recorded history again and rebuilds results.json,
 // junit.xml and report.html (with its charts) from the run directory alone.
 import { resolve, join } from 'node:path';
-import { InputError, exitFor } from '../errors.js';
+import { InputError, exitFor } from '../../ground/errors.js';
 import { rebuildReport } from '../../reports/index.js';
 import { parseConfig, reproduceCommand } from '../run/config.js';
 import { checkerLines, lastLine } from '../run/display.js';

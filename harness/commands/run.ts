@@ -1,6 +1,6 @@
 // `chaos run`: pick the runtime, build the config (plan drawn from the seed), run, report.
 import { resolve } from 'node:path';
-import { exitFor } from '../errors.js';
+import { exitFor } from '../../ground/errors.js';
 import { buildConfig, reproduceCommand } from '../run/config.js';
 import { createRuntime, selectRuntime } from '../run/runtime-select.js';
 import { executeRun } from '../run/execute.js';

@@ -5,12 +5,12 @@
 // the minimal run is moved, not copied), 2 on bad input, 3 when the original no longer reproduces.
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { InputError, EXIT } from '../errors.js';
+import { InputError, EXIT } from '../../ground/errors.js';
 import { parseConfig, reproduceCommand } from '../run/config.js';
 import { anomalyKinds, runOnSim } from '../sweep/seed-run.js';
 import { countOps, shrink as shrinkRun, tryConfig } from '../shrink/shrink.js';
 import type { ComposedResult } from '../../checkers/types.js';
-import type { HistoryEvent } from '../history/types.js';
+import type { HistoryEvent } from '../../ground/history/types.js';
 
 export default async function shrink(args: string[], _opts: Record<string, unknown> = {}): Promise<number> {
   const dir = resolve(args[0] ?? '');

@@ -4,7 +4,7 @@
 // unknown, 0 otherwise.
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InputError, EXIT } from '../errors.js';
+import { InputError, EXIT } from '../../ground/errors.js';
 import { stamp } from '../run/run-dir.js';
 import { seedConfig, type SweepRunOptions } from '../sweep/seed-run.js';
 import { parseSeeds, parseShard, shardSeeds } from '../sweep/range.js';

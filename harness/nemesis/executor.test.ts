@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HistoryWriter } from '../history/writer.js';
+import { HistoryWriter } from '../../ground/history/writer.js';
 import { FakeRuntime } from '../run/testing/fake-runtime.js';
 import { NemesisExecutor } from './executor.js';
 import { ClusterView } from './view.js';

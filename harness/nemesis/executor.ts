@@ -3,8 +3,8 @@
 // and the stop after it is healed, so the recorded window always covers the real one.
 // `healAll` undoes whatever is still active; the run calls it in a finally block.
 import type { Runtime } from '../runtime/types.js';
-import type { HistoryWriter } from '../history/writer.js';
-import type { NodeName } from '../../nodes/core/types.js';
+import type { HistoryWriter } from '../../ground/history/writer.js';
+import type { NodeName } from '../../nodes/blockstore/core/types.js';
 import type { FaultStep } from './plan.js';
 import { ClusterView } from './view.js';
 

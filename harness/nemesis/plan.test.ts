@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Rng } from '../rng.js';
-import { InputError } from '../errors.js';
+import { Rng } from '../../ground/rng.js';
+import { InputError } from '../../ground/errors.js';
 import { NEMESIS_KINDS, conflicts, generatePlan, parseNemesisKinds, stepNodes, validatePlan, type NemesisKind } from './plan.js';
 
 const kindsArb = fc.subarray([...NEMESIS_KINDS], { minLength: 1 }) as fc.Arbitrary<NemesisKind[]>;

@@ -2,9 +2,9 @@
 // by hand / by `chaos shrink`), so the same seed always injects the same faults at the same
 // offsets. The executor (executor.ts) only carries a plan out; it never chooses.
 import { z } from 'zod';
-import { InputError } from '../errors.js';
-import type { Rng } from '../rng.js';
-import type { NodeName } from '../../nodes/core/types.js';
+import { InputError } from '../../ground/errors.js';
+import type { Rng } from '../../ground/rng.js';
+import type { NodeName } from '../../nodes/blockstore/core/types.js';
 
 export const PARTITION_SHAPES = ['isolate', 'halves', 'primary-partner', 'site-dr', 'one-way'] as const;
 export type PartitionShape = (typeof PARTITION_SHAPES)[number];

@@ -1,7 +1,7 @@
 // What clients believe about the cluster's shape, shared by the nemesis (which changes it on
 // site loss) and the workload processes (which route by it). Each process also keeps its own
 // guess of the primary between a and b; `generation` tells it when to drop that guess.
-import type { NodeName } from '../../nodes/core/types.js';
+import type { NodeName } from '../../nodes/blockstore/core/types.js';
 
 export class ClusterView {
   primary: NodeName = 'a';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InputError } from '../errors.js';
+import { InputError } from '../../ground/errors.js';
 import { buildConfig, parseConfig, reproduceCommand } from './config.js';
 import { selectRuntime } from './runtime-select.js';
 import { progressLine, lastLine } from './display.js';

@@ -2,9 +2,9 @@
 // to config.json before the run starts, fault plan included, so `chaos replay` and
 // `chaos shrink` can rerun or edit exactly what ran.
 import { z } from 'zod';
-import { InputError } from '../errors.js';
-import { Rng } from '../rng.js';
-import { BUG_SWITCHES, type NodeParams } from '../../nodes/core/types.js';
+import { InputError } from '../../ground/errors.js';
+import { Rng } from '../../ground/rng.js';
+import { BUG_SWITCHES, type NodeParams } from '../../nodes/blockstore/core/types.js';
 import { FaultPlanSchema, NEMESIS_KINDS, generatePlan, parseNemesisKinds, validatePlan, type FaultStep, type NemesisKind } from '../nemesis/plan.js';
 import { WORKLOAD_NAMES, workloadDefaults, type WorkloadName } from '../../workloads/index.js';
 

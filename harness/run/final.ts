@@ -1,7 +1,7 @@
 // The end of a run, after every fault is healed: wait for a primary to serve, read back every
 // block the workload touched (meta.final, judged by durability), and take dr's final image
 // once it has caught up (judged by convergence and dr-prefix).
-import type { NodeName, NodeStatus } from '../../nodes/core/types.js';
+import type { NodeName, NodeStatus } from '../../nodes/blockstore/core/types.js';
 import type { WorkloadContext } from '../../workloads/types.js';
 import { ClientPool, Process } from '../../workloads/process.js';
 

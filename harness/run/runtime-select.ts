@@ -1,7 +1,7 @@
 // Which runtime a run uses. `auto` takes docker when an engine answers and the simulator
 // otherwise, and says why; `docker` with no engine is bad input (one line, exit 2), not a
 // quiet fallback. Runtime modules are imported only when chosen.
-import { InputError } from '../errors.js';
+import { InputError } from '../../ground/errors.js';
 import type { Runtime } from '../runtime/types.js';
 
 export type RuntimeChoice = 'auto' | 'docker' | 'sim';

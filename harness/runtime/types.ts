@@ -1,7 +1,7 @@
 // The runtime seam (DESIGN.md): one interface, two worlds (docker containers, the
 // deterministic simulator). The nemesis and the workloads speak only to this.
-import type { BlockClient } from '../../nodes/client/types.js';
-import type { BugSwitch, NodeName, NodeParams, NodeStatus } from '../../nodes/core/types.js';
+import type { BlockClient } from '../../nodes/blockstore/client/types.js';
+import type { BugSwitch, NodeName, NodeParams, NodeStatus } from '../../nodes/blockstore/core/types.js';
 
 export interface ClusterSpec {
   runId: string;
@@ -61,3 +61,32 @@ export interface Recovered {
 
 /** Factories the run loop picks from (harness/run selects; each runtime module exports one). */
 export type RuntimeFactory = (opts: { seed: number; runId: string }) => Runtime | Promise<Runtime>;
+
+// ---- the generic seam (issue 10) ------------------------------------------------------------
+// What the runtime becomes once every system goes through ground/system.ts: the generic
+// lifecycle and fault surface over string node names, nothing of any one system. The block
+// store moves onto it; `Runtime` above goes away then.
+import type { FaultSurface, System } from '../../ground/system.js';
+
+export interface SystemClusterSpec {
+  runId: string;
+  system: System;
+  nodes: readonly string[];
+  bugs: readonly string[];
+  params: Readonly<Record<string, unknown>>;
+  /** Per-op client timeout (ms of the runtime's clock). */
+  clientTimeoutMs: number;
+  /** Where node logs go (the run directory's nodes/). */
+  logDir: string;
+  seed: number;
+}
+
+export interface SystemRuntime extends FaultSurface {
+  up(spec: SystemClusterSpec): Promise<void>;
+  /** Stops and removes everything this run made (and nothing else), on error too. Idempotent. */
+  down(): Promise<void>;
+  /** The node's log so far (for the run directory's nodes/<name>.log). */
+  logs(node: string): Promise<string>;
+  /** Heal every generic fault: links, pauses, dead nodes restarted. Idempotent. */
+  healAll(): Promise<void>;
+}

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import shrinkCommand, { pickTarget } from '../commands/shrink.js';
-import { InputError } from '../errors.js';
+import { InputError } from '../../ground/errors.js';
 import { anomalyKinds, runOnSim, seedConfig } from '../sweep/seed-run.js';
 
 const out = mkdtempSync(join(tmpdir(), 'chaos-shrink-test-'));

@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../run/config.js';
-import type { HistoryEvent } from '../history/types.js';
+import type { HistoryEvent } from '../../ground/history/types.js';
 import { anomalyKinds, runOnSim } from '../sweep/seed-run.js';
 
 export interface Attempt {

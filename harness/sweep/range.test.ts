@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { InputError } from '../errors.js';
+import { InputError } from '../../ground/errors.js';
 import { parseSeeds, parseShard, shardSeeds } from './range.js';
 
 test('seed ranges and shards parse; bad ones are one-line input errors', () => {

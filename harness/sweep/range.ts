@@ -1,6 +1,6 @@
 // Which seeds a sweep runs: `--seeds A..B` (inclusive) narrowed by `--shard i/n` (1-based),
 // so n machines or CI jobs given the same range and shards 1..n cover it exactly once.
-import { InputError } from '../errors.js';
+import { InputError } from '../../ground/errors.js';
 
 export interface SeedRange {
   from: number;

@@ -6,8 +6,8 @@ import { rmSync } from 'node:fs';
 import { buildConfig, type RunConfig, type RunOptions } from '../run/config.js';
 import { executeRun } from '../run/execute.js';
 import type { ComposedResult } from '../../checkers/types.js';
-import type { Verdict } from '../errors.js';
-import type { NodeParams } from '../../nodes/core/types.js';
+import type { Verdict } from '../../ground/errors.js';
+import type { NodeParams } from '../../nodes/blockstore/core/types.js';
 import { SimRuntime } from '../runtime/sim/index.js';
 
 /** The options every seed shares (the CLI's run-shaped flags). */

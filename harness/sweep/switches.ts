@@ -1,6 +1,6 @@
 // Which run shape finds which bug switch of SYSTEM.md on the simulator, and which checker
 // must name it. The sweep test, bench:sim and the docs use this one table.
-import type { BugSwitch, NodeParams } from '../../nodes/core/types.js';
+import type { BugSwitch, NodeParams } from '../../nodes/blockstore/core/types.js';
 import type { SweepRunOptions } from './seed-run.js';
 
 export interface SwitchHunt {

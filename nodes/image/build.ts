@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { InputError } from '../../harness/errors.js';
+import { InputError } from '../../ground/errors.js';
 import { collectRootfs, entrypoint, serverClosure, type RootfsEntry } from './rootfs.js';
 import { parentDirs, tarStream } from './tar.js';
 
@@ -52,7 +52,7 @@ function fileSha(path: string): string {
  */
 export function compileIfStale(root: string, log: (l: string) => void): void {
   const dist = join(root, 'dist');
-  const server = join(dist, 'nodes', 'server.js');
+  const server = join(dist, 'nodes', 'blockstore', 'server.js');
   const started = Date.now() - 1000;
   let stale = !existsSync(server);
   if (!stale) {
@@ -70,14 +70,14 @@ export function compileIfStale(root: string, log: (l: string) => void): void {
   writeFileSync(cfg, JSON.stringify({
     extends: '../tsconfig.build.json',
     compilerOptions: { outDir: '../dist', rootDir: '..', noEmit: false },
-    files: ['../nodes/server.ts'],
+    files: ['../nodes/blockstore/server.ts'],
     include: [],
   }, null, 2));
   log('image: compiling the server into dist/ (tsc)');
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', cfg], { cwd: root, encoding: 'utf8' });
   if (!existsSync(server) || statSync(server).mtimeMs < started) {
-    throw new InputError(`image: tsc did not produce dist/nodes/server.js: ${(r.stdout + r.stderr).split('\n').find((l) => l.trim()) ?? 'no output'}`);
+    throw new InputError(`image: tsc did not produce dist/nodes/blockstore/server.js: ${(r.stdout + r.stderr).split('\n').find((l) => l.trim()) ?? 'no output'}`);
   }
 }
 

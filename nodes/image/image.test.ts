@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { InputError } from '../../harness/errors.js';
+import { InputError } from '../../ground/errors.js';
 import { contentTag } from './build.js';
 import { serverClosure, type RootfsEntry } from './rootfs.js';
 import { parentDirs, tarStream } from './tar.js';
@@ -22,16 +22,16 @@ function tmpDist(files: Record<string, string>): string {
 
 test('the server closure follows relative imports only, and refuses packages', () => {
   const dist = tmpDist({
-    'nodes/server.js': "import { a } from './server/a.js';\nimport net from 'node:net';\nexport * from '../harness/errors.js';\n",
-    'nodes/server/a.js': "import('./lazy.js');\nexport const a = 1;\n",
-    'nodes/server/lazy.js': 'export {};\n',
-    'harness/errors.js': 'export class InputError extends Error {}\n',
+    'nodes/blockstore/server.js': "import { a } from './server/a.js';\nimport net from 'node:net';\nexport * from '../../ground/errors.js';\n",
+    'nodes/blockstore/server/a.js': "import('./lazy.js');\nexport const a = 1;\n",
+    'nodes/blockstore/server/lazy.js': 'export {};\n',
+    'ground/errors.js': 'export class InputError extends Error {}\n',
     'nodes/unused.js': 'export {};\n',
   });
   try {
     const rel = serverClosure(dist).map((f) => f.slice(dist.length + 1));
-    assert.deepEqual(rel, ['harness/errors.js', 'nodes/server.js', 'nodes/server/a.js', 'nodes/server/lazy.js']);
-    writeFileSync(join(dist, 'nodes/server/lazy.js'), "import z from 'zod';\n");
+    assert.deepEqual(rel, ['ground/errors.js', 'nodes/blockstore/server.js', 'nodes/blockstore/server/a.js', 'nodes/blockstore/server/lazy.js']);
+    writeFileSync(join(dist, 'nodes/blockstore/server/lazy.js'), "import z from 'zod';\n");
     assert.throws(() => serverClosure(dist), (e) => e instanceof InputError && /no node_modules/.test(e.message));
   } finally {
     rmSync(dist, { recursive: true, force: true });

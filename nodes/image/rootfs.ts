@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, existsSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
-import { InputError } from '../../harness/errors.js';
+import { InputError } from '../../ground/errors.js';
 
 /** One entry of the rootfs: a regular file copied from the host, a symlink, or a generated file. */
 export type RootfsEntry =
@@ -71,9 +71,9 @@ function addHostPath(path: string, entries: Map<string, RootfsEntry>, depth = 0)
   }
 }
 
-/** The server's compiled closure: dist/nodes/server.js and every relative import it reaches. */
+/** The server's compiled closure: dist/nodes/blockstore/server.js and every relative import it reaches. */
 export function serverClosure(distRoot: string): string[] {
-  const entry = join(distRoot, 'nodes', 'server.js');
+  const entry = join(distRoot, 'nodes', 'blockstore', 'server.js');
   if (!existsSync(entry)) throw new InputError(`image: ${entry} is missing (npm run build)`);
   const seen = new Set<string>();
   const todo = [entry];
@@ -99,7 +99,7 @@ export const IMAGE_APP_DIR = '/chaos';
  *  of the node and nothing else. A crash that should lose the unsynced tail is asked for with
  *  the server's own marker file in the data dir (nodes/server/README.md), not a wrapper. */
 export function entrypoint(): string[] {
-  return [which('node'), `${IMAGE_APP_DIR}/dist/nodes/server.js`];
+  return [which('node'), `${IMAGE_APP_DIR}/dist/nodes/blockstore/server.js`];
 }
 
 /** Every entry of the image, sorted by path (so the tar and the hash are stable). */

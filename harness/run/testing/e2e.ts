@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BugSwitch, NodeParams } from '../../../nodes/core/types.js';
+import type { BugSwitch, NodeParams } from '../../../nodes/blockstore/core/types.js';
 import type { ComposedResult } from '../../../checkers/types.js';
 import { buildConfig } from '../config.js';
 import type { FaultStep } from '../../nemesis/plan.js';

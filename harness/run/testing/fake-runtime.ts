@@ -2,8 +2,8 @@
 // workloads: one linearizable store behind a virtual clock, with faults that only change
 // availability. It is not a model of the block store (the sim runtime is); it records every
 // fault call so tests can check what the executor did.
-import type { BlockClient, OpOutcome } from '../../../nodes/client/types.js';
-import type { DrImage, NodeName, NodeStatus } from '../../../nodes/core/types.js';
+import type { BlockClient, OpOutcome } from '../../../nodes/blockstore/client/types.js';
+import type { DrImage, NodeName, NodeStatus } from '../../../nodes/blockstore/core/types.js';
 import type { ClusterSpec, Recovered, Runtime } from '../../runtime/types.js';
 
 type Timer = { at: number; seq: number; resolve: () => void };

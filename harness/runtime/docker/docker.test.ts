@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { after, before, describe, it, test } from 'node:test';
 import Docker from 'dockerode';
-import type { NodeName } from '../../../nodes/core/types.js';
+import type { NodeName } from '../../../nodes/blockstore/core/types.js';
 import { removeChaosResources } from './cleanup.js';
 import { execIn } from './dockerio.js';
 import { isDockerAvailable } from './engine.js';

@@ -1,8 +1,8 @@
 // A BlockClient whose operations travel the simulated network. Outcomes follow the same rules
 // as the TCP client: a refusal the node says is definite, or a connection refused before
 // sending, is `fail`; a timeout on the virtual clock or a connection lost after sending is `info`.
-import type { BlockClient, OpOutcome, ReadResult, WriteResult } from '../../../nodes/client/types.js';
-import type { ClientReply, ClientRequest, DrImage, NodeName, NodeStatus } from '../../../nodes/core/types.js';
+import type { BlockClient, OpOutcome, ReadResult, WriteResult } from '../../../nodes/blockstore/client/types.js';
+import type { ClientReply, ClientRequest, DrImage, NodeName, NodeStatus } from '../../../nodes/blockstore/core/types.js';
 import type { SimWorld } from './world.js';
 
 const MS = 1_000_000;

@@ -3,7 +3,7 @@
 // their file that was issued after them completes; a crash drops exactly that unsynced tail.
 // Each record remembers which node appended it, because the shared backend is written by
 // both a and b and a crash of one must not take the other's records with it.
-import type { NodeName } from '../../../nodes/core/types.js';
+import type { NodeName } from '../../../nodes/blockstore/core/types.js';
 
 interface FileState {
   records: string[];

@@ -1,8 +1,8 @@
 // The `sim` runtime: the Runtime seam over a SimWorld. Fault hooks act at the current virtual
 // instant; only waiting (sleep, client replies, admin requests) lets virtual time pass.
-import type { BlockClient } from '../../../nodes/client/types.js';
-import type { NodeName, NodeStatus } from '../../../nodes/core/types.js';
-import { createNode } from '../../../nodes/core/index.js';
+import type { BlockClient } from '../../../nodes/blockstore/client/types.js';
+import type { NodeName, NodeStatus } from '../../../nodes/blockstore/core/types.js';
+import { createNode } from '../../../nodes/blockstore/core/index.js';
 import type { ClusterSpec, Recovered, Runtime, RuntimeFactory } from '../types.js';
 import { SimClient } from './client.js';
 import type { NetParams } from './network.js';

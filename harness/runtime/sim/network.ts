@@ -2,7 +2,7 @@
 // seeded delay; some get a long extra delay (which reorders them behind later messages);
 // some are dropped; one-way cuts drop everything on a link, checked both when a message is
 // sent and when it would arrive (a cut made mid-flight catches messages on the wire).
-import type { Rng } from '../../rng.js';
+import type { Rng } from '../../../ground/rng.js';
 
 export interface NetParams {
   /** Base one-way delay, uniform in [minDelayMs, maxDelayMs]. */

@@ -2,7 +2,7 @@
 // block store: virtual time, determinism of async callers, disk durability, partitions, pauses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Input, NodeConfig, NodeCore, NodeParams, NodeStatus } from '../../../nodes/core/types.js';
+import type { Input, NodeConfig, NodeCore, NodeParams, NodeStatus } from '../../../nodes/blockstore/core/types.js';
 import type { ClusterSpec } from '../types.js';
 import { SimRuntime } from './index.js';
 import { Scheduler } from './scheduler.js';

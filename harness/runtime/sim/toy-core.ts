@@ -2,7 +2,7 @@
 // it keeps a block map in a local `log` file, acks a write after its fsync (or right after
 // the append with `ackBeforeSync`), pings its peers on a timer and counts what it hears.
 // Its status reply exposes those counters so tests can see drops, partitions and pauses.
-import type { Effect, Input, NodeConfig, NodeCore, NodeName } from '../../../nodes/core/types.js';
+import type { Effect, Input, NodeConfig, NodeCore, NodeName } from '../../../nodes/blockstore/core/types.js';
 
 export interface ToyOptions {
   ackBeforeSync?: boolean;

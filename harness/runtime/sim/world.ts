@@ -13,9 +13,9 @@ import type {
   NodeParams,
   BugSwitch,
   RecordFile,
-} from '../../../nodes/core/types.js';
-import { checkRequest } from '../../../nodes/wire/request.js';
-import { Rng } from '../../rng.js';
+} from '../../../nodes/blockstore/core/types.js';
+import { checkRequest } from '../../../nodes/blockstore/wire/request.js';
+import { Rng } from '../../../ground/rng.js';
 import { SimVolume } from './disk.js';
 import { DEFAULT_NET, SimNetwork, type NetParams } from './network.js';
 import { Scheduler, type Handle } from './scheduler.js';

@@ -1,7 +1,7 @@
 // The server's command line: one stable contract shared with the docker runtime
 // (nodes/server/README.md). Every mistake is an InputError of one line (exit 2).
 import { parseArgs } from 'node:util';
-import { InputError } from '../../harness/errors.js';
+import { InputError } from '../../../ground/errors.js';
 import { BUG_SWITCHES, NODE_NAMES, type BugSwitch, type NodeConfig, type NodeName, type NodeParams } from '../core/types.js';
 import type { PeerAddress } from './peers.js';
 

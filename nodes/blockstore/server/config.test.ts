@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InputError } from '../../harness/errors.js';
+import { InputError } from '../../../ground/errors.js';
 import { parseServerArgs } from './config.js';
 
 const base = ['--name', 'a', '--role', 'primary', '--data', '/tmp/x', '--listen', '127.0.0.1:0'];

@@ -187,7 +187,7 @@ test('the process refuses an unknown bug switch or a bad flag with one line and 
   const { spawnSync } = await import('node:child_process');
   const { REPO_ROOT } = await import('./procs.js');
   const run = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'nodes', 'server.ts'), ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+    spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'nodes', 'blockstore', 'server.ts'), ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
   const base = ['--name', 'a', '--role', 'primary', '--data', join(tmpdir(), 'chaos-never-used'), '--listen', '127.0.0.1:0'];
   for (const [args, re] of [
     [[...base, '--bug', 'not-a-bug'], /^--bug: unknown bug switch "not-a-bug"/],

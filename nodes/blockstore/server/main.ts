@@ -1,6 +1,6 @@
 // The server process around a NodeShell: parse flags, start, print the ready line, stop
 // cleanly on SIGTERM/SIGINT. Split from nodes/server.ts so tests can run it with any core.
-import { InputError } from '../../harness/errors.js';
+import { InputError } from '../../../ground/errors.js';
 import type { NodeConfig, NodeCore, NodeParams } from '../core/types.js';
 import { DEFAULT_PARAMS, parseServerArgs, USAGE } from './config.js';
 import { NodeShell, stdLogger } from './shell.js';

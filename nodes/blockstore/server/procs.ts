@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { NodeName } from '../core/types.js';
 
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** Ports free right now (bound to 0 and released; a small race the tests accept). */
 export async function freePorts(n: number): Promise<number[]> {
@@ -39,7 +39,7 @@ export interface SpawnOptions {
 
 /** Starts a server with `args` and resolves once it printed `ready <name> <host:port>`. */
 export function spawnServer(name: NodeName, port: number, args: string[], opts: SpawnOptions = {}): Promise<NodeProc> {
-  const entry = opts.dist ? [join(REPO_ROOT, 'dist', 'nodes', 'server.js')] : ['--import', 'tsx', join(REPO_ROOT, 'nodes', 'server.ts')];
+  const entry = opts.dist ? [join(REPO_ROOT, 'dist', 'nodes', 'blockstore', 'server.js')] : ['--import', 'tsx', join(REPO_ROOT, 'nodes', 'blockstore', 'server.ts')];
   const proc = spawn(process.execPath, [...entry, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const exited = new Promise<number | null>((res) => proc.once('exit', (code, sig) => res(code ?? (sig ? 128 : null))));
