@@ -160,7 +160,13 @@ export interface FaultCapability {
 
 /** Named partition shapes beyond the generic ones (isolate, halves, one-way): each gives the
  *  one-way links to drop and the side it calls isolated. */
-export type PartitionShapeFn = (nodes: readonly string[], pick: <T>(xs: readonly T[]) => T) => { targets: string[]; links: [string, string][] };
+export type PartitionShapeFn = (nodes: readonly string[], draw: SeededDraw) => { targets: string[]; links: [string, string][] };
+
+/** The seeded choices a shape may make (from the run's nemesis stream, never Math.random). */
+export interface SeededDraw {
+  pick<T>(xs: readonly T[]): T;
+  shuffle<T>(xs: T[]): T[];
+}
 
 // ---- workloads and checkers -----------------------------------------------------------------
 
@@ -183,6 +189,13 @@ export interface CheckerSelection {
   skipped: Record<string, string>;
 }
 
+export interface Topology {
+  primary: string;
+  candidates: string[];
+  readNodes: string[];
+  named?: Record<string, string>;
+}
+
 // ---- the system -----------------------------------------------------------------------------
 
 export interface System {
@@ -198,8 +211,9 @@ export interface System {
   };
   /** Bug switches the system's nodes accept at start (`--bug NAME`). */
   bugs: readonly string[];
-  /** Who serves at the start: where writes go first, which nodes may take writes, which serve reads. */
-  topology(nodes: readonly string[]): { primary: string; candidates: string[]; readNodes: string[] };
+  /** Who serves at the start: where writes go first, which nodes may take writes, which serve
+   *  reads, and nodes a workload addresses by their part (the block store's `dr`). */
+  topology(nodes: readonly string[]): Topology;
   container(node: string, cluster: ClusterInfo): ContainerSpec;
   /** A client of one node at a host address (docker: 127.0.0.1 and the published port). */
   client(node: string, at: { host: string; port: number }, opts: { timeoutMs: number }): Client;
