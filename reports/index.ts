@@ -32,10 +32,11 @@ export type SelectCheckers = (config: Record<string, unknown>) => CheckerSelecti
  *  can only make the verdict worse: valid becomes unknown, never the other way round. */
 export async function checkRun(events: readonly HistoryEvent[], config: Record<string, unknown>, select: SelectCheckers, errors: readonly string[] = [], healNs?: number): Promise<ComposedResult> {
   const paired = pairHistory(events);
-  const set = await runCheckerSet(await select(config));
+  const selection = await select(config);
+  const set = await runCheckerSet(selection);
   let results: ComposedResult = await runCheckers(events, set.checkers, {
     paired,
-    run: { ...config, ...(healNs !== undefined ? { healNs } : {}) },
+    run: { ...config, ...(selection.context ?? {}), ...(healNs !== undefined ? { healNs } : {}) },
     timeoutMs: CHECK_TIMEOUT_MS,
   });
   if (Object.keys(set.skipped).length) results = { ...results, skipped: set.skipped } as ComposedResult;

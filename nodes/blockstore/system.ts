@@ -176,7 +176,7 @@ export function blockstoreCheckers(config: Readonly<Record<string, unknown>>): C
       if (config.workload !== 'dr') skipped['dr-prefix'] = 'the site was lost and this workload images dr only at the end: there is no dr image to judge';
     }
   }
-  return { use: use.filter((n) => !(n in skipped)), skipped };
+  return { use: use.filter((n) => !(n in skipped)), skipped, context: { parts: { dr: DR } } };
 }
 
 export const blockstore: System = {
