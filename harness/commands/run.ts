@@ -1,35 +1,29 @@
 // `chaos run`: pick the runtime, build the config (plan drawn from the seed), run, report.
 import { resolve } from 'node:path';
-import { exitFor } from '../../ground/errors.js';
+import { statSync } from 'node:fs';
+import { EXIT, InputError, exitForRun, runVerdict } from '../../ground/errors.js';
 import { buildConfig, reproduceCommand } from '../run/config.js';
 import { createRuntime, selectRuntime } from '../run/runtime-select.js';
 import { executeRun } from '../run/execute.js';
 import { checkerLines, lastLine, liveDisplay } from '../run/display.js';
+import { installLifecycle } from '../run/lifecycle.js';
+import { uniqueSuffix } from '../run/run-dir.js';
 import type { RunConfig } from '../run/config.js';
 
-export async function runAndPrint(config: RunConfig, opts: { out: string; json?: boolean; firstLine: string; reproduce: string }): Promise<number> {
+export async function runAndPrint(config: RunConfig, opts: { out: string; json?: boolean; firstLine: string; reproduce: string; command?: string }): Promise<number> {
   const human = opts.json ? process.stderr : process.stdout;
   human.write(opts.firstLine + '\n');
   const tty = (human as NodeJS.WriteStream).isTTY === true;
   const display = tty ? liveDisplay(human as NodeJS.WriteStream, config.timeLimitS) : null;
-  const abort = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      display?.clear();
-      process.stderr.write('chaos run: interrupted; healing faults, reading back and cleaning up (Ctrl-C again to quit now)\n');
-      abort.abort();
-    } else process.exit(130);
-  };
-  process.on('SIGINT', onSigint);
-  const runtime = await createRuntime(config.runtime, { seed: config.seed, runId: `${config.test}-s${config.seed}-${process.pid}` });
+  const life = installLifecycle({ command: opts.command ?? 'chaos run', beforeMessage: () => display?.clear() });
   let outcome;
   try {
-    outcome = await executeRun(config, { runtime, outDir: opts.out, onProgress: display ? (p) => display.update(p) : undefined, signal: abort.signal });
+    // Unique per process and per run: two runs of one seed started together never share a name.
+    const runtime = await createRuntime(config.runtime, { seed: config.seed, runId: `${config.test}-s${config.seed}-${uniqueSuffix()}` });
+    outcome = await executeRun(config, { runtime, outDir: opts.out, onProgress: display ? (p) => display.update(p) : undefined, signal: life.signal });
   } finally {
     display?.clear();
-    process.off('SIGINT', onSigint);
+    life.dispose();
   }
   const { results, dir, errors } = outcome;
   if (opts.json) {
@@ -39,23 +33,47 @@ export async function runAndPrint(config: RunConfig, opts: { out: string; json?:
   if (errors.length) lines.push(`harness errors (${errors.length}):`, ...errors.slice(0, 10).map((e) => `  ${e}`));
   lines.push(`report: ${resolve(dir, 'report.html')}`);
   lines.push(lastLine(results, opts.reproduce));
+  const verdict = results.verdict ?? runVerdict(results.valid);
+  // The run itself broke (cluster never up, a harness step threw): a harness failure, exit 4,
+  // unless the checkers found a violation in what was recorded or a signal cut it short.
+  const broken = results.checkers.harness?.valid === 'unknown' && verdict === 'unknown';
+  if (broken) lines.push(`harness failure: stack in ${resolve(dir, 'harness-error.log')}`);
   human.write(lines.join('\n') + '\n');
-  return exitFor(results.valid);
+  return broken ? EXIT.harness : exitForRun(verdict);
 }
 
 export default async function run(_args: string[], opts: Record<string, unknown>): Promise<number> {
-  const sel = await selectRuntime(opts.runtime as string | undefined);
-  const config = buildConfig({
-    runtime: sel.kind,
-    workload: opts.workload as string | undefined,
-    nemesis: opts.nemesis as string | undefined,
-    timeLimit: opts.timeLimit as string | undefined,
-    seed: opts.seed as string | undefined,
-    bug: opts.bug as string[] | undefined,
-    concurrency: opts.concurrency as string | undefined,
-    opLimit: opts.opLimit as string | undefined,
-    thinkMs: opts.thinkMs as string | undefined,
-  });
-  const first = `chaos run: runtime ${sel.kind} (${sel.reason}); workload ${config.workload}, nemesis ${config.nemesis.join(',') || 'none'} (${config.plan.length} faults planned), ${config.timeLimitS}s, ${config.concurrency} clients (think ${config.thinkMs} ms), bugs ${config.bugs.join(',') || 'none'}, seed ${config.seed}`;
+  // Every flag is validated (buildConfig) before the runtime is probed or anything starts.
+  const build = (runtime: 'docker' | 'sim') =>
+    buildConfig({
+      runtime,
+      workload: opts.workload as string | undefined,
+      nemesis: opts.nemesis as string | undefined,
+      timeLimit: opts.timeLimit as string | undefined,
+      seed: opts.seed as string | undefined,
+      bug: opts.bug as string[] | undefined,
+      concurrency: opts.concurrency as string | undefined,
+      opLimit: opts.opLimit as string | undefined,
+      thinkMs: opts.thinkMs as string | undefined,
+      planFile: opts.plan as string | undefined,
+      param: opts.param as string[] | undefined,
+    });
+  checkOutDir((opts.out as string | undefined) ?? 'runs');
+  const wanted = (opts.runtime as string | undefined) ?? 'auto';
+  build(wanted === 'docker' ? 'docker' : 'sim');
+  const sel = await selectRuntime(wanted, { requireDocker: opts.requireDocker === true });
+  const config = build(sel.kind);
+  const first = `chaos run: runtime ${sel.kind} (${sel.reason}); workload ${config.workload}, nemesis ${config.nemesis.join(',') || 'none'} (${config.plan.length} faults ${config.planGiven ? 'given' : 'planned'}), ${config.timeLimitS}s, ${config.concurrency} clients (think ${config.thinkMs} ms), bugs ${config.bugs.join(',') || 'none'}, seed ${config.seed}`;
   return runAndPrint(config, { out: (opts.out as string | undefined) ?? 'runs', json: opts.json === true, firstLine: first, reproduce: reproduceCommand(config) });
+}
+
+/** `--out` must name a directory (or nothing yet): a file there is bad input, found before any work. */
+export function checkOutDir(out: string): void {
+  let st;
+  try {
+    st = statSync(out);
+  } catch {
+    return; // made on demand
+  }
+  if (!st.isDirectory()) throw new InputError('is a file; expected a directory for run directories', `--out ${out}`);
 }

@@ -10,7 +10,7 @@ import { parseConfig, reproduceCommand } from '../run/config.js';
 import { anomalyKinds, runOnSim } from '../sweep/seed-run.js';
 import { countOps, shrink as shrinkRun, tryConfig } from '../shrink/shrink.js';
 import type { ComposedResult } from '../../checkers/types.js';
-import type { HistoryEvent } from '../../ground/history/types.js';
+import { readRunHistory } from '../../ground/history/run-history.js';
 
 export default async function shrink(args: string[], _opts: Record<string, unknown> = {}): Promise<number> {
   const dir = resolve(args[0] ?? '');
@@ -24,7 +24,7 @@ export default async function shrink(args: string[], _opts: Record<string, unkno
   const kinds = anomalyKinds(results);
   if (results.valid !== false || kinds.length === 0) throw new InputError('this run found no violation; expected a failing run to shrink', resPath);
   const target = pickTarget(kinds);
-  const ops = countOps(readHistory(join(dir, 'history.jsonl')));
+  const ops = countOps(readRunHistory(join(dir, 'history.jsonl')));
 
   const scratch = mkdtempSync(join(dirname(dir), '.shrink-'));
   try {
@@ -62,14 +62,6 @@ function readJson(path: string): unknown {
   } catch {
     throw new InputError('not JSON; expected the file a run wrote', path);
   }
-}
-
-function readHistory(path: string): HistoryEvent[] {
-  if (!existsSync(path)) throw new InputError('no history.jsonl; expected a finished run directory', path);
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as HistoryEvent);
 }
 
 // The kind to keep while shrinking: the invariant closest to data loss first, since a lost

@@ -1,6 +1,8 @@
 // A run's configuration: everything a run is a function of (with the code). It is written
 // to config.json before the run starts, fault plan included, so `chaos replay` and
 // `chaos shrink` can rerun or edit exactly what ran.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../ground/errors.js';
 import { Rng } from '../../ground/rng.js';
@@ -57,6 +59,8 @@ export const RunConfigSchema = z
     plan: FaultPlanSchema,
     /** true when the plan was given (replay, shrink, a hand-written config), not drawn from the seed. */
     planGiven: z.boolean().optional(),
+    /** The file a given plan came from (`--plan FILE`, absolute): the reproduce line names it. */
+    planFile: z.string().optional(),
     /** Tolerances of the latency checker (checkers/stats/latency.ts); real containers on a
      *  shared machine jitter far more than the simulator's virtual clock. */
     latency: z.object({ tolerance: z.number().nonnegative(), slackMs: z.number().nonnegative(), minSamples: z.number().int().positive() }).partial().optional(),
@@ -66,6 +70,14 @@ export type RunConfig = z.infer<typeof RunConfigSchema>;
 
 /** Docker runs judge dr's effect on latency loosely: a 2-core machine running three containers,
  *  iptables changes and the harness itself adds milliseconds of noise to every write. */
+/** The longest run a config may ask for (24 h). */
+export const MAX_TIME_LIMIT_S = 24 * 3600;
+
+/** A path as one shell word (quoted only when it needs to be). */
+function shellWord(s: string): string {
+  return /^[A-Za-z0-9_./@:+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 export const DOCKER_LATENCY = { tolerance: 1.5, slackMs: 5 };
 
 /**
@@ -94,6 +106,45 @@ export interface RunOptions {
   test?: string;
   plan?: unknown;
   params?: Partial<NodeParams>;
+  /** `--plan FILE`: a JSON fault plan (a list of steps), or a run's config.json (its plan). */
+  planFile?: string;
+  /** `--param key=value` (repeatable): node parameters over the workload's defaults. */
+  param?: string[];
+}
+
+/** Reads `--plan FILE`: a list of fault steps as config.json holds them, or a whole config.json. */
+export function readPlanFile(file: string): { plan: FaultStep[]; path: string } {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'}); expected a JSON fault plan file`, `--plan ${file}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new InputError('not JSON; expected a list of fault steps, or a run\'s config.json', `--plan ${file}`);
+  }
+  const plan = Array.isArray(raw) ? raw : raw && typeof raw === 'object' && Array.isArray((raw as { plan?: unknown }).plan) ? (raw as { plan: unknown[] }).plan : null;
+  if (!plan) throw new InputError('neither a list of fault steps nor a config with a plan; expected [{id, at, durationMs, kind, targets, ...}]', `--plan ${file}`);
+  return { plan: validatePlan(plan, `--plan ${file}`), path };
+}
+
+const PARAM_KEYS = Object.keys(DEFAULT_PARAMS) as (keyof NodeParams)[];
+
+/** Parses `--param key=value` flags into node parameters (numbers; names as config.json has them). */
+export function parseParams(flags: readonly string[] = []): Partial<NodeParams> {
+  const out: Partial<NodeParams> = {};
+  for (const f of flags) {
+    const m = /^([A-Za-z]+)=(.+)$/.exec(f.trim());
+    if (!m) throw new InputError(`'${f}' is not key=value; expected e.g. leaseMs=2500`, '--param');
+    const key = m[1] as keyof NodeParams;
+    if (!PARAM_KEYS.includes(key)) throw new InputError(`unknown node parameter '${m[1]}'; expected one of ${PARAM_KEYS.join(', ')}`, '--param');
+    out[key] = num(m[2], `--param ${key}`, { min: 0 })!;
+  }
+  return out;
 }
 
 function num(v: string | number | undefined, flag: string, opts: { int?: boolean; min?: number } = {}): number | undefined {
@@ -125,15 +176,22 @@ export function buildConfig(o: RunOptions): RunConfig {
     if (!(BUG_SWITCHES as readonly string[]).includes(b)) throw new InputError(`unknown bug switch '${b}'; expected one of ${BUG_SWITCHES.join(', ')}`, '--bug');
   }
   const timeLimitS = num(o.timeLimit, '--time-limit', { min: 0.001 }) ?? 30;
+  // Checked before the plan is drawn: a plan for ms typed as s would take minutes to build.
+  if (timeLimitS > MAX_TIME_LIMIT_S) throw new InputError(`${timeLimitS} s is more than ${MAX_TIME_LIMIT_S} s (24 h); expected seconds, not milliseconds`, '--time-limit');
   const seed = num(o.seed, '--seed', { int: true, min: 0 }) ?? randomSeed();
   if (seed > Number.MAX_SAFE_INTEGER) throw new InputError(`seed too large; expected at most ${Number.MAX_SAFE_INTEGER}`, '--seed');
   const concurrency = num(o.concurrency, '--concurrency', { int: true, min: 1 }) ?? d.concurrency;
   const opLimit = num(o.opLimit, '--op-limit', { int: true, min: 1 });
   const runtime = o.runtime ?? 'sim';
   const thinkMs = num(o.thinkMs, '--think-ms', { min: 0 }) ?? (runtime === 'sim' ? Math.max(d.thinkMs, SIM_THINK_MS) : d.thinkMs);
-  const params = { ...DEFAULT_PARAMS, ...(d.params ?? {}), ...(o.params ?? {}) };
-  const planGiven = o.plan !== undefined;
-  const plan: FaultStep[] = planGiven
+  const params = { ...DEFAULT_PARAMS, ...(d.params ?? {}), ...(o.params ?? {}), ...parseParams(o.param) };
+  if (params.takeoverMs <= params.leaseMs) throw new InputError(`takeoverMs (${params.takeoverMs}) must exceed leaseMs (${params.leaseMs})`, '--param');
+  if (o.plan !== undefined && o.planFile !== undefined) throw new InputError('a plan is given twice; expected either a plan or --plan FILE', '--plan');
+  const fromFile = o.planFile !== undefined ? readPlanFile(o.planFile) : undefined;
+  const planGiven = o.plan !== undefined || fromFile !== undefined;
+  const plan: FaultStep[] = fromFile
+    ? fromFile.plan
+    : planGiven
     ? validatePlan(o.plan, 'plan')
     : generatePlan(new Rng(seed).fork('nemesis'), { kinds: nemesis, timeLimitMs: timeLimitS * 1000 });
   const test = o.test ?? [workload, ...bugs].join('-');
@@ -153,6 +211,7 @@ export function buildConfig(o: RunOptions): RunConfig {
     ...(opLimit !== undefined ? { opLimit } : {}),
     plan,
     ...(planGiven ? { planGiven: true } : {}),
+    ...(fromFile ? { planFile: fromFile.path } : {}),
     ...(runtime === 'docker' ? { latency: DOCKER_LATENCY } : {}),
   }, 'config');
 }
@@ -168,10 +227,17 @@ export function parseConfig(raw: unknown, where = 'config.json'): RunConfig {
   return r.data;
 }
 
-/** The command line that reproduces a run with this config. */
-export function reproduceCommand(c: RunConfig): string {
+/** The command line that reproduces a run with this config: node parameters that differ from
+ *  the workload's defaults as `--param`, and a given plan as `--plan` naming a file that holds
+ *  it (the file it came from, or `planPath`: e.g. the run's own config.json). A given plan with
+ *  no file to name cannot be put on one line; the caller says `chaos replay DIR` instead. */
+export function reproduceCommand(c: RunConfig, planPath?: string): string {
   const parts = ['chaos run', `--runtime ${c.runtime}`, `--workload ${c.workload}`, `--nemesis ${c.nemesis.length ? c.nemesis.join(',') : 'none'}`, `--time-limit ${c.timeLimitS}`];
   for (const b of c.bugs) parts.push(`--bug ${b}`);
+  const base = { ...DEFAULT_PARAMS, ...(workloadDefaults(c.workload).params ?? {}) };
+  for (const k of PARAM_KEYS) if (c.params[k] !== base[k]) parts.push(`--param ${k}=${c.params[k]}`);
+  const plan = c.planGiven ? (planPath ?? c.planFile) : undefined;
+  if (plan) parts.push(`--plan ${shellWord(plan)}`);
   parts.push(`--concurrency ${c.concurrency}`, `--think-ms ${c.thinkMs}`);
   if (c.opLimit !== undefined) parts.push(`--op-limit ${c.opLimit}`);
   parts.push(`--seed ${c.seed}`);
