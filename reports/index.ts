@@ -78,7 +78,7 @@ export function applyRunEnd(results: ComposedResult, end: RunEnd): ComposedResul
     out.interrupted = end.interrupted;
     if (out.valid === true) out.valid = 'unknown';
   }
-  out.verdict = runVerdict(out.valid, { interrupted: Boolean(end.interrupted), crashed: crashes.length > 0 });
+  out.verdict = runVerdict(out.valid, { interrupted: Boolean(out.interrupted), crashed: out.checkers.core?.valid === false });
   return out;
 }
 

@@ -26,6 +26,9 @@ export async function runAndPrint(config: RunConfig, opts: { out: string; json?:
     life.dispose();
   }
   const { results, dir, errors } = outcome;
+  // A signal after the checks had judged the whole run (while the report was being written)
+  // changes nothing on disk: say so rather than let the first message stand alone.
+  if (life.received() && !results.interrupted) process.stderr.write(`${opts.command ?? 'chaos run'}: the ${life.received()} came after the verdict was written; it stands\n`);
   if (opts.json) {
     process.stdout.write(JSON.stringify({ dir, ...results, ...(errors.length ? { errors } : {}) }, null, 2) + '\n');
   }

@@ -17,7 +17,7 @@ import { finalDrSnapshot, finalReads, waitForPrimary } from './final.js';
 import { makeRunDir } from './run-dir.js';
 import { logFailure, setFailureDir } from './harness-failure.js';
 import { reproduceCommand, type RunConfig } from './config.js';
-import { checkRun, crashesIn, writeReports } from '../../reports/index.js';
+import { applyRunEnd, checkRun, crashesIn, writeReports } from '../../reports/index.js';
 import type { Interruption } from '../../ground/errors.js';
 import type { HistoryEvent } from '../../ground/history/types.js';
 
@@ -166,12 +166,15 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
     }
     history.close();
   }
-  opts.signal?.removeEventListener('abort', onAbort);
   phase = 'check';
   progress();
   const events = history.events ?? [];
+  results = await checkRun(events, config, errors, healNs, { crashes: crashesIn(dir) });
+  // Interrupted: any signal before the verdict is written, even one during the checks (the
+  // user or the CI asked the run to stop; a verdict then is never `valid`).
+  opts.signal?.removeEventListener('abort', onAbort);
   const interrupted = cut.result(config, events);
-  results = await checkRun(events, config, errors, healNs, { interrupted, crashes: crashesIn(dir) });
+  if (interrupted) results = applyRunEnd(results, { interrupted });
   const reproduce = config.planGiven ? undefined : reproduceCommand(config);
   await writeReports(dir, { config, events, results, errors, healNs, reproduce: reproduce && interrupted ? `${reproduce}   (the whole shape; this run was interrupted)` : reproduce }, { html: !opts.skipHtml });
   phase = 'done';
