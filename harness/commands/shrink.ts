@@ -18,13 +18,14 @@ export default async function shrink(args: string[], _opts: Record<string, unkno
   const resPath = join(dir, 'results.json');
   if (!args[0] || !existsSync(cfgPath) || !existsSync(resPath)) throw new InputError('not a finished run directory; expected config.json and results.json in it', args[0] ?? 'RUN_DIR');
   const config = parseConfig(readJson(cfgPath), cfgPath);
+  // The history first: a torn or garbage one is bad input whatever the results say.
+  const ops = countOps(readRunHistory(join(dir, 'history.jsonl')));
   if (config.runtime !== 'sim') throw new InputError(`a ${config.runtime} run cannot be shrunk; expected a sim run (rerun it with --runtime sim --seed ${config.seed})`, cfgPath);
   const results = readJson(resPath) as ComposedResult;
   if (!results || typeof results !== 'object' || !results.checkers) throw new InputError('not a results file; expected checker verdicts', resPath);
   const kinds = anomalyKinds(results);
   if (results.valid !== false || kinds.length === 0) throw new InputError('this run found no violation; expected a failing run to shrink', resPath);
   const target = pickTarget(kinds);
-  const ops = countOps(readRunHistory(join(dir, 'history.jsonl')));
 
   const scratch = mkdtempSync(join(dirname(dir), '.shrink-'));
   try {
