@@ -11,6 +11,7 @@ import { anomalyKinds, runOnSim } from '../sweep/seed-run.js';
 import { countOps, shrink as shrinkRun, tryConfig } from '../shrink/shrink.js';
 import type { ComposedResult } from '../../checkers/types.js';
 import { readRunHistory } from '../../ground/history/run-history.js';
+import { installLifecycle } from '../run/lifecycle.js';
 
 export default async function shrink(args: string[], _opts: Record<string, unknown> = {}): Promise<number> {
   const dir = resolve(args[0] ?? '');
@@ -28,15 +29,21 @@ export default async function shrink(args: string[], _opts: Record<string, unkno
   const target = pickTarget(kinds);
 
   const scratch = mkdtempSync(join(dirname(dir), '.shrink-'));
+  const life = installLifecycle({ command: 'chaos shrink' });
   try {
     process.stderr.write(`chaos shrink: target '${target}'; ${config.plan.length} fault(s), ${ops} op(s), ${config.timeLimitS}s, concurrency ${config.concurrency}\n`);
     const again = await tryConfig({ ...config, planGiven: true }, scratch, target);
+    if (life.received()) {
+      process.stderr.write(`chaos shrink: interrupted by ${life.received()} before shrinking began; nothing written\n`);
+      return EXIT.interrupted;
+    }
     if (!again.still) {
       process.stderr.write(`chaos shrink: the run no longer shows '${target}' (found: ${again.kinds.join(', ') || 'nothing'}); the code changed since it was recorded\n`);
       return EXIT.unknown;
     }
     const r = await shrinkRun(config, target, again.ops, {
       scratch,
+      signal: life.signal,
       onAttempt: (a, n) => process.stderr.write(`  try ${n}: ${a.what} -> ${a.still ? 'still fails, kept' : 'passes, undone'}\n`),
     });
     // The minimal run, recorded whole, beside the original.
@@ -44,15 +51,19 @@ export default async function shrink(args: string[], _opts: Record<string, unkno
     let out = `${dir}-shrunk`;
     for (let i = 2; existsSync(out); i++) out = `${dir}-shrunk-${i}`;
     renameSync(fin.dir, out);
-    const summary = { from: dir, target, attempts: r.attempts, accepted: r.accepted, original: r.original, minimal: r.minimal, seed: r.config.seed, plan: r.config.plan, kinds: anomalyKinds(fin.results) };
+    const cut = life.received();
+    const summary = { from: dir, target, ...(cut ? { interrupted: cut } : {}), attempts: r.attempts, accepted: r.accepted, original: r.original, minimal: r.minimal, seed: r.config.seed, plan: r.config.plan, kinds: anomalyKinds(fin.results) };
     writeFileSync(join(out, 'shrink.json'), JSON.stringify(summary, null, 2) + '\n');
     process.stdout.write(
       `shrunk in ${r.attempts} rerun(s): faults ${r.original.faults} -> ${r.minimal.faults}, ops ${r.original.ops} -> ${r.minimal.ops}, ` +
         `${r.original.timeLimitS}s -> ${r.minimal.timeLimitS}s, concurrency ${r.original.concurrency} -> ${r.minimal.concurrency}; still '${target}'.\n` +
-        `minimal run: ${out}\nreproduce: chaos replay ${out}   (or: ${reproduceCommand(r.config)} with its plan from config.json)\n`,
+        `${cut ? `INTERRUPTED by ${cut}: this is the smallest failing run found so far, not the minimal one.\n` : ''}` +
+        `minimal run: ${out}\nreproduce: chaos replay ${out}   (or: ${reproduceCommand(r.config, join(out, 'config.json'))})\n`,
     );
-    return fin.results.valid === false ? EXIT.invalid : EXIT.unknown;
+    // Interrupted: the shrink did not finish its job (3), whatever the run shows.
+    return cut ? EXIT.interrupted : fin.results.valid === false ? EXIT.invalid : EXIT.unknown;
   } finally {
+    life.dispose();
     rmSync(scratch, { recursive: true, force: true });
   }
 }

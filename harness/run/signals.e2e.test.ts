@@ -50,3 +50,18 @@ test('sim: a second signal quits at once (128+signal) and names chaos down', asy
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('sim: a signal stops a sweep handing out seeds; it ends interrupted (exit 3), never a pass', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'chaos-sig-'));
+  try {
+    const c = chaos(['sweep', '--seeds', '1..100000', '--workers', '1', '--time-limit', '5', '--out', out]);
+    await until('the sweep to start', () => /chaos sweep: 100000 seed/.test(c.err()), 60_000, 50);
+    await new Promise((r) => setTimeout(r, 1500));
+    c.proc.kill('SIGTERM');
+    const r = await c.done;
+    assert.equal(r.code, 3, r.err);
+    assert.match(r.out, /INTERRUPTED by SIGTERM after \d+ of 100000 seed\(s\)/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
