@@ -6,16 +6,23 @@ import { buildConfig, reproduceCommand } from '../run/config.js';
 import { createRuntime, selectRuntime } from '../run/runtime-select.js';
 import { executeRun } from '../run/execute.js';
 import { checkerLines, lastLine, liveDisplay } from '../run/display.js';
-import { installLifecycle } from '../run/lifecycle.js';
+import { installLifecycle, type Lifecycle } from '../run/lifecycle.js';
 import { uniqueSuffix } from '../run/run-dir.js';
 import type { RunConfig } from '../run/config.js';
 
-export async function runAndPrint(config: RunConfig, opts: { out: string; json?: boolean; firstLine: string; reproduce: string; command?: string }): Promise<number> {
+export async function runAndPrint(config: RunConfig, opts: { out: string; json?: boolean; firstLine: string; reproduce: string; command?: string; life?: Lifecycle }): Promise<number> {
   const human = opts.json ? process.stderr : process.stdout;
   human.write(opts.firstLine + '\n');
   const tty = (human as NodeJS.WriteStream).isTTY === true;
   const display = tty ? liveDisplay(human as NodeJS.WriteStream, config.timeLimitS) : null;
-  const life = installLifecycle({ command: opts.command ?? 'chaos run', beforeMessage: () => display?.clear() });
+  const life = opts.life ?? installLifecycle({ command: opts.command ?? 'chaos run' });
+  life.beforeMessage(() => display?.clear());
+  if (life.received()) {
+    // Stopped while flags were checked and the engine probed: nothing was made, nothing ran.
+    life.dispose();
+    human.write(`INTERRUPTED; ${life.received()} before the run started: nothing ran and nothing was made\n`);
+    return EXIT.interrupted;
+  }
   let outcome;
   try {
     // Unique per process and per run: two runs of one seed started together never share a name.
@@ -64,10 +71,18 @@ export default async function run(_args: string[], opts: Record<string, unknown>
   checkOutDir((opts.out as string | undefined) ?? 'runs');
   const wanted = (opts.runtime as string | undefined) ?? 'auto';
   build(wanted === 'docker' ? 'docker' : 'sim');
-  const sel = await selectRuntime(wanted, { requireDocker: opts.requireDocker === true });
-  const config = build(sel.kind);
+  // From here a signal ends the command the orderly way (lifecycle.ts), even before the run.
+  const life = installLifecycle({ command: 'chaos run' });
+  let sel, config;
+  try {
+    sel = await selectRuntime(wanted, { requireDocker: opts.requireDocker === true });
+    config = build(sel.kind);
+  } catch (e) {
+    life.dispose();
+    throw e;
+  }
   const first = `chaos run: runtime ${sel.kind} (${sel.reason}); workload ${config.workload}, nemesis ${config.nemesis.join(',') || 'none'} (${config.plan.length} faults ${config.planGiven ? 'given' : 'planned'}), ${config.timeLimitS}s, ${config.concurrency} clients (think ${config.thinkMs} ms), bugs ${config.bugs.join(',') || 'none'}, seed ${config.seed}`;
-  return runAndPrint(config, { out: (opts.out as string | undefined) ?? 'runs', json: opts.json === true, firstLine: first, reproduce: reproduceCommand(config) });
+  return runAndPrint(config, { out: (opts.out as string | undefined) ?? 'runs', json: opts.json === true, firstLine: first, reproduce: reproduceCommand(config), life });
 }
 
 /** `--out` must name a directory (or nothing yet): a file there is bad input, found before any work. */

@@ -14,6 +14,8 @@ export interface Lifecycle {
   received(): string | null;
   /** Removes the handlers (call once the command's work is done). */
   dispose(): void;
+  /** Sets what runs before each message (a live display clears its line). */
+  beforeMessage(fn: () => void): void;
 }
 
 export interface LifecycleOptions {
@@ -31,8 +33,9 @@ export function installLifecycle(o: LifecycleOptions): Lifecycle {
   const write = o.write ?? ((s: string) => process.stderr.write(s));
   const exit = o.exit ?? ((code: number) => process.exit(code));
   let first: string | null = null;
+  let before = o.beforeMessage;
   const on = (sig: string) => {
-    o.beforeMessage?.();
+    before?.();
     if (first === null) {
       first = sig;
       write(`${o.command}: ${sig} received; stopping the workload, healing faults, reading back and tearing down (send it again to quit at once)\n`);
@@ -47,6 +50,7 @@ export function installLifecycle(o: LifecycleOptions): Lifecycle {
   return {
     signal: abort.signal,
     received: () => first,
+    beforeMessage: (fn) => { before = fn; },
     dispose() {
       for (const [s, h] of handlers) process.off(s, h);
     },
