@@ -315,6 +315,12 @@ export class ContainerRuntime implements SystemRuntime {
     return b.helper ? b.helper.rules() : [];
   }
 
+  /** The INPUT chain of a node's namespace with packet counters (tests). */
+  async ruleCounters(node: string): Promise<string> {
+    const b = this.box(node);
+    return b.helper ? b.helper.counters() : '';
+  }
+
   client(node: string): Client {
     if (!this.system || !this.spec) throw new Error('docker runtime: client() before up()');
     const b = this.box(node);

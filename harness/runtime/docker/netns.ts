@@ -63,6 +63,11 @@ export class NetHelper {
     return r.output.split('\n').filter((l) => l.startsWith('-A'));
   }
 
+  /** The INPUT chain with packet counters (`iptables -L -v -x`): proof that rules drop. */
+  async counters(): Promise<string> {
+    return (await this.shell.run('iptables -w -L INPUT -v -n -x')).output;
+  }
+
   async remove(): Promise<void> {
     this.shell.close();
     await this.docker.getContainer(this.id).remove({ force: true }).catch(() => {});
