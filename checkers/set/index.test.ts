@@ -113,3 +113,15 @@ test('the registry resolves the set checker by name and refuses unknown names', 
   assert.equal(checkersByName(['set', 'stats']).set, setChecker);
   assert.throws(() => checkersByName(['nope']), /unknown checker 'nope'/);
 });
+
+test('past the anomaly cap, the summary still leads and the stats still list every lost element', async () => {
+  const evs: Ev[] = [];
+  for (let i = 0; i < 300; i++) evs.push(...add(i, i, 'ok'));
+  const r = await check([...evs, ...finalRead(1000, [])]);
+  assert.equal(r.valid, false);
+  assert.equal(r.anomalies[0]!.kind, 'lost-summary');
+  assert.match(r.anomalies[0]!.message, /^300 of 300 acknowledged adds/);
+  assert.equal(r.anomalies.filter((a) => a.kind === 'lost').length, 200);
+  assert.equal((r.stats?.perKey as Record<string, { lostElements: unknown[] }>).s!.lostElements.length, 300);
+  assert.equal(r.stats?.anomaliesNotListed, 100);
+});

@@ -50,6 +50,7 @@ export const setChecker: Checker = (ctx: CheckContext): CheckerResult => {
   if (keys.size === 0) return { valid: true, anomalies: [], stats: { keys: 0, note: 'no add or read-set operations: nothing for the set checker' } };
 
   const anomalies: Anomaly[] = [];
+  const summaries: Anomaly[] = [];
   let dropped = 0;
   const push = (a: Anomaly) => (anomalies.length < MAX_ANOMALIES ? anomalies.push(a) : dropped++);
   const unread: string[] = [];
@@ -140,9 +141,9 @@ export const setChecker: Checker = (ctx: CheckContext): CheckerResult => {
       unexpectedElements: unexpected.slice(0, MAX_LISTED),
       recoveredElements: recovered.slice(0, MAX_LISTED),
     };
-    if (lost.length > 0 && anomalies.length < MAX_ANOMALIES) {
-      // One line a report can lead with, besides the per-element anomalies.
-      anomalies.unshift({
+    if (lost.length > 0) {
+      // One line per key a report can lead with, whatever the cap left of the per-element ones.
+      summaries.push({
         kind: 'lost-summary',
         message: `${lost.length} of ${acknowledged} acknowledged adds to ${key || 'the set'} are missing from the final read: ${show(lost)}`,
         events: [final.invokeIndex],
@@ -151,6 +152,7 @@ export const setChecker: Checker = (ctx: CheckContext): CheckerResult => {
       });
     }
   }
+  anomalies.unshift(...summaries);
   const stats = { keys: Object.keys(perKey).length, ...totals, perKey, ...(dropped ? { anomaliesNotListed: dropped } : {}) };
   const bad = totals.lost + totals.unexpected + totals.failedPresent > 0;
   if (bad) return { valid: false, anomalies, stats };
