@@ -10,6 +10,7 @@ import { createDockerRuntime, NODE_PORT, type DockerRuntime } from '../harness/r
 import { connectClient } from '../nodes/blockstore/client/tcp.js';
 import type { BlockClient } from '../nodes/blockstore/client/types.js';
 import type { ClusterSpec } from '../harness/runtime/types.js';
+import { benchSystems } from './systems.js';
 
 const BOOTS = Number(process.env.BENCH_BOOTS ?? 3);
 const FAULT_REPS = Number(process.env.BENCH_FAULT_REPS ?? 50);
@@ -114,6 +115,8 @@ async function main(): Promise<void> {
   const d = new Docker();
   const left = await d.listContainers({ all: true, filters: { label: [`chaos.run=${id}`] } });
   if (left.length) console.log(`WARNING: ${left.length} containers left`);
+  // The systems that are not ours, on the generic runtime.
+  await benchSystems();
 }
 
 /**
