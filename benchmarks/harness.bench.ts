@@ -6,9 +6,11 @@ import Docker from 'dockerode';
 import type { NodeName } from '../nodes/blockstore/core/types.js';
 import { ensureImage } from '../nodes/image/build.js';
 import { isDockerAvailable } from '../harness/runtime/docker/engine.js';
-import { createDockerRuntime, NODE_PORT, type DockerRuntime } from '../harness/runtime/docker/index.js';
+import { createDockerRuntime, type DockerRuntime } from '../harness/runtime/docker/index.js';
 import { connectClient } from '../nodes/blockstore/client/tcp.js';
-import type { BlockClient } from '../nodes/blockstore/client/types.js';
+import { BlockstoreClient } from '../nodes/blockstore/client/generic.js';
+import { blockstore, NODE_PORT } from '../nodes/blockstore/system.js';
+import type { Client } from '../ground/system.js';
 import type { ClusterSpec } from '../harness/runtime/types.js';
 import { benchSystems } from './systems.js';
 
@@ -33,7 +35,7 @@ async function timed(f: () => Promise<unknown>): Promise<number> {
 }
 
 function spec(runId: string): ClusterSpec {
-  return { runId, nodes: ['a', 'b', 'dr'], bugs: [], params: {} as ClusterSpec['params'], clientTimeoutMs: 2000, logDir: '', seed: 1 };
+  return { runId, system: blockstore, nodes: ['a', 'b', 'dr'], bugs: [], params: {}, clientTimeoutMs: 2000, logDir: '', seed: 1 };
 }
 
 async function main(): Promise<void> {
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
     await load(rt, 'published ports (docker-proxy)', (n) => rt.client(n), true);
     // The same load straight to the containers' bridge addresses: what the engine's userland
     // proxy costs (the runtime's clients use the published ports; this is for comparison only).
-    await load(rt, 'bridge addresses (no proxy)', (n) => connectClient({ host: rt.where(n).ip!, port: NODE_PORT, node: n, timeoutMs: 2000 }), false);
+    await load(rt, 'bridge addresses (no proxy)', (n) => new BlockstoreClient(connectClient({ host: rt.where(n).ip!, port: NODE_PORT, node: n, timeoutMs: 2000 })), false);
     const peak = process.memoryUsage().rss / 2 ** 20;
     console.log(`harness rss ${peak.toFixed(0)} MiB`);
   } finally {
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
  * link is cut and healed over and over meanwhile (dr is async, so this measures fault latency
  * under load without stalling the writes).
  */
-async function load(rt: DockerRuntime, how: string, client: (n: NodeName) => BlockClient, faults: boolean): Promise<void> {
+async function load(rt: DockerRuntime, how: string, client: (n: NodeName) => Client, faults: boolean): Promise<void> {
   const stopAt = performance.now() + LOAD_SECONDS * 1000;
   const counts = { ok: 0, fail: 0, info: 0 };
   const lat: number[] = [];
@@ -136,7 +138,7 @@ async function load(rt: DockerRuntime, how: string, client: (n: NodeName) => Blo
     while (performance.now() < stopAt) {
       const block = (k * 7 + i) % 32;
       const t0 = performance.now();
-      const out = i % 2 === 0 ? await w.write(block, `c${k}-${i}`) : await r.read(block);
+      const out = i % 2 === 0 ? await w.invoke({ f: 'write', key: block, value: `c${k}-${i}` }) : await r.invoke({ f: 'read', key: block });
       lat.push(performance.now() - t0);
       counts[out.status]++;
       i++;
@@ -163,7 +165,7 @@ async function waitPrimary(rt: DockerRuntime): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     const st = await rt.status('a' as NodeName);
-    const w = st?.role === 'primary' ? await rt.client('a').write(0, 'warm') : null;
+    const w = st?.role === 'primary' ? await rt.client('a').invoke({ f: 'write', key: 0, value: 'warm' }) : null;
     if (w?.status === 'ok') return;
     await rt.sleep(100);
   }

@@ -18,7 +18,8 @@ import type { SeedResult } from '../harness/sweep/seed-run.js';
 import { runPool } from '../harness/sweep/pool.js';
 import { SWITCH_HUNTS, huntOptions, namesChecker } from '../harness/sweep/switches.js';
 import { countOps, shrink } from '../harness/shrink/shrink.js';
-import { DEFAULT_PARAMS, SIM_THINK_MS, parseConfig } from '../harness/run/config.js';
+import { SIM_THINK_MS, parseConfig } from '../harness/run/config.js';
+import { blockstore, DEFAULT_PARAMS } from '../nodes/blockstore/system.js';
 
 const workload = process.env.SIM_BENCH_WORKLOAD ?? 'register';
 const nemesis = process.env.SIM_BENCH_NEMESIS;
@@ -54,7 +55,7 @@ try {
     const bare = async () => {
       const rt = new SimRuntime({ seed: 9, runId: 'bench-bare' });
       const c0 = process.cpuUsage();
-      await rt.up({ runId: 'bench-bare', nodes: ['a', 'b', 'dr'], bugs: [], params: DEFAULT_PARAMS, clientTimeoutMs: 1000, logDir: out, seed: 9 });
+      await rt.up({ runId: 'bench-bare', system: blockstore, nodes: ['a', 'b', 'dr'], bugs: [], params: { ...DEFAULT_PARAMS }, clientTimeoutMs: 1000, logDir: out, seed: 9 });
       await rt.sleep(30_000);
       await rt.down();
       const cpu = process.cpuUsage(c0);
@@ -120,7 +121,7 @@ try {
       const target = first.kinds.find((k) => namesChecker(h, [k])) ?? first.kinds[0];
       const ops = countOps(readFileSync(join(first.dir!, 'history.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
       const t4 = performance.now();
-      const sh = await shrink(parseConfig(cfg), target, ops, { scratch: join(out, 'shrink') });
+      const sh = await shrink(parseConfig(cfg, blockstore), target, ops, { scratch: join(out, 'shrink') });
       console.log(
         `hunt ${h.bug}: first failing seed ${first.seed} after ${found.toFixed(1)}s (${first.kinds.join(', ')}); ` +
           `shrunk in ${((performance.now() - t4) / 1000).toFixed(1)}s/${sh.attempts} reruns: faults ${sh.original.faults} -> ${sh.minimal.faults}, ` +

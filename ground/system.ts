@@ -115,7 +115,7 @@ export interface FaultSurface {
   /** Removes a node and its own data volume for good. */
   destroy(node: string): Promise<void>;
   /** The cluster's nodes that are not destroyed (a cluster-scope capability acts on them). */
-  nodes?(): string[];
+  liveNodes?(): string[];
   /** The node's address on the run's network, as peers reach it (docker: its container name;
    *  what ClusterInfo.host gave). A capability that repoints replicas needs it. */
   host?(node: string): string;
@@ -165,7 +165,13 @@ export interface FaultCapability {
 
 /** Named partition shapes beyond the generic ones (isolate, halves, one-way): each gives the
  *  one-way links to drop and the side it calls isolated. */
-export type PartitionShapeFn = (nodes: readonly string[], pick: <T>(xs: readonly T[]) => T) => { targets: string[]; links: [string, string][] };
+export type PartitionShapeFn = (nodes: readonly string[], draw: SeededDraw) => { targets: string[]; links: [string, string][] };
+
+/** The seeded choices a shape may make (from the run's nemesis stream, never Math.random). */
+export interface SeededDraw {
+  pick<T>(xs: readonly T[]): T;
+  shuffle<T>(xs: T[]): T[];
+}
 
 // ---- workloads and checkers -----------------------------------------------------------------
 
@@ -188,6 +194,13 @@ export interface CheckerSelection {
   skipped: Record<string, string>;
 }
 
+export interface Topology {
+  primary: string;
+  candidates: string[];
+  readNodes: string[];
+  named?: Record<string, string>;
+}
+
 // ---- the system -----------------------------------------------------------------------------
 
 export interface System {
@@ -203,8 +216,9 @@ export interface System {
   };
   /** Bug switches the system's nodes accept at start (`--bug NAME`). */
   bugs: readonly string[];
-  /** Who serves at the start: where writes go first, which nodes may take writes, which serve reads. */
-  topology(nodes: readonly string[]): { primary: string; candidates: string[]; readNodes: string[] };
+  /** Who serves at the start: where writes go first, which nodes may take writes, which serve
+   *  reads, and nodes a workload addresses by their part (the block store's `dr`). */
+  topology(nodes: readonly string[]): Topology;
   container(node: string, cluster: ClusterInfo): ContainerSpec;
   /** A client of one node at a host address (docker: 127.0.0.1 and the published port).
    *  `params` are the run's parsed node parameters (etcd's `reads=serializable` is a client

@@ -27,8 +27,9 @@ export function buildProgram(): Command {
   program
     .command('run')
     .description('boot a cluster, run a workload under faults, check the history, write a report')
+    .option('--system <name|path>', 'system under test: blockstore, etcd, redis, or a module exporting a System', 'blockstore')
     .addOption(new Option('--runtime <runtime>', 'where nodes run').choices(['docker', 'sim', 'auto']).default('auto'))
-    .option('--workload <w>', 'register | failover | dr', 'register')
+    .option('--workload <w>', 'a workload the system supports (chaos systems lists them)', 'register')
     .option('--nemesis <faults>', 'comma-separated fault kinds, or none')
     .option('--time-limit <s>', 'seconds of workload', '30')
     .option('--seed <n>', 'seed of the op and fault schedules (default: random, printed)')
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
     .option('--seeds <range>', 'A..B', '1..100')
     .option('--workers <k>', 'worker threads')
     .option('--shard <i/n>', 'this machine runs shard i of n')
+    .option('--system <name|path>', 'system under test (one with a sans-IO core)', 'blockstore')
     .option('--workload <w>', 'workload', 'register')
     .option('--nemesis <faults>', 'fault kinds')
     .option('--time-limit <s>', 'simulated seconds per seed', '30')
@@ -72,6 +74,12 @@ export function buildProgram(): Command {
     .action(action('sweep'));
 
   program.command('shrink').description('shrink a failing sim run to the faults and ops that matter').argument('<run-dir>').action(action('shrink'));
+
+  program
+    .command('systems')
+    .description('list the built-in systems: nodes, faults, workloads and checkers')
+    .option('--json', 'as JSON')
+    .action(action('systems'));
 
   const image = program.command('image').description('the node container image');
   image.command('build').description('build the node image locally (no registry)').option('--force', 'rebuild even if the tag exists').action(action('image-build'));

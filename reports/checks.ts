@@ -1,6 +1,8 @@
-// The checkers a run is judged by, by name (results.json's keys). Linearizability is loaded
-// from checkers/linearizability when present; its absence makes its verdict unknown, never valid.
+// The checkers by name (results.json's keys): the system under test names the ones that judge
+// its runs (System.checkers), this resolves them. Linearizability is loaded from
+// checkers/linearizability when present; its absence makes its verdict unknown, never valid.
 import type { Checker } from '../checkers/types.js';
+import type { CheckerSelection } from '../ground/system.js';
 import { storageCheckers } from '../checkers/compose.js';
 
 /** A site loss ends the volume's history as a register: the promoted dr starts from its own
@@ -35,31 +37,20 @@ function linearizability(): Promise<Checker> {
   return loaded;
 }
 
-/** Which checkers a run can be judged by, from its config. A checker whose invariant the run
- *  gives no chance to observe is left out (and named in `skipped`), not reported unknown:
- *  latency needs a window where dr alone is cut off; convergence needs dr to stay dr. */
-export function applicable(config: Record<string, unknown>): { use: (name: string) => boolean; skipped: Record<string, string> } {
-  const plan = Array.isArray(config.plan) ? (config.plan as { kind?: string; targets?: string[] }[]) : null;
-  const skipped: Record<string, string> = {};
-  if (plan) {
-    // The latency checker compares writes while dr alone is cut off with fault-free writes:
-    // it needs a dr fault that nothing else overlaps, long enough to see writes in.
-    const steps = plan as { kind?: string; targets?: string[]; at?: number; durationMs?: number }[];
-    const alone = steps.some((s, i) => s.kind !== 'site-loss' && (s.targets ?? []).includes('dr') && (s.durationMs ?? 0) >= 500 &&
-      !steps.some((o, j) => j !== i && (o.at ?? 0) < (s.at ?? 0) + (s.durationMs ?? 0) && (s.at ?? 0) < (o.at ?? 0) + Math.max(o.durationMs ?? 0, 1)));
-    if (!alone) skipped.latency = 'no fault in the plan cuts dr off alone for 500 ms or more: dr\'s effect on write latency is not observable';
-    if (plan.some((s) => s.kind === 'site-loss')) {
-      skipped.convergence = 'the site was lost: dr became the primary, there is no dr left to converge';
-      // Only the dr workload samples dr during the run; the others image dr once, at the end,
-      // and after a site loss there is no dr to image.
-      if (config.workload !== 'dr') skipped['dr-prefix'] = 'the site was lost and this workload images dr only at the end: there is no dr image to judge';
-    }
-  }
-  return { use: (n) => !(n in skipped), skipped };
+/** Every checker a system may name. */
+export async function allCheckers(): Promise<Record<string, Checker>> {
+  return { linearizability: await linearizability(), ...storageCheckers() };
 }
 
-export async function runCheckerSet(config: Record<string, unknown> = {}): Promise<{ checkers: Record<string, Checker>; skipped: Record<string, string> }> {
-  const all: Record<string, Checker> = { linearizability: await linearizability(), ...storageCheckers() };
-  const { use, skipped } = applicable(config);
-  return { checkers: Object.fromEntries(Object.entries(all).filter(([n]) => use(n))), skipped };
+export const CHECKER_NAMES = ['linearizability', ...Object.keys(storageCheckers())];
+
+/** The checkers of a selection; a name no checker answers to is judged unknown (a system that
+ *  names a checker this build lacks must not pass for want of it). */
+export async function runCheckerSet(selection: CheckerSelection): Promise<{ checkers: Record<string, Checker>; skipped: Record<string, string> }> {
+  const all = await allCheckers();
+  const checkers: Record<string, Checker> = {};
+  for (const name of selection.use) {
+    checkers[name] = all[name] ?? (() => ({ valid: 'unknown', anomalies: [], reason: `no checker named '${name}' in this build; expected one of ${Object.keys(all).join(', ')}` }));
+  }
+  return { checkers, skipped: selection.skipped };
 }

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ComposedResult } from '../checkers/types.js';
 import type { HistoryEvent } from '../ground/history/types.js';
+import type { CheckerSelection } from '../ground/system.js';
 import { InputError, mergeVerdicts } from '../ground/errors.js';
 import { pairHistory } from '../ground/history/pair.js';
 import { runCheckers, resultsJson } from '../checkers/compose.js';
@@ -24,11 +25,14 @@ export interface RunFacts {
   healNs?: number;
 }
 
-/** Runs every checker over a run's history. A harness failure (the run itself broke) can
- *  only make the verdict worse: valid becomes unknown, never the other way round. */
-export async function checkRun(events: readonly HistoryEvent[], config: Record<string, unknown>, errors: readonly string[] = [], healNs?: number): Promise<ComposedResult> {
+/** The checkers that judge a run, from its config: the system under test decides. */
+export type SelectCheckers = (config: Record<string, unknown>) => CheckerSelection | Promise<CheckerSelection>;
+
+/** Runs every selected checker over a run's history. A harness failure (the run itself broke)
+ *  can only make the verdict worse: valid becomes unknown, never the other way round. */
+export async function checkRun(events: readonly HistoryEvent[], config: Record<string, unknown>, select: SelectCheckers, errors: readonly string[] = [], healNs?: number): Promise<ComposedResult> {
   const paired = pairHistory(events);
-  const set = await runCheckerSet(config);
+  const set = await runCheckerSet(await select(config));
   let results: ComposedResult = await runCheckers(events, set.checkers, {
     paired,
     run: { ...config, ...(healNs !== undefined ? { healNs } : {}) },
@@ -85,7 +89,7 @@ export function readHistory(path: string): HistoryEvent[] {
 }
 
 /** `chaos report RUN_DIR`: checks the recorded history again and rewrites every report file. */
-export async function rebuildReport(dir: string, reproduce?: (config: Record<string, unknown>) => string): Promise<ComposedResult> {
+export async function rebuildReport(dir: string, select: SelectCheckers, reproduce?: (config: Record<string, unknown>) => string): Promise<ComposedResult> {
   const cfgPath = join(dir, 'config.json');
   const histPath = join(dir, 'history.jsonl');
   if (!existsSync(cfgPath) || !existsSync(histPath)) {
@@ -108,7 +112,7 @@ export async function rebuildReport(dir: string, reproduce?: (config: Record<str
   } catch {
     // no earlier results: the run died before checking
   }
-  const results = await checkRun(events, config, prevErrors, healNs);
+  const results = await checkRun(events, config, select, prevErrors, healNs);
   await writeReports(dir, { config, events, results, errors: prevErrors, healNs, reproduce: reproduce?.(config) });
   return results;
 }

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { blockstore } from '../nodes/blockstore/system.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,12 +65,12 @@ test('chaos report rebuilds results, junit and html (with charts) from a run dir
     mkdirSync(join(dir, 'nodes'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
     writeFileSync(join(dir, 'history.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n{"index": 8, "ti');
-    const r = await rebuildReport(dir);
+    const r = await rebuildReport(dir, (c) => blockstore.checkers(c));
     assert.equal(r.checkers.durability.valid, false, 'the lost write is found again');
     for (const f of ['results.json', 'junit.xml', 'report.html', 'latency.png', 'throughput.png']) assert.ok(existsSync(join(dir, f)), f);
     assert.equal(readFileSync(join(dir, 'latency.png')).subarray(1, 4).toString(), 'PNG');
     assert.equal(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).valid, false);
-    await assert.rejects(rebuildReport(join(dir, 'nodes')), (e: unknown) => e instanceof InputError && /not a run directory/.test(e.message));
+    await assert.rejects(rebuildReport(join(dir, 'nodes'), (c) => blockstore.checkers(c)), (e: unknown) => e instanceof InputError && /not a run directory/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,12 +1,12 @@
-// dr: writes on the pair while one process samples dr: snapshots of its latest applied image
-// and restores of barriers it saw earlier (any-point-in-time). Each image is recorded with its
-// barrier, cut and consistency flag, so dr-prefix can hold it to a cut of the primary's writes.
+// dr: writes on the primary site while one process samples the remote disaster-recovery site:
+// snapshots of its latest applied image and restores of barriers it saw earlier (any point in
+// time). Each image is recorded with its barrier, cut and consistency flag, so dr-prefix can
+// hold it to a cut of the primary's writes. It needs a system with a part named `dr` that
+// answers dr-snapshot / dr-restore (the block store).
 import type { Workload, WorkloadContext } from './types.js';
 import { ClientPool, Process, more, take, think } from './process.js';
 import { runRegisterLike } from './register.js';
-
-/** Enough blocks that a block a resync forgot is rarely rewritten before the final image. */
-export const DR_BLOCKS = 256;
+import { finalReads, remoteSite } from './final.js';
 
 async function drSampler(ctx: WorkloadContext): Promise<void> {
   const pool = new ClientPool(ctx);
@@ -16,14 +16,15 @@ async function drSampler(ctx: WorkloadContext): Promise<void> {
   const barriers: number[] = [];
   try {
     await ctx.runtime.sleep(1 + rng.int(0, 500));
-    while (more(ctx) && !ctx.view.destroyed.has('a')) {
+    // Until the remote site is gone or became the primary (site loss): then there is no dr to sample.
+    for (let node = remoteSite(ctx); node && more(ctx); node = remoteSite(ctx)) {
       if (!take(ctx)) break;
       if (barriers.length > 0 && rng.bool(0.35)) {
-        await p.invoke({ f: 'dr-restore', barrier: rng.pick(barriers) });
+        await p.invoke({ f: 'dr-restore', value: rng.pick(barriers), node });
       } else {
-        const r = await p.invoke({ f: 'dr-snapshot' });
+        const r = await p.invoke({ f: 'dr-snapshot', node });
         if (r.status === 'ok') {
-          const b = (r as { image?: { barrier: number } }).image?.barrier;
+          const b = r.meta?.barrier;
           if (typeof b === 'number' && b > 0 && !barriers.includes(b)) barriers.push(b);
         }
       }
@@ -36,9 +37,10 @@ async function drSampler(ctx: WorkloadContext): Promise<void> {
 
 export const dr: Workload = {
   name: 'dr',
-  defaults: { nemesis: ['partition-site-dr', 'kill', 'lose-journal'], concurrency: 6, thinkMs: 10, params: { blocks: DR_BLOCKS } },
-  finalDr: true,
+  description: 'writes on the primary site while dr is snapshotted and restored to earlier barriers',
+  ops: ['read', 'write', 'dr-snapshot', 'dr-restore', 'dr-status'],
   run: async (ctx) => {
-    await Promise.all([runRegisterLike(ctx, { hot: DR_BLOCKS, pRead: 0.1, pCas: 0, readAny: false, slots: ctx.concurrency + 1 }), drSampler(ctx)]);
+    await Promise.all([runRegisterLike(ctx, { hot: ctx.keys, pRead: 0.1, pCas: 0, readAny: false, slots: ctx.concurrency + 1 }), drSampler(ctx)]);
   },
+  final: finalReads,
 };

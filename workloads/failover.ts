@@ -1,14 +1,15 @@
 // failover: sustained writes through crashes and takeovers, with some reads, spread over many
-// blocks (1024 by default) so that a write lost in a crash is rarely overwritten before the
-// final reads: the final reads after the heal are what this workload is judged on (durability).
+// keys (1024 on the block store) so that a write lost in a crash is rarely overwritten before
+// the final reads: the final reads after the heal are what this workload is judged on
+// (durability).
 import type { Workload } from './types.js';
 import { runRegisterLike } from './register.js';
-
-export const FAILOVER_BLOCKS = 1024;
+import { finalReads } from './final.js';
 
 export const failover: Workload = {
   name: 'failover',
-  defaults: { nemesis: ['kill', 'kill-unsynced', 'pause', 'partition-primary-partner'], concurrency: 8, thinkMs: 10, params: { blocks: FAILOVER_BLOCKS } },
-  finalDr: true,
-  run: (ctx) => runRegisterLike(ctx, { hot: FAILOVER_BLOCKS, pRead: 0.2, pCas: 0, readAny: false }),
+  description: 'sustained writes over many keys through crashes and takeovers, judged by what reads back',
+  ops: ['read', 'write'],
+  run: (ctx) => runRegisterLike(ctx, { hot: ctx.keys, pRead: 0.2, pCas: 0, readAny: false }),
+  final: finalReads,
 };

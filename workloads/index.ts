@@ -1,18 +1,16 @@
-// The workloads `chaos run --workload` knows.
-import type { Workload, WorkloadDefaults } from './types.js';
+// The workloads `chaos run --workload` knows. Which of them a system supports, with its
+// defaults, is the system's word (System.workloads).
+import type { Workload } from './types.js';
 import { register } from './register.js';
 import { failover } from './failover.js';
 import { dr } from './dr.js';
+import { set } from './set.js';
 
-export const WORKLOAD_NAMES = ['register', 'failover', 'dr'] as const;
-export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+const BY_NAME: Readonly<Record<string, Workload>> = { register, failover, dr, set };
 
-const BY_NAME: Record<WorkloadName, Workload> = { register, failover, dr };
+export const WORKLOAD_NAMES = Object.keys(BY_NAME);
 
-export function getWorkload(name: WorkloadName): Workload {
+export function getWorkload(name: string): Workload | undefined {
   return BY_NAME[name];
-}
-export function workloadDefaults(name: WorkloadName): WorkloadDefaults {
-  return BY_NAME[name].defaults;
 }
 export type { Workload, WorkloadContext } from './types.js';

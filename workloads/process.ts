@@ -2,15 +2,14 @@
 // mirrors the client's outcome (ok / fail definite / info indeterminate), and routes writes
 // to the node it believes is primary. After an `info` the process takes a fresh id (Jepsen's
 // convention): its old op may still take effect, so it must not look sequential with the next.
-import type { BlockClient, OpOutcome } from '../nodes/blockstore/client/types.js';
-import type { NodeName, DrImage } from '../nodes/blockstore/core/types.js';
+import type { Client, Op, Outcome } from '../ground/system.js';
 import type { EventMeta } from '../ground/history/types.js';
 import type { WorkloadContext } from './types.js';
 
 export class ClientPool {
-  private readonly clients = new Map<string, BlockClient>();
+  private readonly clients = new Map<string, Client>();
   constructor(private readonly ctx: Pick<WorkloadContext, 'runtime'>) {}
-  get(slot: number, node: NodeName): BlockClient {
+  get(slot: number, node: string): Client {
     const k = `${slot}/${node}`;
     let c = this.clients.get(k);
     if (!c) {
@@ -32,25 +31,17 @@ export class ClientPool {
   }
 }
 
-export type Op =
-  | { f: 'read'; block: number; node?: NodeName }
-  | { f: 'write'; block: number; value: string }
-  | { f: 'cas'; block: number; expected: string | null; value: string }
-  | { f: 'dr-snapshot' }
-  | { f: 'dr-restore'; barrier: number }
-  /** dr's NodeStatus, recorded so convergence can see when dr first says it caught up. */
-  | { f: 'dr-status' };
+/** An operation and, for reads and ops meant for one node, the node to send it to; otherwise
+ *  it goes to the node the process believes is primary. */
+export type RoutedOp = Op & { node?: string };
 
-/** A dr image in the checkers' plain convention: block -> {value, version}, blocks in order. */
-export function imageValue(img: DrImage): Record<string, { value: string; version: number }> {
-  const out: Record<string, { value: string; version: number }> = {};
-  for (const k of Object.keys(img.blocks ?? {}).map(Number).sort((x, y) => x - y)) out[k] = { value: img.blocks[k].value, version: img.blocks[k].version };
-  return out;
-}
+/** Operations that change state: their acks tell when a failover completed, and a refusal
+ *  means another node may be serving now. */
+const WRITES = new Set(['write', 'cas', 'add']);
 
 export class Process {
   id: number;
-  private guess: NodeName;
+  private guess: string;
   private generation: number;
 
   constructor(
@@ -67,7 +58,7 @@ export class Process {
   }
 
   /** The node this process sends writes to. */
-  primary(): NodeName {
+  primary(): string {
     const v = this.ctx.view;
     if (this.generation !== v.generation || !v.pair.includes(this.guess)) {
       this.generation = v.generation;
@@ -84,74 +75,45 @@ export class Process {
   }
 
   /** Runs one op and returns its outcome (already recorded). */
-  async invoke(op: Op): Promise<OpOutcome<object>> {
+  async invoke(op: RoutedOp): Promise<Outcome> {
     const { history, counts } = this.ctx;
-    const node: NodeName = op.f === 'read' ? op.node ?? this.primary() : op.f === 'dr-snapshot' || op.f === 'dr-restore' || op.f === 'dr-status' ? 'dr' : this.primary();
-    const key = op.f === 'read' || op.f === 'write' || op.f === 'cas' ? op.block : undefined;
-    if (op.f === 'write' || op.f === 'cas') this.ctx.touched.add(op.block);
-    const arg = op.f === 'write' ? op.value : op.f === 'cas' ? [op.expected, op.value] : op.f === 'dr-restore' ? op.barrier : undefined;
+    const routed = op.node === undefined;
+    const node = op.node ?? this.primary();
+    const write = WRITES.has(op.f);
+    if (write && typeof op.key === 'number') this.ctx.touched.add(op.key);
     const process = this.id;
     const meta = Object.keys(this.extraMeta).length ? { ...this.extraMeta } : undefined;
-    history.append({ process, type: 'invoke', f: op.f, key, value: arg, node, meta });
+    history.append({ process, type: 'invoke', f: op.f, key: op.key, value: op.value, node, meta });
     counts.invoked++;
     const client = this.pool.get(this.slot, node);
-    let out: OpOutcome<object>;
+    let out: Outcome;
     try {
-      switch (op.f) {
-        case 'read': out = await client.read(op.block); break;
-        case 'write': out = await client.write(op.block, op.value); break;
-        case 'cas': out = await client.cas(op.block, op.expected, op.value); break;
-        case 'dr-snapshot': out = await client.drSnapshot(); break;
-        case 'dr-restore': out = await client.drRestore(op.barrier); break;
-        case 'dr-status': out = await client.status(); break;
-      }
+      out = await client.invoke({ f: op.f, ...(op.key !== undefined ? { key: op.key } : {}), ...(op.value !== undefined ? { value: op.value } : {}) });
     } catch (e) {
       // A client that throws broke its contract; the op may have happened.
       out = { status: 'info', node, error: `client-error: ${(e as Error).message}` };
     }
-    const m: EventMeta = { ...this.extraMeta };
+    const m: EventMeta = { ...this.extraMeta, ...(out.meta ?? {}) };
     let failover: { faultId: number | null } | null = null;
-    let value: unknown = arg;
     if (out.status === 'ok') {
-      const r = out as unknown as Record<string, unknown>;
-      if (op.f === 'read') {
-        value = r.value ?? null;
-        m.source = r.source as EventMeta['source'];
-        m.version = r.version as number;
-      } else if (op.f === 'write' || op.f === 'cas') {
-        m.version = r.version as number;
-        failover = this.ctx.view.acked(out.node ?? node);
-      } else if (op.f === 'dr-status') {
-        const st = r.info as Record<string, unknown>;
-        value = st;
-        if (typeof st?.cut === 'number') m.cut = st.cut;
-        if (typeof st?.barrier === 'number') m.barrier = st.barrier;
-        if (typeof st?.consistent === 'boolean') m.consistent = st.consistent;
-      } else {
-        const img = r.image as DrImage;
-        value = imageValue(img);
-        m.barrier = img.barrier;
-        m.cut = img.cut;
-        m.consistent = img.consistent;
-      }
-      if (typeof r.epoch === 'number') m.epoch = r.epoch;
+      if (write) failover = this.ctx.view.acked(out.node ?? node);
       counts.ok++;
     } else {
       m.error = out.error;
       if (out.status === 'fail') counts.fail++;
       else counts.info++;
-      if (op.f === 'write' || op.f === 'cas') {
-        // Any refusal but a cas mismatch (refused, fenced, not-primary, no answer, connect
-        // errors) means the other node of the pair may be the one serving now.
-        if (out.error !== 'cas-mismatch') this.reroute();
-      }
+      // Any refusal of a routed write but a cas mismatch (refused, fenced, not-primary, no
+      // answer, connect errors) means another node may be the one serving now.
+      if (write && routed && out.error !== 'cas-mismatch') this.reroute();
     }
     history.append({
       process,
       type: out.status,
       f: op.f,
-      key,
-      value: out.status === 'info' ? undefined : value,
+      key: op.key,
+      // ok: what the op returned (a read's value); fail: the argument (it did not happen);
+      // info: nothing (it may or may not have).
+      value: out.status === 'ok' ? out.value : out.status === 'fail' ? op.value : undefined,
       node: out.node ?? node,
       meta: Object.keys(m).length ? m : undefined,
     });

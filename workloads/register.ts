@@ -1,12 +1,12 @@
-// register: read / write / cas on a few hot blocks from many processes. Reads go to a or b at
-// random, so b's location cache serves a share of them (the cache-invalidation mechanism);
-// writes and cas go to the primary. Values are unique per process and op, so every read names
-// the write it saw.
-import type { NodeName } from '../nodes/blockstore/core/types.js';
+// register: read / write / cas on a few hot keys from many processes. Reads go to any node
+// that serves reads (the block store's partner serves from its location cache; etcd and Redis
+// replicas answer too), writes and cas to the primary. Values are unique per process and op,
+// so every read names the write it saw.
 import type { Workload, WorkloadContext } from './types.js';
 import { ClientPool, Process, more, take, think } from './process.js';
+import { finalReads } from './final.js';
 
-export const HOT_BLOCKS = 4;
+export const HOT_KEYS = 4;
 
 export async function runRegisterLike(ctx: WorkloadContext, o: { hot: number; pRead: number; pCas: number; readAny: boolean; slots?: number }): Promise<void> {
   const pool = new ClientPool(ctx);
@@ -22,22 +22,22 @@ export async function runRegisterLike(ctx: WorkloadContext, o: { hot: number; pR
         // Stagger starts so processes do not move in lockstep.
         await ctx.runtime.sleep(1 + rng.int(0, Math.max(1, Math.round(ctx.thinkMs))));
         while (more(ctx) && take(ctx)) {
-          const block = rng.int(0, Math.min(o.hot, ctx.blocks) - 1);
+          const key = rng.int(0, Math.min(o.hot, ctx.keys) - 1);
           const x = rng.float();
           if (x < o.pRead) {
-            const node: NodeName = o.readAny ? rng.pick(ctx.view.readNodes) : p.primary();
-            const r = await p.invoke({ f: 'read', block, node });
-            if (r.status === 'ok') known.set(block, (r as { value?: string | null }).value ?? null);
+            const node = o.readAny ? rng.pick(ctx.view.readNodes) : p.primary();
+            const r = await p.invoke({ f: 'read', key, node });
+            if (r.status === 'ok') known.set(key, (r.value as string | null | undefined) ?? null);
           } else {
             const value = `${slot}.${++n}`;
             if (x < o.pRead + o.pCas) {
-              const expected = known.has(block) ? known.get(block)! : null;
-              const r = await p.invoke({ f: 'cas', block, expected, value });
-              if (r.status === 'ok') known.set(block, value);
-              else if (r.status === 'fail' && r.error === 'cas-mismatch') known.delete(block);
+              const expected = known.has(key) ? known.get(key)! : null;
+              const r = await p.invoke({ f: 'cas', key, value: [expected, value] });
+              if (r.status === 'ok') known.set(key, value);
+              else if (r.status === 'fail' && r.error === 'cas-mismatch') known.delete(key);
             } else {
-              const r = await p.invoke({ f: 'write', block, value });
-              if (r.status === 'ok') known.set(block, value);
+              const r = await p.invoke({ f: 'write', key, value });
+              if (r.status === 'ok') known.set(key, value);
             }
           }
           await think(ctx, ctx.thinkMs, () => rng.exp(1));
@@ -51,7 +51,8 @@ export async function runRegisterLike(ctx: WorkloadContext, o: { hot: number; pR
 
 export const register: Workload = {
   name: 'register',
-  defaults: { nemesis: ['partition', 'kill', 'pause'], concurrency: 10, thinkMs: 10 },
-  finalDr: true,
-  run: (ctx) => runRegisterLike(ctx, { hot: HOT_BLOCKS, pRead: 0.5, pCas: 0.2, readAny: true }),
+  description: 'read / write / cas on a few hot keys, reads from every node that serves them',
+  ops: ['read', 'write', 'cas'],
+  run: (ctx) => runRegisterLike(ctx, { hot: HOT_KEYS, pRead: 0.5, pCas: 0.2, readAny: true }),
+  final: finalReads,
 };

@@ -1,10 +1,10 @@
 // What a workload gets from the run loop. Workloads wait only through runtime.sleep and read
 // time only through runtime.now, so under the sim runtime a run is a function of its seed.
-import type { Runtime } from '../harness/runtime/types.js';
+// They talk to nodes only through the system's clients (ground/system.ts): nothing here knows
+// which system runs.
+import type { FaultSurface } from '../ground/system.js';
 import type { HistoryWriter } from '../ground/history/writer.js';
-import type { ClusterView } from '../harness/nemesis/view.js';
 import type { Rng } from '../ground/rng.js';
-import type { NemesisKind } from '../harness/nemesis/plan.js';
 
 export interface OpCounts {
   invoked: number;
@@ -13,42 +13,58 @@ export interface OpCounts {
   info: number;
 }
 
+/** Who serves, as the clients believe it (harness/nemesis/view.ts keeps it). */
+export interface RoutingView {
+  /** Where writes go; a final-phase status probe updates it. */
+  primary: string;
+  readonly readNodes: readonly string[];
+  readonly pair: readonly string[];
+  readonly generation: number;
+  acked(node: string): { faultId: number | null } | null;
+  /** A node the workload addresses by its part (the block store's dr), unless it is gone. */
+  part(name: string): string | null;
+}
+
 export interface WorkloadContext {
-  runtime: Runtime;
+  runtime: Pick<FaultSurface, 'now' | 'sleep' | 'client' | 'status'>;
   history: HistoryWriter;
-  view: ClusterView;
+  view: RoutingView;
+  /** The status role that means primary (the system's roles.primary). */
+  primaryRole: string;
   /** The workload's stream; each process forks its own from it. */
   rng: Rng;
   concurrency: number;
   /** Mean think time between a process's ops (ms). */
   thinkMs: number;
-  /** Number of blocks in the volume. */
-  blocks: number;
+  /** Keys (blocks) the workload spreads over. */
+  keys: number;
   /** Runtime ns at which processes stop invoking. */
   endNs: number;
   /** Shared op budget (opLimit); Infinity when unlimited. */
   budget: { left: number };
   counts: OpCounts;
-  /** Blocks some write or cas was invoked on: the final reads cover exactly these. */
+  /** Keys some write, cas or add was invoked on: the final reads cover exactly these. */
   touched: Set<number>;
   /** Called after every completion (progress display). */
   onOp?: () => void;
-  /** Set by the run loop to end the workload early (an error elsewhere). */
+  /** Set by the run loop to end the workload early (an error elsewhere, a signal). */
   aborted: { value: boolean };
 }
 
-export interface WorkloadDefaults {
-  nemesis: readonly NemesisKind[];
-  concurrency: number;
-  thinkMs: number;
-  /** Node parameters this workload wants unless the config says otherwise (e.g. more blocks). */
-  params?: { blocks?: number };
+/** After every fault is healed and a primary serves: read back what the run wrote. */
+export interface FinalContext {
+  /** The first process id free for final readers. */
+  firstProcess: number;
+  deadlineNs: number;
 }
 
 export interface Workload {
   name: string;
-  defaults: WorkloadDefaults;
-  /** Whether the run snapshots dr at the end (convergence / dr-prefix). */
-  finalDr: boolean;
+  description: string;
+  /** Operations the system's client must know. */
+  ops: readonly string[];
   run(ctx: WorkloadContext): Promise<void>;
+  /** Reads back (recorded with meta.final) what the checkers judge after the heal; returns
+   *  the problems met (keys never read back), which make the verdict unknown at worst. */
+  final(ctx: WorkloadContext, fin: FinalContext): Promise<string[]>;
 }

@@ -45,8 +45,9 @@ export interface EventMeta {
   cut?: number;
   /** dr observations: whether dr says its image is consistent (false while a resync runs). */
   consistent?: boolean;
-  /** Nemesis: fault kind, its targets, and an id pairing start with stop. */
-  fault?: FaultKind;
+  /** Nemesis: fault kind (partition, kill, pause, or a capability the system declares such as
+   *  kill-unsynced, lose-journal, site-loss, failover), its targets, and an id pairing start with stop. */
+  fault?: string;
   targets?: string[];
   faultId?: number;
   /** Reads done after the final heal (the durability checker judges these). */
@@ -56,16 +57,6 @@ export interface EventMeta {
   [extra: string]: unknown;
 }
 
-export const FAULT_KINDS = [
-  'partition', // value/meta describe the shape; targets are the isolated side
-  'kill',
-  'pause',
-  'lose-journal',
-  'kill-unsynced', // kill mid-write, unsynced tail dropped
-  'site-loss',
-  'clock', // reserved
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** A completed operation: an invocation paired with its completion (or none: still open). */
 export interface Operation {

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../../ground/errors.js';
-import { parseConfig } from '../run/config.js';
+import { loadRunConfig } from '../run/load-config.js';
 import { selectRuntime } from '../run/runtime-select.js';
 import { runAndPrint } from './run.js';
 
@@ -12,19 +12,11 @@ export default async function replay(args: string[], opts: Record<string, unknow
   if (!existsSync(args[0])) throw new InputError('no such directory; expected a run directory made by chaos run', args[0]);
   // runs/latest is a symlink that this replay moves: work from the directory it names now.
   const dir = realpathSync(args[0]);
-  const cfgPath = join(dir, 'config.json');
-  if (!existsSync(cfgPath)) throw new InputError('no config.json here; expected a run directory made by chaos run', dir);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(cfgPath, 'utf8'));
-  } catch {
-    throw new InputError('not JSON; expected a run config', cfgPath);
-  }
-  const config = parseConfig(raw, cfgPath);
+  const { config, system } = await loadRunConfig(join(dir, 'config.json'));
   const sel = await selectRuntime(config.runtime);
   // Beside the original by default: runs/<test>/<new stamp>-seed<N>.
   const out = (opts.out as string | undefined) ?? dirname(dirname(resolve(dir)));
-  const code = await runAndPrint(config, {
+  const code = await runAndPrint(config, system, {
     out,
     firstLine: `chaos replay: ${dir} on runtime ${sel.kind} (recorded); seed ${config.seed}, ${config.plan.length} faults as recorded`,
     reproduce: `chaos replay ${dir}`,

@@ -6,8 +6,11 @@ import { createRuntime, selectRuntime } from '../run/runtime-select.js';
 import { executeRun } from '../run/execute.js';
 import { checkerLines, lastLine, liveDisplay } from '../run/display.js';
 import type { RunConfig } from '../run/config.js';
+import type { System } from '../../ground/system.js';
+import { loadSystem, systemRef } from '../systems/load.js';
+import { simSupport } from '../runtime/sim/index.js';
 
-export async function runAndPrint(config: RunConfig, opts: { out: string; json?: boolean; firstLine: string; reproduce: string }): Promise<number> {
+export async function runAndPrint(config: RunConfig, system: System, opts: { out: string; json?: boolean; firstLine: string; reproduce: string }): Promise<number> {
   const human = opts.json ? process.stderr : process.stdout;
   human.write(opts.firstLine + '\n');
   const tty = (human as NodeJS.WriteStream).isTTY === true;
@@ -26,7 +29,7 @@ export async function runAndPrint(config: RunConfig, opts: { out: string; json?:
   const runtime = await createRuntime(config.runtime, { seed: config.seed, runId: `${config.test}-s${config.seed}-${process.pid}` });
   let outcome;
   try {
-    outcome = await executeRun(config, { runtime, outDir: opts.out, onProgress: display ? (p) => display.update(p) : undefined, signal: abort.signal });
+    outcome = await executeRun(config, { runtime, system, outDir: opts.out, onProgress: display ? (p) => display.update(p) : undefined, signal: abort.signal });
   } finally {
     display?.clear();
     process.off('SIGINT', onSigint);
@@ -44,9 +47,12 @@ export async function runAndPrint(config: RunConfig, opts: { out: string; json?:
 }
 
 export default async function run(_args: string[], opts: Record<string, unknown>): Promise<number> {
+  const system = await loadSystem(opts.system as string | undefined);
   const sel = await selectRuntime(opts.runtime as string | undefined);
+  if (sel.kind === 'sim') simSupport(system);
   const config = buildConfig({
     runtime: sel.kind,
+    system: systemRef(opts.system as string | undefined),
     workload: opts.workload as string | undefined,
     nemesis: opts.nemesis as string | undefined,
     timeLimit: opts.timeLimit as string | undefined,
@@ -55,7 +61,7 @@ export default async function run(_args: string[], opts: Record<string, unknown>
     concurrency: opts.concurrency as string | undefined,
     opLimit: opts.opLimit as string | undefined,
     thinkMs: opts.thinkMs as string | undefined,
-  });
-  const first = `chaos run: runtime ${sel.kind} (${sel.reason}); workload ${config.workload}, nemesis ${config.nemesis.join(',') || 'none'} (${config.plan.length} faults planned), ${config.timeLimitS}s, ${config.concurrency} clients (think ${config.thinkMs} ms), bugs ${config.bugs.join(',') || 'none'}, seed ${config.seed}`;
-  return runAndPrint(config, { out: (opts.out as string | undefined) ?? 'runs', json: opts.json === true, firstLine: first, reproduce: reproduceCommand(config) });
+  }, system);
+  const first = `chaos run: runtime ${sel.kind} (${sel.reason}); system ${system.name}, workload ${config.workload}, nemesis ${config.nemesis.join(',') || 'none'} (${config.plan.length} faults planned), ${config.timeLimitS}s, ${config.concurrency} clients (think ${config.thinkMs} ms), bugs ${config.bugs.join(',') || 'none'}, seed ${config.seed}`;
+  return runAndPrint(config, system, { out: (opts.out as string | undefined) ?? 'runs', json: opts.json === true, firstLine: first, reproduce: reproduceCommand(config) });
 }

@@ -6,7 +6,8 @@
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InputError, EXIT } from '../../ground/errors.js';
-import { parseConfig, reproduceCommand } from '../run/config.js';
+import { reproduceCommand } from '../run/config.js';
+import { loadRunConfig } from '../run/load-config.js';
 import { anomalyKinds, runOnSim } from '../sweep/seed-run.js';
 import { countOps, shrink as shrinkRun, tryConfig } from '../shrink/shrink.js';
 import type { ComposedResult } from '../../checkers/types.js';
@@ -17,7 +18,7 @@ export default async function shrink(args: string[], _opts: Record<string, unkno
   const cfgPath = join(dir, 'config.json');
   const resPath = join(dir, 'results.json');
   if (!args[0] || !existsSync(cfgPath) || !existsSync(resPath)) throw new InputError('not a finished run directory; expected config.json and results.json in it', args[0] ?? 'RUN_DIR');
-  const config = parseConfig(readJson(cfgPath), cfgPath);
+  const { config } = await loadRunConfig(cfgPath);
   if (config.runtime !== 'sim') throw new InputError(`a ${config.runtime} run cannot be shrunk; expected a sim run (rerun it with --runtime sim --seed ${config.seed})`, cfgPath);
   const results = readJson(resPath) as ComposedResult;
   if (!results || typeof results !== 'object' || !results.checkers) throw new InputError('not a results file; expected checker verdicts', resPath);

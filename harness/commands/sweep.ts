@@ -10,6 +10,8 @@ import { seedConfig, type SweepRunOptions } from '../sweep/seed-run.js';
 import { parseSeeds, parseShard, shardSeeds } from '../sweep/range.js';
 import { runPool } from '../sweep/pool.js';
 import { progressLine, summarize, writeSummary } from '../sweep/summary.js';
+import { loadSystem, systemRef } from '../systems/load.js';
+import { simSupport } from '../runtime/sim/index.js';
 
 export default async function sweep(_args: string[], opts: Record<string, unknown>): Promise<number> {
   const range = parseSeeds(String(opts.seeds ?? '1..100'));
@@ -19,7 +21,10 @@ export default async function sweep(_args: string[], opts: Record<string, unknow
   const seeds = shardSeeds(range, shard);
   const outRoot = String(opts.out ?? 'runs');
   const sweepDir = resolve(join(outRoot, 'sweeps', `${stamp(new Date())}-seeds${range.from}..${range.to}${shard.count > 1 ? `-shard${shard.index}of${shard.count}` : ''}`));
+  const system = await loadSystem(opts.system as string | undefined);
+  simSupport(system);
   const runOpts: SweepRunOptions = {
+    system: systemRef(opts.system as string | undefined),
     workload: opts.workload as string | undefined,
     nemesis: opts.nemesis as string | undefined,
     timeLimit: opts.timeLimit as string | undefined,
@@ -29,7 +34,7 @@ export default async function sweep(_args: string[], opts: Record<string, unknow
     outDir: join(sweepDir, 'runs'),
   };
   // Validate the shared options once, here, so bad flags are one line and exit 2, not N worker errors.
-  const probe = seedConfig(runOpts, seeds[0] ?? range.from);
+  const probe = seedConfig(runOpts, seeds[0] ?? range.from, system);
   const json = Boolean(opts.json);
   const tty = process.stderr.isTTY && !json;
   process.stderr.write(

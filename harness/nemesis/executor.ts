@@ -4,9 +4,11 @@
 // `healAll` undoes whatever is still active; the run calls it in a finally block.
 import type { Runtime } from '../runtime/types.js';
 import type { HistoryWriter } from '../../ground/history/writer.js';
-import type { NodeName } from '../../nodes/blockstore/core/types.js';
-import type { FaultStep } from './plan.js';
+import type { ViewChange } from '../../ground/system.js';
+import { ROLE_REFS, stepNodes, type FaultStep, type NemesisSpace } from './plan.js';
 import { ClusterView } from './view.js';
+
+type NodeName = string;
 
 type Timed = { at: number; phase: 'start' | 'stop'; step: FaultStep };
 
@@ -27,6 +29,7 @@ export class NemesisExecutor {
 
   constructor(
     private readonly plan: readonly FaultStep[],
+    private readonly space: NemesisSpace,
     private readonly runtime: Runtime,
     private readonly history: HistoryWriter,
     private readonly view: ClusterView,
@@ -39,7 +42,7 @@ export class NemesisExecutor {
     const timed: Timed[] = [];
     for (const s of this.plan) {
       timed.push({ at: s.at, phase: 'start', step: s });
-      if (s.kind !== 'site-loss') timed.push({ at: s.at + s.durationMs, phase: 'stop', step: s });
+      if (!this.space.capabilities.get(s.kind)?.instant) timed.push({ at: s.at + s.durationMs, phase: 'stop', step: s });
     }
     // Stops before starts at the same instant, so a node is free before it is taken again.
     timed.sort((x, y) => x.at - y.at || (x.phase === y.phase ? x.step.id - y.step.id : x.phase === 'stop' ? -1 : 1));
@@ -77,19 +80,19 @@ export class NemesisExecutor {
   }
 
   private usable(step: FaultStep): boolean {
-    // After site loss a and b are gone; a hand-edited plan may still name them.
+    // Nodes a capability removed (site loss) are gone; a hand-edited plan may still name them.
     return !step.targets.some((n) => this.view.destroyed.has(n as NodeName)) && !(step.links ?? []).some(([f, t]) => this.view.destroyed.has(f) || this.view.destroyed.has(t));
   }
 
   /** Names the nodes a role refers to now: the pair member that says it is primary (the
    *  view's belief when neither answers), and the other one as partner. */
   private async resolve(step: FaultStep): Promise<FaultStep> {
-    if (!step.targets.some((t) => t === 'primary' || t === 'partner')) return step;
+    if (!step.targets.some((t) => (ROLE_REFS as readonly string[]).includes(t))) return step;
     const pair = this.view.pair;
     let primary: NodeName = this.view.primary;
     for (const n of pair) {
       const s = await this.runtime.status(n).catch(() => null);
-      if (s?.role === 'primary') { primary = n; break; }
+      if (s?.role === this.space.primaryRole) { primary = n; break; }
     }
     const partner = pair.find((n) => n !== primary) ?? primary;
     const targets = [...new Set(step.targets.map((t) => (t === 'primary' ? primary : t === 'partner' ? partner : t)))] as NodeName[];
@@ -100,8 +103,9 @@ export class NemesisExecutor {
     if (!this.usable(planned)) return;
     const step = await this.resolve(planned);
     this.record('start', step);
-    for (const n of resolved(step)) this.view.lastFault.set(n, step.id);
-    if (step.kind === 'site-loss') this.view.lastFault.set('dr', step.id);
+    // A failover is blamed on the last fault that hit the old primary; a cluster-wide fault hits every node.
+    const hit = this.space.capabilities.get(step.kind)?.scope === 'cluster' ? stepNodes(this.space, step) : resolved(step);
+    for (const n of hit) this.view.lastFault.set(n, step.id);
     this.active.set(step.id, step);
     this.view.active.set(step.id, describe(step));
     const rt = this.runtime;
@@ -113,31 +117,14 @@ export class NemesisExecutor {
         case 'kill':
           for (const n of resolved(step)) await rt.kill(n);
           break;
-        case 'kill-unsynced':
-          for (const n of resolved(step)) await rt.killUnsynced(n);
-          break;
         case 'pause':
           for (const n of resolved(step)) await rt.pause(n);
           break;
-        case 'lose-journal':
-          for (const n of resolved(step)) await rt.loseJournal(n);
-          await this.heal(step);
-          break;
-        case 'site-loss': {
-          for (const n of ['a', 'b'] as NodeName[]) await rt.destroy(n);
-          this.view.destroyed.add('a');
-          this.view.destroyed.add('b');
-          // The cut dr's image stands at is what the new era inherits (durability and
-          // dr-prefix judge old writes against it). It is the one the promote itself reports:
-          // a status read just before can be ahead of dr's latest consistent image (what a
-          // promote starts from) or behind a barrier dr applies in between.
-          const { primary, cut } = await rt.recoverFromDr();
-          // The stop opens the new era for the checkers, so it is recorded before any client
-          // learns of the new primary: no op of the new era can be invoked before it.
-          this.active.delete(step.id);
-          this.view.active.delete(step.id);
-          this.record('stop', step, { primary, ...(cut !== undefined ? { cut } : {}) });
-          this.view.siteLost(primary);
+        default: {
+          const cap = this.space.capabilities.get(step.kind);
+          if (!cap) throw new Error(`no such fault kind for this system: ${step.kind}`);
+          const change = (await cap.apply(rt, resolved(step))) ?? undefined;
+          if (cap.instant) this.ended(step, change);
           break;
         }
       }
@@ -145,6 +132,15 @@ export class NemesisExecutor {
       this.errors.push(`${describe(step)}: ${(e as Error).message}`);
       if (this.active.has(step.id)) await this.heal(step, (e as Error).message);
     }
+  }
+
+  /** An instant fault is over as soon as it is applied. Its stop is recorded before any client
+   *  learns of a new shape, so no op of a new era (after a site loss) is invoked before it. */
+  private ended(step: FaultStep, change: ViewChange | undefined): void {
+    this.active.delete(step.id);
+    this.view.active.delete(step.id);
+    this.record('stop', step, change?.record ?? {});
+    if (change && (change.primary || change.candidates || change.readNodes || change.destroyed)) this.view.apply(change);
   }
 
   private async heal(planned: FaultStep, error?: string): Promise<void> {
@@ -159,13 +155,13 @@ export class NemesisExecutor {
           for (const [f, t] of step.links ?? []) await rt.heal(f, t);
           break;
         case 'kill':
-        case 'kill-unsynced':
           for (const n of resolved(step)) await rt.start(n);
           break;
         case 'pause':
           for (const n of resolved(step)) await rt.resume(n);
           break;
         default:
+          await this.space.capabilities.get(step.kind)?.heal?.(rt, resolved(step));
           break;
       }
     } catch (e) {

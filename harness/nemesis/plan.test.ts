@@ -3,9 +3,19 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Rng } from '../../ground/rng.js';
 import { InputError } from '../../ground/errors.js';
-import { NEMESIS_KINDS, conflicts, generatePlan, parseNemesisKinds, stepNodes, validatePlan, type NemesisKind } from './plan.js';
+import { blockstore } from '../../nodes/blockstore/system.js';
+import { conflicts as conflictsIn, generatePlan as generateIn, nemesisSpace, parseNemesisKinds as parseIn, stepNodes as stepNodesIn, validatePlan as validateIn, type FaultStep, type PlanOptions } from './plan.js';
 
-const kindsArb = fc.subarray([...NEMESIS_KINDS], { minLength: 1 }) as fc.Arbitrary<NemesisKind[]>;
+// The block store's space: what these plans were first written against.
+const BS = nemesisSpace(blockstore, blockstore.nodes(blockstore.params.defaults));
+type NemesisKind = string;
+const generatePlan = (rng: Rng, o: PlanOptions) => generateIn(rng, BS, o);
+const validatePlan = (plan: unknown) => validateIn(plan, BS);
+const parseNemesisKinds = (spec: string) => parseIn(spec, BS);
+const conflicts = (x: FaultStep, y: FaultStep) => conflictsIn(BS, x, y);
+const stepNodes = (x: FaultStep) => stepNodesIn(BS, x);
+
+const kindsArb = fc.subarray([...BS.kinds], { minLength: 1 });
 
 test('the same seed draws the same plan; a different stream draws another', () => {
   const kinds: NemesisKind[] = ['partition', 'kill', 'pause', 'lose-journal'];
@@ -63,4 +73,20 @@ test('nemesis lists parse, and bad ones are one-line input errors', () => {
   assert.throws(() => parseNemesisKinds('kill,explode'), (e: unknown) => e instanceof InputError && /explode/.test(e.message) && !e.message.includes('\n'));
   assert.throws(() => validatePlan([{ id: 1, at: 0, durationMs: 10, kind: 'kill' }]), InputError);
   assert.throws(() => validatePlan([{ id: 1, at: 0, durationMs: 10, kind: 'partition', targets: ['a'] }]), /links/);
+  assert.throws(() => validatePlan([{ id: 1, at: 0, durationMs: 10, kind: 'kill', targets: ['z'] }]), (e: unknown) => e instanceof InputError && /'z'.*a, b, dr/.test(e.message));
+  assert.throws(() => validatePlan([{ id: 1, at: 0, durationMs: 10, kind: 'failover', targets: ['a'] }]), (e: unknown) => e instanceof InputError && /kind 'failover'/.test(e.message));
+});
+
+test('a system without capabilities gets only the generic faults, over its own node names', () => {
+  const plain = { ...blockstore, name: 'plain', capabilities: [], partitionShapes: {}, nodes: () => ['n1', 'n2', 'n3'], topology: (ns: readonly string[]) => ({ primary: ns[0], candidates: [...ns], readNodes: [...ns] }) };
+  const space = nemesisSpace(plain, ['n1', 'n2', 'n3']);
+  assert.deepEqual(space.kinds, ['partition', 'partition-isolate', 'partition-halves', 'partition-one-way', 'kill', 'pause']);
+  assert.throws(() => parseIn('lose-journal', space), InputError);
+  const plan = generateIn(new Rng(11), space, { kinds: parseIn('all', space), timeLimitMs: 30_000 });
+  assert.ok(plan.length > 3);
+  for (const s of plan) {
+    for (const t of s.targets) assert.ok(['n1', 'n2', 'n3', 'primary', 'partner'].includes(t), t);
+    for (const [f, t] of s.links ?? []) assert.ok(space.nodes.includes(f) && space.nodes.includes(t));
+  }
+  assert.deepEqual(validateIn(plan, space), plan);
 });

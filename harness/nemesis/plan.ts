@@ -1,33 +1,24 @@
 // Fault plans as data. A plan is a list of timed steps drawn from the run's seed (or written
 // by hand / by `chaos shrink`), so the same seed always injects the same faults at the same
 // offsets. The executor (executor.ts) only carries a plan out; it never chooses.
+//
+// Plans are generic over the system under test: the faults any container can suffer (kill,
+// pause, partitions in Jepsen's shapes) plus the faults the system declares as capabilities
+// (ground/system.ts). A NemesisSpace is what the planner knows of the system.
 import { z } from 'zod';
 import { InputError } from '../../ground/errors.js';
 import type { Rng } from '../../ground/rng.js';
-import type { NodeName } from '../../nodes/blockstore/core/types.js';
+import type { FaultCapability, PartitionShapeFn, System } from '../../ground/system.js';
 
-export const PARTITION_SHAPES = ['isolate', 'halves', 'primary-partner', 'site-dr', 'one-way'] as const;
-export type PartitionShape = (typeof PARTITION_SHAPES)[number];
-
-/** What `--nemesis` accepts: a fault kind, or a partition restricted to one shape. */
-export const NEMESIS_KINDS = [
-  'partition',
-  ...PARTITION_SHAPES.map((s) => `partition-${s}` as const),
-  'kill',
-  'kill-unsynced',
-  'pause',
-  'lose-journal',
-  'site-loss',
-] as const;
-export type NemesisKind = (typeof NEMESIS_KINDS)[number];
-
-const nodeName = z.enum(['a', 'b', 'dr']);
-/** Process faults may name a role instead of a node: resolved when the fault starts, from
- *  what the pair says about itself, so "kill the primary" still means it after a takeover. */
+/** Process faults may name a role instead of a node, resolved when the fault starts from what
+ *  the nodes say about themselves, so "kill the primary" still means it after a takeover:
+ *  `primary` is the candidate that says it holds the system's primary role, `partner` another
+ *  candidate (the block store's b, an etcd follower, a Redis replica). */
 export const ROLE_REFS = ['primary', 'partner'] as const;
 export type RoleRef = (typeof ROLE_REFS)[number];
-const targetRef = z.enum(['a', 'b', 'dr', 'primary', 'partner']);
-export type TargetRef = z.infer<typeof targetRef>;
+
+/** Kinds every runtime can do to any container. */
+export const GENERIC_KINDS = ['partition', 'kill', 'pause'] as const;
 
 export const FaultStepSchema = z
   .object({
@@ -37,19 +28,65 @@ export const FaultStepSchema = z
     at: z.number().nonnegative(),
     /** Ms the fault lasts before it is healed; 0 for instant faults (lose-journal). */
     durationMs: z.number().nonnegative(),
-    kind: z.enum(['partition', 'kill', 'kill-unsynced', 'pause', 'lose-journal', 'site-loss']),
-    shape: z.enum(PARTITION_SHAPES).optional(),
-    /** The isolated side (partitions) or the nodes acted on; process faults may say primary/partner. */
-    targets: z.array(targetRef).min(1),
+    /** partition, kill, pause, or a capability's kind. */
+    kind: z.string().min(1),
+    shape: z.string().optional(),
+    /** The isolated side (partitions) or the nodes acted on; process faults may name a role. */
+    targets: z.array(z.string().min(1)).min(1),
     /** Partitions: the one-way links dropped, [from, to]. */
-    links: z.array(z.tuple([nodeName, nodeName])).optional(),
+    links: z.array(z.tuple([z.string(), z.string()])).optional(),
   })
   .strict();
 export type FaultStep = z.infer<typeof FaultStepSchema>;
 export const FaultPlanSchema = z.array(FaultStepSchema);
 
+/** What the planner and the executor know of the system under test. */
+export interface NemesisSpace {
+  nodes: readonly string[];
+  /** Nodes that may hold the primary role (roles resolve among these). */
+  candidates: readonly string[];
+  /** The status role that means primary. */
+  primaryRole: string;
+  /** Partition shapes by name, in the order `partition` draws from. */
+  shapes: Readonly<Record<string, PartitionShapeFn>>;
+  capabilities: ReadonlyMap<string, FaultCapability>;
+  /** Every kind `--nemesis` accepts for this system. */
+  kinds: readonly string[];
+}
+
+export function nemesisSpace(system: System, nodes: readonly string[], runtime?: 'docker' | 'sim'): NemesisSpace {
+  const topo = system.topology(nodes);
+  const both = (xs: readonly string[], ys: readonly string[]) => {
+    const links: [string, string][] = [];
+    for (const x of xs) for (const y of ys) links.push([x, y], [y, x]);
+    return links;
+  };
+  // The system's own shapes sit between the generic two-sided ones and one-way, so that a
+  // block-store plan draws exactly what it drew before shapes became the system's.
+  const shapes: Record<string, PartitionShapeFn> = {
+    isolate: (ns, draw) => {
+      const n = draw.pick(ns);
+      return { targets: [n], links: both([n], ns.filter((m) => m !== n)) };
+    },
+    halves: (ns, draw) => {
+      const order = draw.shuffle([...ns]);
+      const side = order.slice(0, Math.floor(order.length / 2));
+      return { targets: side, links: both(side, order.slice(side.length)) };
+    },
+    ...(system.partitionShapes ?? {}),
+    'one-way': (ns, draw) => {
+      const from = draw.pick(ns);
+      const to = draw.pick(ns.filter((n) => n !== from));
+      return { targets: [to], links: [[from, to]] };
+    },
+  };
+  const caps = new Map(system.capabilities.filter((c) => !runtime || c.runtimes.includes(runtime)).map((c) => [c.kind, c] as const));
+  const kinds = ['partition', ...Object.keys(shapes).map((s) => `partition-${s}`), 'kill', 'pause', ...caps.keys()];
+  return { nodes, candidates: topo.candidates, primaryRole: system.roles.primary, shapes, capabilities: caps, kinds };
+}
+
 export interface PlanOptions {
-  kinds: readonly NemesisKind[];
+  kinds: readonly string[];
   /** Workload length (ms); faults start in its first 90% so the end is not all fault. */
   timeLimitMs: number;
   /** Mean quiet gap between fault starts, and fault duration range (ms). */
@@ -60,106 +97,81 @@ export interface PlanOptions {
   maxActive?: number;
 }
 
-const ALL: readonly NodeName[] = ['a', 'b', 'dr'];
-
-export function parseNemesisKinds(spec: string | undefined, where = '--nemesis'): NemesisKind[] {
+export function parseNemesisKinds(spec: string | undefined, space: NemesisSpace, where = '--nemesis'): string[] {
   if (spec === undefined) return [];
   const s = spec.trim();
   if (s === '' || s === 'none') return [];
-  const out: NemesisKind[] = [];
+  const out: string[] = [];
   for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
     if (part === 'all') {
-      out.push('partition', 'kill', 'kill-unsynced', 'pause', 'lose-journal');
+      // Everything but faults that end the cluster as it was (site loss): those are asked for by name.
+      for (const k of ['partition', 'kill', 'pause', ...[...space.capabilities.values()].filter((c) => !c.once).map((c) => c.kind)]) if (!out.includes(k)) out.push(k);
       continue;
     }
-    if (!(NEMESIS_KINDS as readonly string[]).includes(part)) {
-      throw new InputError(`unknown fault kind '${part}'; expected a comma-separated list of ${NEMESIS_KINDS.join(', ')}, all, or none`, where);
+    if (!space.kinds.includes(part)) {
+      throw new InputError(`unknown fault kind '${part}'; expected a comma-separated list of ${space.kinds.join(', ')}, all, or none`, where);
     }
-    if (!out.includes(part as NemesisKind)) out.push(part as NemesisKind);
+    if (!out.includes(part)) out.push(part);
   }
   return out;
 }
 
+const isClusterWide = (space: NemesisSpace, kind: string) => space.capabilities.get(kind)?.scope === 'cluster';
+
 /** Whether two steps may be active at once. Every heal must undo exactly its own fault: two
  *  process faults (kill, pause ...) never share a node, two partitions never share a node,
- *  and site loss stands alone. A partition and a process fault may overlap (a primary killed
- *  while cut off from its partner is the case several bugs need); runtimes keep cuts across
- *  restarts. */
-export function conflicts(x: FaultStep, y: FaultStep): boolean {
-  if (x.kind === 'site-loss' || y.kind === 'site-loss') return true;
+ *  and a cluster-wide fault (site loss) stands alone. A partition and a process fault may
+ *  overlap (a primary killed while cut off from its partner is the case several bugs need);
+ *  runtimes keep cuts across restarts. */
+export function conflicts(space: NemesisSpace, x: FaultStep, y: FaultStep): boolean {
+  if (isClusterWide(space, x.kind) || isClusterWide(space, y.kind)) return true;
   const px = x.kind === 'partition';
   const py = y.kind === 'partition';
   if (px !== py) return false;
-  const ny = stepNodes(y);
-  return stepNodes(x).some((n) => ny.includes(n));
+  const ny = stepNodes(space, y);
+  return stepNodes(space, x).some((n) => ny.includes(n));
 }
 
-/** Nodes a step acts on (roles count as both nodes of the pair). */
-export function stepNodes(step: FaultStep): NodeName[] {
+/** Nodes a step acts on (a role counts as every candidate it may resolve to). */
+export function stepNodes(space: NemesisSpace, step: FaultStep): string[] {
   if (step.kind === 'partition') {
-    const s = new Set<NodeName>();
+    const s = new Set<string>();
     for (const [f, t] of step.links ?? []) { s.add(f); s.add(t); }
-    return ALL.filter((n) => s.has(n));
+    return space.nodes.filter((n) => s.has(n));
   }
-  if (step.kind === 'site-loss') return [...ALL];
-  // A role may be either node of the pair by the time it resolves.
-  const out = new Set<NodeName>();
+  if (isClusterWide(space, step.kind)) return [...space.nodes];
+  const out = new Set<string>();
   for (const t of step.targets) {
-    if (t === 'primary' || t === 'partner') { out.add('a'); out.add('b'); }
+    if ((ROLE_REFS as readonly string[]).includes(t)) for (const c of space.candidates) out.add(c);
     else out.add(t);
   }
-  return ALL.filter((n) => out.has(n));
+  return space.nodes.filter((n) => out.has(n));
 }
 
-function partitionStep(rng: Rng, shape: PartitionShape): Pick<FaultStep, 'shape' | 'targets' | 'links'> {
-  const both = (xs: readonly NodeName[], ys: readonly NodeName[]) => {
-    const links: [NodeName, NodeName][] = [];
-    for (const x of xs) for (const y of ys) links.push([x, y], [y, x]);
-    return links;
-  };
-  switch (shape) {
-    case 'isolate': {
-      const n = rng.pick(ALL);
-      return { shape, targets: [n], links: both([n], ALL.filter((m) => m !== n)) };
-    }
-    case 'halves': {
-      const order = rng.shuffle([...ALL]);
-      const side = order.slice(0, Math.floor(order.length / 2));
-      return { shape, targets: side, links: both(side, order.slice(side.length)) };
-    }
-    case 'primary-partner':
-      return { shape, targets: ['a'], links: both(['a'], ['b']) };
-    case 'site-dr':
-      return { shape, targets: ['dr'], links: both(['dr'], ['a', 'b']) };
-    case 'one-way': {
-      const from = rng.pick(ALL);
-      const to = rng.pick(ALL.filter((n) => n !== from));
-      return { shape, targets: [to], links: [[from, to]] };
-    }
-  }
+/** Targets process faults draw from: the primary most (takeovers, fencing and recovery happen
+ *  there), a partner, and each node that never takes writes (the block store's dr). */
+function processTargets(space: NemesisSpace): string[] {
+  return ['primary', 'primary', 'partner', ...space.nodes.filter((n) => !space.candidates.includes(n))];
 }
 
-function candidate(rng: Rng, kind: NemesisKind): Omit<FaultStep, 'id' | 'at' | 'durationMs'> {
-  if (kind === 'partition') return { kind: 'partition', ...partitionStep(rng, rng.pick(PARTITION_SHAPES)) };
-  if (kind.startsWith('partition-')) return { kind: 'partition', ...partitionStep(rng, kind.slice('partition-'.length) as PartitionShape) };
-  switch (kind) {
-    case 'kill':
-    case 'pause':
-      // The primary is where takeovers, fencing and vault recovery happen: hit it most.
-      return { kind, targets: [rng.pick(['primary', 'primary', 'partner', 'dr'] as const)] };
-    case 'kill-unsynced':
-    case 'lose-journal':
-      // Both hurt what a node has not yet synced or shipped; the primary holds most of that.
-      return { kind, targets: [rng.pick(['primary', 'primary', 'partner'] as const)] };
-    case 'site-loss':
-      return { kind, targets: ['a', 'b'] };
-  }
-  throw new Error(`unreachable kind ${kind}`);
+function partitionStep(rng: Rng, space: NemesisSpace, shape: string): Pick<FaultStep, 'shape' | 'targets' | 'links'> {
+  const { targets, links } = space.shapes[shape](space.nodes, rng);
+  return { shape, targets, links };
+}
+
+function candidate(rng: Rng, space: NemesisSpace, kind: string): Omit<FaultStep, 'id' | 'at' | 'durationMs'> {
+  if (kind === 'partition') return { kind: 'partition', ...partitionStep(rng, space, rng.pick(Object.keys(space.shapes))) };
+  if (kind.startsWith('partition-')) return { kind: 'partition', ...partitionStep(rng, space, kind.slice('partition-'.length)) };
+  if (kind === 'kill' || kind === 'pause') return { kind, targets: [rng.pick(processTargets(space))] };
+  const cap = space.capabilities.get(kind);
+  if (!cap) throw new Error(`unreachable: fault kind ${kind} is not in the nemesis space`);
+  if (cap.scope === 'cluster') return { kind, targets: space.nodes.filter((n) => space.candidates.includes(n)) };
+  return { kind, targets: [rng.pick(cap.targets?.length ? cap.targets : processTargets(space))] };
 }
 
 /** Draws a plan: fault starts form a Poisson-ish process; overlapping faults never share a node.
- *  Site loss, when asked for, happens once, late, and nothing follows it (a and b are gone). */
-export function generatePlan(rng: Rng, o: PlanOptions): FaultStep[] {
+ *  A once-only fault (site loss), when asked for, happens once, late, and nothing follows it. */
+export function generatePlan(rng: Rng, space: NemesisSpace, o: PlanOptions): FaultStep[] {
   const kinds = o.kinds;
   if (kinds.length === 0) return [];
   const meanGap = o.meanGapMs ?? Math.max(500, Math.min(3000, o.timeLimitMs / 8));
@@ -170,43 +182,55 @@ export function generatePlan(rng: Rng, o: PlanOptions): FaultStep[] {
   const maxDur = o.maxDurationMs ?? Math.max(minDur, Math.min(6000, o.timeLimitMs / 4));
   const maxActive = o.maxActive ?? 2;
   const lastStart = o.timeLimitMs * 0.9;
-  const others = kinds.filter((k) => k !== 'site-loss');
-  const siteLossAt = kinds.includes('site-loss') ? Math.round(o.timeLimitMs * (0.4 + 0.3 * rng.float())) : Infinity;
+  const isOnce = (k: string) => space.capabilities.get(k)?.once === true;
+  const isInstant = (k: string) => space.capabilities.get(k)?.instant === true;
+  const others = kinds.filter((k) => !isOnce(k));
+  const finale = kinds.find(isOnce);
+  const finaleAt = finale ? Math.round(o.timeLimitMs * (0.4 + 0.3 * rng.float())) : Infinity;
   const steps: FaultStep[] = [];
   let t = Math.round(Math.min(rng.exp(meanGap), o.timeLimitMs * 0.3));
-  while (others.length > 0 && t < Math.min(lastStart, siteLossAt)) {
-    const c = candidate(rng, rng.pick(others));
-    const durationMs = c.kind === 'lose-journal' ? 0 : Math.round(minDur * Math.pow(maxDur / minDur, rng.float()));
+  while (others.length > 0 && t < Math.min(lastStart, finaleAt)) {
+    const c = candidate(rng, space, rng.pick(others));
+    const durationMs = isInstant(c.kind) ? 0 : Math.round(minDur * Math.pow(maxDur / minDur, rng.float()));
     const step: FaultStep = { id: 0, at: t, durationMs, ...c };
-    const end = Math.min(t + durationMs, siteLossAt);
+    const end = Math.min(t + durationMs, finaleAt);
     step.durationMs = Math.max(0, end - t);
     const active = steps.filter((s) => s.at <= t && t < s.at + Math.max(s.durationMs, 1));
-    if (active.length < maxActive && !active.some((a) => conflicts(a, step))) steps.push(step);
+    if (active.length < maxActive && !active.some((a) => conflicts(space, a, step))) steps.push(step);
     t += Math.max(50, Math.round(rng.exp(meanGap)));
   }
-  if (siteLossAt !== Infinity) {
-    // Everything else is healed by then; the run carries on against dr's image.
-    steps.push({ id: 0, at: siteLossAt, durationMs: 0, ...candidate(rng, 'site-loss') });
+  if (finale) {
+    // Everything else is healed by then; the run carries on against what the fault left.
+    steps.push({ id: 0, at: finaleAt, durationMs: 0, ...candidate(rng, space, finale) });
   }
   steps.sort((x, y) => x.at - y.at);
   steps.forEach((s, i) => (s.id = i + 1));
   return steps;
 }
 
-/** A plan given by hand or by shrink: validated, ids unique, sorted by start. */
-export function validatePlan(plan: unknown, where = 'plan'): FaultStep[] {
+/** A plan given by hand or by shrink: validated against the system, ids unique, sorted by start. */
+export function validatePlan(plan: unknown, space: NemesisSpace, where = 'plan'): FaultStep[] {
   const r = FaultPlanSchema.safeParse(plan);
   if (!r.success) {
     const issue = r.error.issues[0];
     throw new InputError(`${issue.message} at ${[where, ...issue.path].join('.')}; expected a list of fault steps {id, at, durationMs, kind, targets, links?}`, where);
   }
   const ids = new Set<number>();
+  const known = ['partition', 'kill', 'pause', ...space.capabilities.keys()];
+  const isNode = (n: string) => space.nodes.includes(n);
   for (const s of r.data) {
     if (ids.has(s.id)) throw new InputError(`fault id ${s.id} appears twice; expected unique ids`, where);
     ids.add(s.id);
+    if (!known.includes(s.kind)) throw new InputError(`fault ${s.id} has kind '${s.kind}'; expected one of ${known.join(', ')}`, where);
     if (s.kind === 'partition' && !(s.links && s.links.length)) throw new InputError(`partition ${s.id} has no links; expected links [[from, to], ...]`, where);
-    if ((s.kind === 'partition' || s.kind === 'site-loss') && s.targets.some((t) => t === 'primary' || t === 'partner')) {
-      throw new InputError(`${s.kind} ${s.id} names a role; expected node names a, b, dr`, where);
+    for (const [f, t] of s.links ?? []) {
+      if (!isNode(f) || !isNode(t) || f === t) throw new InputError(`fault ${s.id} has link [${f}, ${t}]; expected two different nodes of ${space.nodes.join(', ')}`, where);
+    }
+    const roles = s.kind !== 'partition' && !isClusterWide(space, s.kind);
+    for (const t of s.targets) {
+      if (!isNode(t) && !(roles && (ROLE_REFS as readonly string[]).includes(t))) {
+        throw new InputError(`fault ${s.id} targets '${t}'; expected node names ${space.nodes.join(', ')}${roles ? ` or a role (${ROLE_REFS.join(', ')})` : ''}`, where);
+      }
     }
   }
   return [...r.data].sort((x, y) => x.at - y.at || x.id - y.id);

@@ -21,7 +21,7 @@ test('chaos run / replay / report on the sim runtime', async () => {
   try {
     const r = await capture(['run', '--runtime', 'sim', '--time-limit', '3', '--seed', '12', '--concurrency', '4', '--out', out]);
     const lines = r.out.trim().split('\n');
-    assert.match(lines[0], /^chaos run: runtime sim \(asked for with --runtime sim\); workload register, .*seed 12$/);
+    assert.match(lines[0], /^chaos run: runtime sim \(asked for with --runtime sim\); system blockstore, workload register, .*seed 12$/);
     assert.match(lines.at(-1)!, /^VALID; reproduce with: chaos run --runtime sim --workload register --nemesis partition,kill,pause --time-limit 3 --concurrency 4 --think-ms 300 --seed 12$/);
     assert.equal(r.code, 0);
     const dir = realpathSync(join(out, 'latest'));

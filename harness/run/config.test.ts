@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../../ground/errors.js';
-import { buildConfig, parseConfig, reproduceCommand } from './config.js';
+import { buildConfig as buildFor, parseConfig as parseFor, reproduceCommand, type RunOptions } from './config.js';
+import { blockstore } from '../../nodes/blockstore/system.js';
+
+const buildConfig = (o: RunOptions) => buildFor(o, blockstore);
+const parseConfig = (raw: unknown) => parseFor(raw, blockstore);
 import { selectRuntime } from './runtime-select.js';
 import { progressLine, lastLine } from './display.js';
 
@@ -34,6 +38,15 @@ test('bad options are one-line input errors', () => {
   assert.throws(() => buildConfig({ timeLimit: 'abc' }), oneLine(/--time-limit/));
   assert.throws(() => buildConfig({ concurrency: '0' }), oneLine(/--concurrency/));
   assert.throws(() => parseConfig({ test: 'x' }), oneLine(/config.json/));
+  assert.throws(() => buildConfig({ nemesis: 'failover' }), oneLine(/--nemesis: unknown fault kind 'failover'/));
+  assert.throws(() => buildConfig({ timeLimit: '3600000' }), oneLine(/--time-limit: .*more than a day/));
+});
+
+test('a config written before systems were pluggable is the block store', () => {
+  const c = buildConfig({ seed: 4 });
+  assert.equal(c.system, 'blockstore');
+  const { system: _gone, ...old } = JSON.parse(JSON.stringify(c));
+  assert.deepEqual(parseConfig(old), c);
 });
 
 test('an explicit plan overrides generation', () => {

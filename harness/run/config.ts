@@ -4,48 +4,26 @@
 import { z } from 'zod';
 import { InputError } from '../../ground/errors.js';
 import { Rng } from '../../ground/rng.js';
-import { BUG_SWITCHES, type NodeParams } from '../../nodes/blockstore/core/types.js';
-import { FaultPlanSchema, NEMESIS_KINDS, generatePlan, parseNemesisKinds, validatePlan, type FaultStep, type NemesisKind } from '../nemesis/plan.js';
-import { WORKLOAD_NAMES, workloadDefaults, type WorkloadName } from '../../workloads/index.js';
-
-export const DEFAULT_PARAMS: NodeParams = {
-  blocks: 64,
-  maxValueBytes: 64,
-  leaseMs: 400,
-  takeoverMs: 1000,
-  heartbeatMs: 100,
-  barrierMs: 200,
-  barrierWrites: 32,
-  journalCapacity: 1024,
-  retryMs: 100,
-};
-
-const ParamsSchema = z
-  .object({
-    blocks: z.number().int().positive(),
-    maxValueBytes: z.number().int().positive(),
-    leaseMs: z.number().positive(),
-    takeoverMs: z.number().positive(),
-    heartbeatMs: z.number().positive(),
-    barrierMs: z.number().positive(),
-    barrierWrites: z.number().int().positive(),
-    journalCapacity: z.number().int().positive(),
-    retryMs: z.number().positive(),
-  })
-  .refine((p) => p.takeoverMs > p.leaseMs, { message: 'takeoverMs must exceed leaseMs' });
+import type { System } from '../../ground/system.js';
+import { FaultPlanSchema, generatePlan, nemesisSpace, parseNemesisKinds, validatePlan, type FaultStep, type NemesisSpace } from '../nemesis/plan.js';
+import { getWorkload } from '../../workloads/index.js';
 
 export const RunConfigSchema = z
   .object({
     /** Names runs/<test>/. */
     test: z.string().regex(/^[A-Za-z0-9._-]+$/),
     runtime: z.enum(['docker', 'sim']),
-    workload: z.enum(WORKLOAD_NAMES),
-    nemesis: z.array(z.enum(NEMESIS_KINDS)),
+    /** A built-in system's name, or the absolute path of a user's System module. Configs
+     *  written before systems were pluggable name none: the block store. */
+    system: z.string().min(1).default('blockstore'),
+    workload: z.string().min(1),
+    nemesis: z.array(z.string()),
     timeLimitS: z.number().positive().max(24 * 3600),
     seed: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-    bugs: z.array(z.enum(BUG_SWITCHES)),
+    bugs: z.array(z.string()),
     concurrency: z.number().int().positive().max(1000),
-    params: ParamsSchema,
+    /** The system's node parameters (its own schema checks them). */
+    params: z.record(z.string(), z.unknown()),
     clientTimeoutMs: z.number().positive(),
     /** Mean think time between a process's ops (ms of the runtime clock). */
     thinkMs: z.number().nonnegative(),
@@ -81,6 +59,8 @@ export const SIM_THINK_MS = 300;
 
 export interface RunOptions {
   runtime?: 'docker' | 'sim';
+  /** How the config names the system (systemRef: a built-in name or an absolute path). */
+  system?: string;
   workload?: string;
   nemesis?: string;
   timeLimit?: string | number;
@@ -93,7 +73,7 @@ export interface RunOptions {
   clientTimeoutMs?: number;
   test?: string;
   plan?: unknown;
-  params?: Partial<NodeParams>;
+  params?: Record<string, unknown>;
 }
 
 function num(v: string | number | undefined, flag: string, opts: { int?: boolean; min?: number } = {}): number | undefined {
@@ -112,39 +92,54 @@ export function randomSeed(): number {
   return buf[0] % 1_000_000;
 }
 
+/** The system's word on a workload: its defaults, or one line saying the system lacks it. */
+function workloadSupport(system: System, workload: string, where: string) {
+  const support = system.workloads[workload];
+  if (!support || !getWorkload(workload)) {
+    throw new InputError(`system '${system.name}' has no workload '${workload}'; expected one of ${Object.keys(system.workloads).join(', ')}`, where);
+  }
+  return support;
+}
+
+/** What the nemesis may do to this system in this runtime. */
+export function spaceOf(system: System, config: Pick<RunConfig, 'params' | 'runtime'>): NemesisSpace {
+  return nemesisSpace(system, system.nodes(config.params), config.runtime);
+}
+
 /** Builds a validated config from CLI-style options; the plan is drawn from the seed unless given. */
-export function buildConfig(o: RunOptions): RunConfig {
-  const workload = (o.workload ?? 'register') as WorkloadName;
-  if (!(WORKLOAD_NAMES as readonly string[]).includes(workload)) {
-    throw new InputError(`unknown workload '${o.workload}'; expected one of ${WORKLOAD_NAMES.join(', ')}`, '--workload');
+export function buildConfig(o: RunOptions, system: System): RunConfig {
+  const workload = o.workload ?? 'register';
+  const d = workloadSupport(system, workload, '--workload');
+  const runtime = o.runtime ?? 'sim';
+  for (const b of o.bug ?? []) {
+    if (!system.bugs.includes(b)) throw new InputError(`unknown bug switch '${b}' for system '${system.name}'; expected one of ${system.bugs.join(', ') || '(none: it has no bug switches)'}`, '--bug');
   }
-  const d = workloadDefaults(workload);
-  const nemesis: NemesisKind[] = o.nemesis === undefined ? [...d.nemesis] : parseNemesisKinds(o.nemesis);
   const bugs = o.bug ?? [];
-  for (const b of bugs) {
-    if (!(BUG_SWITCHES as readonly string[]).includes(b)) throw new InputError(`unknown bug switch '${b}'; expected one of ${BUG_SWITCHES.join(', ')}`, '--bug');
-  }
   const timeLimitS = num(o.timeLimit, '--time-limit', { min: 0.001 }) ?? 30;
+  if (timeLimitS > 24 * 3600) throw new InputError(`${timeLimitS} s is more than a day; expected seconds (at most 86400)`, '--time-limit');
   const seed = num(o.seed, '--seed', { int: true, min: 0 }) ?? randomSeed();
   if (seed > Number.MAX_SAFE_INTEGER) throw new InputError(`seed too large; expected at most ${Number.MAX_SAFE_INTEGER}`, '--seed');
   const concurrency = num(o.concurrency, '--concurrency', { int: true, min: 1 }) ?? d.concurrency;
   const opLimit = num(o.opLimit, '--op-limit', { int: true, min: 1 });
-  const runtime = o.runtime ?? 'sim';
   const thinkMs = num(o.thinkMs, '--think-ms', { min: 0 }) ?? (runtime === 'sim' ? Math.max(d.thinkMs, SIM_THINK_MS) : d.thinkMs);
-  const params = { ...DEFAULT_PARAMS, ...(d.params ?? {}), ...(o.params ?? {}) };
+  const params = system.params.parse({ ...(d.params ?? {}), ...(o.params ?? {}) });
+  const space = nemesisSpace(system, system.nodes(params), runtime);
+  const nemesis = o.nemesis === undefined ? d.nemesis.filter((k) => space.kinds.includes(k)) : parseNemesisKinds(o.nemesis, space);
   const planGiven = o.plan !== undefined;
   const plan: FaultStep[] = planGiven
-    ? validatePlan(o.plan, 'plan')
-    : generatePlan(new Rng(seed).fork('nemesis'), { kinds: nemesis, timeLimitMs: timeLimitS * 1000 });
-  const test = o.test ?? [workload, ...bugs].join('-');
+    ? validatePlan(o.plan, space, 'plan')
+    : generatePlan(new Rng(seed).fork('nemesis'), space, { kinds: nemesis, timeLimitMs: timeLimitS * 1000 });
+  const systemName = o.system ?? system.name;
+  const test = o.test ?? [...(systemName === 'blockstore' ? [] : [system.name]), workload, ...bugs].join('-');
   return parseConfig({
     test,
     runtime,
+    system: systemName,
     workload,
     nemesis,
     timeLimitS,
     seed,
-    bugs: bugs as RunConfig['bugs'],
+    bugs,
     concurrency,
     params,
     clientTimeoutMs: o.clientTimeoutMs ?? 1000,
@@ -154,23 +149,35 @@ export function buildConfig(o: RunOptions): RunConfig {
     plan,
     ...(planGiven ? { planGiven: true } : {}),
     ...(runtime === 'docker' ? { latency: DOCKER_LATENCY } : {}),
-  }, 'config');
+  }, system, 'config');
 }
 
-/** Validates a config read from disk (config.json) or built in code. */
-export function parseConfig(raw: unknown, where = 'config.json'): RunConfig {
+/** Validates a config read from disk (config.json) or built in code, against its system. */
+export function parseConfig(raw: unknown, system: System, where = 'config.json'): RunConfig {
   const r = RunConfigSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
     throw new InputError(`${issue.message} at ${issue.path.join('.') || '(top)'}; expected a chaos run config`, where);
   }
-  if (r.data.plan.length) validatePlan(r.data.plan, `${where}: plan`);
-  return r.data;
+  const c = r.data;
+  workloadSupport(system, c.workload, `${where}: workload`);
+  for (const b of c.bugs) if (!system.bugs.includes(b)) throw new InputError(`unknown bug switch '${b}' for system '${system.name}'`, `${where}: bugs`);
+  c.params = system.params.parse(c.params);
+  const space = spaceOf(system, c);
+  for (const k of c.nemesis) if (!space.kinds.includes(k)) throw new InputError(`fault kind '${k}' is not one system '${system.name}' declares in ${c.runtime}; expected ${space.kinds.join(', ')}`, `${where}: nemesis`);
+  if (c.plan.length) validatePlan(c.plan, space, `${where}: plan`);
+  return c;
+}
+
+/** The system a config.json names, read before the config is validated against it. */
+export function systemOfRaw(raw: unknown): string {
+  const s = (raw as { system?: unknown } | null)?.system;
+  return typeof s === 'string' && s ? s : 'blockstore';
 }
 
 /** The command line that reproduces a run with this config. */
 export function reproduceCommand(c: RunConfig): string {
-  const parts = ['chaos run', `--runtime ${c.runtime}`, `--workload ${c.workload}`, `--nemesis ${c.nemesis.length ? c.nemesis.join(',') : 'none'}`, `--time-limit ${c.timeLimitS}`];
+  const parts = ['chaos run', ...(c.system !== 'blockstore' ? [`--system ${c.system}`] : []), `--runtime ${c.runtime}`, `--workload ${c.workload}`, `--nemesis ${c.nemesis.length ? c.nemesis.join(',') : 'none'}`, `--time-limit ${c.timeLimitS}`];
   for (const b of c.bugs) parts.push(`--bug ${b}`);
   parts.push(`--concurrency ${c.concurrency}`, `--think-ms ${c.thinkMs}`);
   if (c.opLimit !== undefined) parts.push(`--op-limit ${c.opLimit}`);

@@ -5,8 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pairHistory } from '../../ground/history/pair.js';
 import type { HistoryEvent } from '../../ground/history/types.js';
-import { buildConfig } from './config.js';
-import { executeRun } from './execute.js';
+import { buildConfig as buildFor, type RunOptions } from './config.js';
+import { executeRun as executeFor, type ExecuteOptions } from './execute.js';
+import { blockstore } from '../../nodes/blockstore/system.js';
+import type { RunConfig } from './config.js';
+
+const buildConfig = (o: RunOptions) => buildFor(o, blockstore);
+const executeRun = (c: RunConfig, o: Omit<ExecuteOptions, 'system'>) => executeFor(c, { ...o, system: blockstore });
 import { FakeRuntime } from './testing/fake-runtime.js';
 
 const read = (p: string): HistoryEvent[] => readFileSync(p, 'utf8').trim().split('\n').map((l) => JSON.parse(l));

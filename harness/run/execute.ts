@@ -6,20 +6,17 @@ import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Runtime } from '../runtime/types.js';
 import type { ComposedResult } from '../../checkers/types.js';
-import type { NodeName } from '../../nodes/blockstore/core/types.js';
+import type { System } from '../../ground/system.js';
 import { HistoryWriter } from '../../ground/history/writer.js';
 import { Rng } from '../../ground/rng.js';
 import { ClusterView } from '../nemesis/view.js';
 import { NemesisExecutor } from '../nemesis/executor.js';
 import { getWorkload } from '../../workloads/index.js';
 import type { OpCounts, WorkloadContext } from '../../workloads/types.js';
-import { finalDrSnapshot, finalReads, waitForPrimary } from './final.js';
+import { waitForPrimary } from '../../workloads/final.js';
 import { makeRunDir } from './run-dir.js';
-import { reproduceCommand, type RunConfig } from './config.js';
+import { reproduceCommand, spaceOf, type RunConfig } from './config.js';
 import { checkRun, writeReports } from '../../reports/index.js';
-
-/** Processes reading blocks back in parallel after the heal (a failover run touches ~1000). */
-const FINAL_READERS = 4;
 
 export interface Progress {
   phase: 'up' | 'workload' | 'heal' | 'final' | 'check' | 'done';
@@ -32,6 +29,8 @@ export interface Progress {
 
 export interface ExecuteOptions {
   runtime: Runtime;
+  /** The system the config names, already loaded (harness/systems/load.ts). */
+  system: System;
   outDir: string;
   onProgress?: (p: Progress) => void;
   /** Skip report.html and its charts (sweeps, fast tests); results.json and junit.xml are still written. */
@@ -50,14 +49,16 @@ export interface RunOutcome {
 }
 
 export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promise<RunOutcome> {
-  const { runtime } = opts;
+  const { runtime, system } = opts;
   const dir = makeRunDir(opts.outDir, config.test, config.seed);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   const history = new HistoryWriter(join(dir, 'history.jsonl'), () => runtime.now(), { flush: runtime.kind === 'sim' ? 'replayable' : 'each-event' });
-  const view = new ClusterView();
+  const nodes = system.nodes(config.params);
+  const view = new ClusterView(system.topology(nodes));
+  const space = spaceOf(system, config);
   const counts: OpCounts = { invoked: 0, ok: 0, fail: 0, info: 0 };
   const errors: string[] = [];
-  const workload = getWorkload(config.workload);
+  const workload = getWorkload(config.workload)!;
   const rng = new Rng(config.seed);
   let t0 = 0;
   let phase: Progress['phase'] = 'up';
@@ -66,10 +67,11 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
     runtime,
     history,
     view,
+    primaryRole: system.roles.primary,
     rng: rng.fork('workload'),
     concurrency: config.concurrency,
     thinkMs: config.thinkMs,
-    blocks: config.params.blocks,
+    keys: system.workloads[config.workload]?.keys ?? 4,
     endNs: 0,
     budget: { left: config.opLimit ?? Infinity },
     counts,
@@ -77,7 +79,6 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
     onOp: progress,
     aborted: { value: false },
   };
-  const nodes: NodeName[] = ['a', 'b', 'dr'];
   const onAbort = () => { ctx.aborted.value = true; nemesis?.halt(); };
   opts.signal?.addEventListener('abort', onAbort);
   if (opts.signal?.aborted) ctx.aborted.value = true;
@@ -89,6 +90,7 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
       progress();
       await runtime.up({
         runId: opts.runId ?? `${config.test}-${basename(dir)}`,
+        system,
         nodes,
         bugs: config.bugs,
         params: config.params,
@@ -99,7 +101,7 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
       t0 = runtime.now();
       ctx.endNs = t0 + config.timeLimitS * 1e9;
       phase = 'workload';
-      nemesis = new NemesisExecutor(config.plan, runtime, history, view, t0);
+      nemesis = new NemesisExecutor(config.plan, space, runtime, history, view, t0);
       const nem = nemesis;
       const nemDone = nem.run(ctx.endNs).catch((e) => {
         errors.push(`nemesis: ${(e as Error).message}`);
@@ -136,10 +138,7 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
     if (!primary) errors.push(`no node of ${view.pair.join('/')} served as primary within ${config.recoveryS}s of the heal`);
     let maxProcess = -1;
     for (const e of history.events ?? []) if (typeof e.process === 'number' && e.process > maxProcess) maxProcess = e.process;
-    const blocks = [...ctx.touched].sort((x, y) => x - y);
-    const fin = await finalReads(ctx, blocks, maxProcess + 1, FINAL_READERS, deadline);
-    if (fin.missing.length) errors.push(`final reads failed for blocks ${fin.missing.slice(0, 20).join(', ')}${fin.missing.length > 20 ? ' ...' : ''}`);
-    if (workload.finalDr) await finalDrSnapshot(ctx, maxProcess + 1 + FINAL_READERS, FINAL_READERS + 1, deadline);
+    errors.push(...(await workload.final(ctx, { firstProcess: maxProcess + 1, deadlineNs: deadline })));
     await collectLogs(runtime, dir, nodes);
   } catch (e) {
     errors.push(`run: ${(e as Error).message}`);
@@ -155,14 +154,14 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
   opts.signal?.removeEventListener('abort', onAbort);
   phase = 'check';
   progress();
-  results = await checkRun(history.events ?? [], config, errors, healNs);
+  results = await checkRun(history.events ?? [], config, (c) => system.checkers(c), errors, healNs);
   await writeReports(dir, { config, events: history.events ?? [], results, errors, healNs, reproduce: config.planGiven ? undefined : reproduceCommand(config) }, { html: !opts.skipHtml });
   phase = 'done';
   progress();
   return { dir, results, errors };
 }
 
-async function collectLogs(runtime: Runtime, dir: string, nodes: readonly NodeName[]): Promise<void> {
+async function collectLogs(runtime: Runtime, dir: string, nodes: readonly string[]): Promise<void> {
   for (const n of nodes) {
     try {
       writeFileSync(join(dir, 'nodes', `${n}.log`), await runtime.logs(n));

@@ -5,13 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUG_CASES, MIXED, allValid, runOnce, verdicts } from './testing/e2e.js';
-import { workloadDefaults } from '../../workloads/index.js';
+import { blockstore } from '../../nodes/blockstore/system.js';
 
 const TIME_S = 8;
 /** Every run here is at docker's load (the workload's own think time), so a case has one shape
  *  in both runtimes and a few seeds hold many ops; the sweep test hunts the switches at the
  *  simulator's sparser default. */
-const dense = (workload: 'register' | 'failover' | 'dr'): number => workloadDefaults(workload).thinkMs;
+const dense = (workload: 'register' | 'failover' | 'dr'): number => blockstore.workloads[workload].thinkMs;
 const SEEDS_VALID = [1, 2, 3];
 const MAX_SEEDS = 8;
 

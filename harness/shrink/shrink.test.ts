@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import shrinkCommand, { pickTarget } from '../commands/shrink.js';
 import { InputError } from '../../ground/errors.js';
 import { anomalyKinds, runOnSim, seedConfig } from '../sweep/seed-run.js';
+import { blockstore } from '../../nodes/blockstore/system.js';
 
 const out = mkdtempSync(join(tmpdir(), 'chaos-shrink-test-'));
 test.after(() => rmSync(out, { recursive: true, force: true }));
 
 test('chaos shrink: a failing failover run with vault-no-flush shrinks to a few faults that still fail', async () => {
-  const cfg = seedConfig({ outDir: out, workload: 'failover', timeLimit: 5, bug: ['vault-no-flush'] }, 2);
+  const cfg = seedConfig({ outDir: out, workload: 'failover', timeLimit: 5, bug: ['vault-no-flush'] }, 2, blockstore);
   const orig = await runOnSim(cfg, out);
   assert.equal(orig.results.valid, false, 'the original run fails');
   const target = pickTarget(anomalyKinds(orig.results));
@@ -50,7 +51,7 @@ test('shrink keeps the kind closest to data loss', () => {
 
 test('chaos shrink refuses what it cannot shrink, with one line', async () => {
   await assert.rejects(() => shrinkCommand([join(out, 'nope')], {}), InputError);
-  const cfg = seedConfig({ outDir: out, workload: 'register', nemesis: 'none', timeLimit: 1 }, 3);
+  const cfg = seedConfig({ outDir: out, workload: 'register', nemesis: 'none', timeLimit: 1 }, 3, blockstore);
   const ok = await runOnSim(cfg, out);
   if (ok.results.valid !== false) await assert.rejects(() => shrinkCommand([ok.dir], {}), /found no violation/);
 });

@@ -7,11 +7,14 @@ import { buildConfig, type RunConfig, type RunOptions } from '../run/config.js';
 import { executeRun } from '../run/execute.js';
 import type { ComposedResult } from '../../checkers/types.js';
 import type { Verdict } from '../../ground/errors.js';
-import type { NodeParams } from '../../nodes/blockstore/core/types.js';
+import type { System } from '../../ground/system.js';
 import { SimRuntime } from '../runtime/sim/index.js';
+import { loadSystem } from '../systems/load.js';
 
 /** The options every seed shares (the CLI's run-shaped flags). */
 export interface SweepRunOptions {
+  /** The system under test, as a config names it (a sweep runs only systems with a sans-IO core). */
+  system?: string;
   workload?: string;
   nemesis?: string;
   timeLimit?: string | number;
@@ -19,7 +22,7 @@ export interface SweepRunOptions {
   concurrency?: string | number;
   thinkMs?: string | number;
   /** Node parameters other than the defaults (a longer lease widens a cache bug's window). */
-  params?: Partial<NodeParams>;
+  params?: Record<string, unknown>;
   /** Where failing runs are kept (runs/<test>/<stamp>-seed<N>/ beneath it). */
   outDir: string;
   /** Keep passing runs too. */
@@ -55,9 +58,10 @@ export function anomalyKinds(results: ComposedResult): string[] {
   return [...kinds].sort();
 }
 
-export function seedConfig(opts: SweepRunOptions, seed: number): RunConfig {
+export function seedConfig(opts: SweepRunOptions, seed: number, system: System): RunConfig {
   const o: RunOptions = {
     runtime: 'sim',
+    ...(opts.system ? { system: opts.system } : {}),
     workload: opts.workload,
     nemesis: opts.nemesis,
     timeLimit: opts.timeLimit,
@@ -67,22 +71,23 @@ export function seedConfig(opts: SweepRunOptions, seed: number): RunConfig {
     ...(opts.params ? { params: opts.params } : {}),
     seed,
   };
-  return buildConfig(o);
+  return buildConfig(o, system);
 }
 
 /** Runs one config on a fresh simulator. */
 export async function runOnSim(config: RunConfig, outDir: string): Promise<{ dir: string; results: ComposedResult; errors: string[]; simS: number; wallMs: number; simWallMs: number; events: number; ops: number }> {
+  const system = await loadSystem(config.system, 'config: system');
   const runtime = new SimRuntime({ seed: config.seed, runId: `${config.test}-${config.seed}` });
   const t0 = performance.now();
   let simEnd = 0;
-  const out = await executeRun(config, { runtime, outDir, skipHtml: true, onProgress: (p) => void (p.phase === 'check' && !simEnd && (simEnd = performance.now())) });
+  const out = await executeRun(config, { runtime, system, outDir, skipHtml: true, onProgress: (p) => void (p.phase === 'check' && !simEnd && (simEnd = performance.now())) });
   const t1 = performance.now();
   const ops = Object.values((out.results.checkers.stats?.stats?.ops ?? {}) as Record<string, { total?: number }>).reduce((a, x) => a + (x.total ?? 0), 0);
   return { ...out, simS: runtime.now() / 1e9, wallMs: t1 - t0, simWallMs: (simEnd || t1) - t0, events: runtime.events(), ops };
 }
 
 export async function runSeed(opts: SweepRunOptions, seed: number): Promise<SeedResult> {
-  const config = seedConfig(opts, seed);
+  const config = seedConfig(opts, seed, await loadSystem(opts.system));
   const r = await runOnSim(config, opts.outDir);
   const kinds = anomalyKinds(r.results);
   const keep = opts.keepPassing || r.results.valid !== true;

@@ -86,8 +86,8 @@ export const failover: FaultCapability = {
   instant: true,
   runtimes: ['docker'],
   async apply(rt: FaultSurface, targets: string[]): Promise<ViewChange> {
-    const all = targets.length > 0 ? targets : rt.nodes?.() ?? [];
-    if (all.length === 0) throw new Error('redis failover: the runtime names no nodes (FaultSurface.nodes)');
+    const all = targets.length > 0 ? targets : rt.liveNodes?.() ?? [];
+    if (all.length === 0) throw new Error('redis failover: the runtime names no nodes (FaultSurface.liveNodes)');
     const statuses = await Promise.all(all.map((n) => rt.status(n).catch(() => null)));
     const known = statuses.filter((s): s is NodeStatus => s !== null);
     const old = known.filter((s) => s.role === 'master').map((s) => s.node);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BugSwitch, NodeParams } from '../../../nodes/blockstore/core/types.js';
 import type { ComposedResult } from '../../../checkers/types.js';
+import { blockstore } from '../../../nodes/blockstore/system.js';
 import { buildConfig } from '../config.js';
 import type { FaultStep } from '../../nemesis/plan.js';
 import { executeRun } from '../execute.js';
@@ -104,9 +105,9 @@ export interface OneRun {
 export async function runOnce(kind: 'sim' | 'docker', o: { workload: string; nemesis?: string; bug?: string[]; seed: number; timeLimitS: number; concurrency?: number; thinkMs?: number; params?: Partial<NodeParams>; plan?: FaultStep[] }): Promise<OneRun> {
   const out = mkdtempSync(join(tmpdir(), `chaos-e2e-${kind}-`));
   try {
-    const config = buildConfig({ runtime: kind, workload: o.workload, nemesis: o.nemesis, bug: o.bug ?? [], seed: o.seed, timeLimit: o.timeLimitS, concurrency: o.concurrency, thinkMs: o.thinkMs, params: o.params, ...(o.plan ? { plan: o.plan } : {}) });
+    const config = buildConfig({ runtime: kind, workload: o.workload, nemesis: o.nemesis, bug: o.bug ?? [], seed: o.seed, timeLimit: o.timeLimitS, concurrency: o.concurrency, thinkMs: o.thinkMs, params: o.params, ...(o.plan ? { plan: o.plan } : {}) }, blockstore);
     const runtime = await createRuntime(kind, { seed: o.seed, runId: `e2e-${o.workload}-${o.seed}-${process.pid}` });
-    const r = await executeRun(config, { runtime, outDir: out, skipHtml: true });
+    const r = await executeRun(config, { runtime, system: blockstore, outDir: out, skipHtml: true });
     return { results: r.results, errors: r.errors, dir: r.dir };
   } finally {
     if (!process.env.CHAOS_KEEP_E2E) rmSync(out, { recursive: true, force: true });

@@ -2,9 +2,11 @@
 // workloads: one linearizable store behind a virtual clock, with faults that only change
 // availability. It is not a model of the block store (the sim runtime is); it records every
 // fault call so tests can check what the executor did.
-import type { BlockClient, OpOutcome } from '../../../nodes/blockstore/client/types.js';
+import type { OpOutcome } from '../../../nodes/blockstore/client/types.js';
+import { BlockstoreClient, type AdminBlockClient } from '../../../nodes/blockstore/client/generic.js';
 import type { DrImage, NodeName, NodeStatus } from '../../../nodes/blockstore/core/types.js';
-import type { ClusterSpec, Recovered, Runtime } from '../../runtime/types.js';
+import type { Client } from '../../../ground/system.js';
+import type { ClusterSpec, Runtime } from '../../runtime/types.js';
 
 type Timer = { at: number; seq: number; resolve: () => void };
 
@@ -75,7 +77,10 @@ export class FakeRuntime implements Runtime {
   private reachable(n: NodeName): boolean {
     return !this.dead.has(n) && !this.paused.has(n);
   }
-  client(node: NodeName): BlockClient {
+  client(node: string): Client {
+    return new BlockstoreClient(this.transport(node as NodeName));
+  }
+  private transport(node: NodeName): AdminBlockClient {
     const rt = this;
     const op = async <T>(f: () => OpOutcome<T>): Promise<OpOutcome<T>> => {
       await rt.sleep(rt.opts.opMs ?? 2);
@@ -109,7 +114,15 @@ export class FakeRuntime implements Runtime {
       status: () => op(() => ({ status: 'ok', node, info: rt.statusOf(node) })),
       drSnapshot: () => op(() => ({ status: 'ok', node, image: rt.image() })),
       drRestore: (barrier) => op(() => ({ status: 'ok', node, image: { ...rt.image(), barrier } })),
-      loseJournal: () => op(() => ({ status: 'ok', node })),
+      loseJournal: () => op(() => {
+        rt.calls.push(`lose-journal ${node}`);
+        return { status: 'ok', node };
+      }),
+      promote: () => op(() => {
+        rt.calls.push('recover');
+        rt.primary = 'dr';
+        return { status: 'ok', node, ...(rt.promoteCut !== undefined ? { cut: rt.promoteCut } : {}) };
+      }),
       close: async () => {},
     };
   }
@@ -122,19 +135,18 @@ export class FakeRuntime implements Runtime {
     return { node: n, role: n === 'dr' ? 'dr' : n === this.primary ? 'primary' : 'partner', epoch: 1, version: this.version, barrier: this.version, cut: this.version, consistent: true };
   }
   async kill(n: NodeName) { this.calls.push(`kill ${n}`); this.dead.add(n); if (n === this.primary && !this.dead.has('b')) this.primary = n === 'a' ? 'b' : 'a'; }
-  async killUnsynced(n: NodeName) { this.calls.push(`kill-unsynced ${n}`); await this.kill(n); }
+  /** The sim's crash: a power loss is the block store's kill-unsynced. */
+  async crash(n: string, how: 'process' | 'power') { if (how === 'power') this.calls.push(`kill-unsynced ${n}`); await this.kill(n as NodeName); }
   async start(n: NodeName) { this.calls.push(`start ${n}`); this.dead.delete(n); }
   async pause(n: NodeName) { this.calls.push(`pause ${n}`); this.paused.add(n); }
   async resume(n: NodeName) { this.calls.push(`resume ${n}`); this.paused.delete(n); }
   async cut(f: NodeName, t: NodeName) { this.calls.push(`cut ${f}>${t}`); this.cuts.add(`${f}>${t}`); }
   async heal(f: NodeName, t: NodeName) { this.calls.push(`heal ${f}>${t}`); this.cuts.delete(`${f}>${t}`); }
-  async loseJournal(n: NodeName) { this.calls.push(`lose-journal ${n}`); }
   async destroy(n: NodeName) { this.calls.push(`destroy ${n}`); this.dead.add(n); }
   /** The cut a promote reports (a real dr reports its latest consistent image's). */
   promoteCut: number | undefined = undefined;
-  async recoverFromDr(): Promise<Recovered> { this.calls.push('recover'); this.primary = 'dr'; return { primary: 'dr', ...(this.promoteCut !== undefined ? { cut: this.promoteCut } : {}) }; }
   async logs(n: NodeName) { return `log of ${n}\n`; }
-  async status(n: NodeName) { return this.reachable(n) ? this.statusOf(n) : null; }
+  async status(n: string) { return this.reachable(n as NodeName) ? this.statusOf(n as NodeName) : null; }
   async healAll() {
     this.calls.push('healAll');
     for (const n of [...this.dead]) if (n === 'dr' || this.primary !== 'dr') this.dead.delete(n);

@@ -108,7 +108,7 @@ export class ContainerRuntime implements SystemRuntime {
     };
   }
 
-  nodes(): string[] {
+  liveNodes(): string[] {
     return [...this.boxes.values()].filter((b) => b.life !== 'destroyed').map((b) => b.name);
   }
 

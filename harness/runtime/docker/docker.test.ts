@@ -10,7 +10,11 @@ import type { NodeName } from '../../../nodes/blockstore/core/types.js';
 import { removeChaosResources } from './cleanup.js';
 import { execIn } from './dockerio.js';
 import { isDockerAvailable } from './engine.js';
-import { createDockerRuntime, DockerRuntime, NODE_PORT } from './index.js';
+import { createDockerRuntime, DockerRuntime } from './index.js';
+import { blockstore, NODE_PORT } from '../../../nodes/blockstore/system.js';
+
+/** One of the block store's own faults, as the nemesis would apply it. */
+const cap = (kind: string) => blockstore.capabilities.find((c) => c.kind === kind)!;
 import { LABEL, ownerLabels } from './ownership.js';
 
 const available = await isDockerAvailable();
@@ -71,7 +75,7 @@ describe('docker runtime on real containers', { skip }, () => {
 
   before(async () => {
     rt = (await createDockerRuntime({ seed: 1, runId })) as DockerRuntime;
-    await rt.up({ runId, nodes: ['a', 'b', 'dr'], bugs: [], params: {} as never, clientTimeoutMs: 600, logDir: '', seed: 1 });
+    await rt.up({ runId, system: blockstore, nodes: ['a', 'b', 'dr'], bugs: [], params: {}, clientTimeoutMs: 600, logDir: '', seed: 1 });
   });
 
   after(async () => {
@@ -95,7 +99,7 @@ describe('docker runtime on real containers', { skip }, () => {
     await rt.cut('a', 'b');
     assert.equal(await probe('a', 'b'), 'timeout');
     assert.equal(await probe('dr', 'b'), 'connected', 'only the cut link is affected');
-    const st = await rt.client('b').status();
+    const st = await rt.client('b').invoke({ f: 'status' });
     assert.equal(st.status, 'ok', 'the host still reaches a partitioned node');
     await rt.heal('a', 'b');
     assert.deepEqual(await rules('b'), []);
@@ -106,33 +110,33 @@ describe('docker runtime on real containers', { skip }, () => {
     const port = rt.where('dr').hostPort;
     await rt.kill('dr');
     assert.equal(await hostConnect(port), 'refused');
-    const r = await rt.client('dr').status();
+    const r = await rt.client('dr').invoke({ f: 'status' });
     assert.equal(r.status, 'fail');
     await rt.start('dr');
     assert.equal(rt.where('dr').hostPort, port);
-    assert.equal((await rt.client('dr').status()).status, 'ok');
+    assert.equal((await rt.client('dr').invoke({ f: 'status' })).status, 'ok');
   });
 
   it('a paused node times out; resume answers again', async () => {
     await rt.pause('b');
     const c = rt.client('b');
     const t0 = Date.now();
-    const r = await c.status();
+    const r = await c.invoke({ f: 'status' });
     assert.equal(r.status, 'fail');
     assert.match((r as { error: string }).error, /timeout/);
     assert.ok(Date.now() - t0 >= 500);
     await rt.resume('b');
-    assert.equal((await c.status()).status, 'ok');
+    assert.equal((await c.invoke({ f: 'status' })).status, 'ok');
   });
 
   it('journal loss goes through the node hook, shows in its status, and dr is resynced after', async () => {
     // Start from a settled pair: after the pause test, a resyncs b at a new epoch.
     await waitStatus('a', (s) => s.role === 'primary' && s.partner === 'paired');
-    for (let i = 0; i < 5; i++) { const w = await rt.client('a').write(i, `before-loss-${i}`); assert.equal(w.status, 'ok', JSON.stringify(w)); }
+    for (let i = 0; i < 5; i++) { const w = await rt.client('a').invoke({ f: 'write', key: i, value: `before-loss-${i}` }); assert.equal(w.status, 'ok', JSON.stringify(w)); }
     // dr cut off, so the resync the loss forces cannot finish before status is read.
     await rt.cut('a', 'dr');
     await rt.cut('dr', 'a');
-    await rt.loseJournal('a');
+    await cap('lose-journal').apply(rt, ['a']);
     type Journal = { broken?: boolean; inflight?: unknown };
     const j = (await waitStatus('a', () => true)).journal as Journal;
     assert.ok(j.broken === true || j.inflight === 'resync', `status shows the journal lost or dr being resynced: ${JSON.stringify(j)}`);
@@ -144,15 +148,15 @@ describe('docker runtime on real containers', { skip }, () => {
   });
 
   it('kill-unsynced leaves the node down until start, which drops the unsynced tail', async () => {
-    await rt.killUnsynced('dr');
+    await cap('kill-unsynced').apply(rt, ['dr']);
     assert.equal(await hostConnect(rt.where('dr').hostPort), 'refused');
     await rt.start('dr');
     const logs = await rt.logs('dr');
     assert.match(logs, /unsynced/i, 'the restart ran with --drop-unsynced');
-    assert.equal((await rt.client('dr').status()).status, 'ok');
+    assert.equal((await rt.client('dr').invoke({ f: 'status' })).status, 'ok');
     // On a node that is down already, the marker goes into the stopped container's volume.
     await rt.kill('dr');
-    await rt.killUnsynced('dr');
+    await cap('kill-unsynced').apply(rt, ['dr']);
     await rt.start('dr');
     assert.equal((await rt.logs('dr')).match(/dropped \d+ unsynced bytes/g)?.length, 2);
   });
@@ -188,9 +192,10 @@ describe('docker runtime on real containers', { skip }, () => {
     const vols = ((await docker.listVolumes({ filters: { label: [`${LABEL.run}=${runId}`] } })).Volumes ?? []).map((v) => v.Name);
     assert.deepEqual(vols, [`chaos-${runId}-dr`]);
     assert.match(await rt.logs('a'), /^ready a /m, 'logs outlive the container');
-    const rec = await rt.recoverFromDr();
+    // The rest of site loss: the block store's capability promotes dr (a and b are gone already).
+    const rec = (await cap('site-loss').apply(rt, ['a', 'b']))!;
     assert.equal(rec.primary, 'dr');
-    assert.equal(typeof rec.cut, 'number', 'the promote reports the cut it started from');
+    assert.equal(typeof rec.record?.cut, 'number', 'the promote reports the cut it started from');
     await waitStatus('dr', (s) => s.role === 'primary');
   });
 
@@ -207,9 +212,9 @@ describe('cleanup of runs whose harness died', { skip }, () => {
     const live = `test-live-${process.pid}`;
     // A harness that boots a whole cluster, then is killed with -9 mid-run.
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
-      import('${new URL('./index.ts', import.meta.url).pathname}').then(async ({ createDockerRuntime }) => {
+      Promise.all([import('${new URL('./index.ts', import.meta.url).pathname}'), import('${new URL('../../../nodes/blockstore/system.ts', import.meta.url).pathname}')]).then(async ([{ createDockerRuntime }, { blockstore }]) => {
         const rt = await createDockerRuntime({ seed: 1, runId: '${dead}' });
-        await rt.up({ runId: '${dead}', nodes: ['a', 'b', 'dr'], bugs: [], params: {}, clientTimeoutMs: 500, logDir: '', seed: 1 });
+        await rt.up({ runId: '${dead}', system: blockstore, nodes: ['a', 'b', 'dr'], bugs: [], params: {}, clientTimeoutMs: 500, logDir: '', seed: 1 });
         console.log('made');
         setInterval(() => {}, 1000);
       });`], { stdio: ['ignore', 'pipe', 'inherit'] });

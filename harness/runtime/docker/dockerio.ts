@@ -39,11 +39,12 @@ export async function containerLogs(docker: Docker, id: string): Promise<string>
 }
 
 /**
- * Resolves when the container prints a line matching `pattern` (the block store's `ready ...`
- * by default) after `sinceSec` (unix seconds, fractional), so an earlier life's ready line in
+ * Resolves when the container prints a line matching `ready` after `sinceSec` (unix seconds, fractional), so an earlier life's ready line in
  * the same log does not count. `stderr`: look there too (etcd logs to stderr).
  */
-export async function waitForReady(docker: Docker, id: string, sinceSec: number, timeoutMs: number, pattern: RegExp = /^ready \S+ \S+/m, stderr = false): Promise<void> {
+export async function waitForReady(docker: Docker, id: string, sinceSec: number, timeoutMs: number, ready: RegExp, stderr = false): Promise<void> {
+  // Per line, and stateless (a `g` flag would carry lastIndex from one test to the next).
+  const line = new RegExp(ready.source, ready.flags.replace('g', '').includes('m') ? ready.flags.replace('g', '') : `${ready.flags.replace('g', '')}m`);
   const stream = (await docker.getContainer(id).logs({ stdout: true, stderr, follow: true, since: sinceSec as unknown as number })) as NodeJS.ReadableStream & { destroy(): void };
   const out = new PassThrough();
   docker.modem.demuxStream(stream, out, stderr ? out : new PassThrough());
@@ -58,7 +59,7 @@ export async function waitForReady(docker: Docker, id: string, sinceSec: number,
     const timer = setTimeout(() => done(new Error(`container ${id.slice(0, 12)}: no ready line within ${timeoutMs} ms`)), timeoutMs);
     out.on('data', (c: Buffer) => {
       text += c.toString('utf8');
-      if (pattern.test(text)) done();
+      if (line.test(text)) done();
       else if (text.length > 1 << 16) text = text.slice(-1024);
     });
     stream.on('end', () => done(new Error(`container ${id.slice(0, 12)} exited before its ready line`)));

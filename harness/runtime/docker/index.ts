@@ -8,43 +8,24 @@ process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import Docker from 'dockerode';
-import { connectClient, type TcpBlockClient } from '../../../nodes/blockstore/client/tcp.js';
-import type { BlockClient } from '../../../nodes/blockstore/client/types.js';
-import type { NodeName, NodeParams, NodeStatus } from '../../../nodes/blockstore/core/types.js';
-import { ensureImage } from '../../../nodes/image/build.js';
+import type { Client, ClusterInfo, ContainerSpec, NodeStatus } from '../../../ground/system.js';
 import { tarStream } from '../../../nodes/image/tar.js';
-import type { ClusterSpec, Recovered, Runtime, RuntimeFactory } from '../types.js';
+import type { ClusterSpec, Runtime, RuntimeFactory } from '../types.js';
 import { removeChaosResources } from './cleanup.js';
 import { ContainerShell, containerLogs, execIn, waitForReady } from './dockerio.js';
 import { LABEL, ownerLabels } from './ownership.js';
 
 export { isDockerAvailable } from './engine.js';
 
-/** Port every server listens on inside its container. */
-export const NODE_PORT = 7000;
 const READY_TIMEOUT_MS = 30_000;
-
-const ROLE: Record<NodeName, 'primary' | 'partner' | 'dr'> = { a: 'primary', b: 'partner', dr: 'dr' };
-
-const PARAM_FLAG: Record<keyof NodeParams, string> = {
-  blocks: 'blocks',
-  maxValueBytes: 'max-value-bytes',
-  leaseMs: 'lease-ms',
-  takeoverMs: 'takeover-ms',
-  heartbeatMs: 'heartbeat-ms',
-  barrierMs: 'barrier-ms',
-  barrierWrites: 'barrier-writes',
-  journalCapacity: 'journal-capacity',
-  retryMs: 'retry-ms',
-};
 
 type Life = 'running' | 'paused' | 'dead' | 'destroyed';
 
-/** The server's own request to drop its unsynced tail at the next start (nodes/server/README.md). */
-const DROP_MARKER = { kind: 'content', path: '.drop-unsynced', content: Buffer.alloc(0), mode: 0o644 } as const;
+type NodeName = string;
 
 interface NodeBox {
   name: NodeName;
+  spec: ContainerSpec;
   container: string; // name == DNS name on the run's network
   id: string;
   hostPort: number;
@@ -52,7 +33,7 @@ interface NodeBox {
   life: Life;
   /** Log text kept from before the container was removed (destroy, down). */
   lastLogs?: string;
-  admin?: TcpBlockClient;
+  admin?: Client;
   /** Address on the run's network in the current life (a restart may change it). */
   ip?: string;
   shell?: ContainerShell;
@@ -78,35 +59,23 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The server's command line for one node (nodes/server/README.md). */
-export function serverArgs(name: NodeName, spec: ClusterSpec, host: (n: NodeName) => string): string[] {
-  const args = ['--name', name, '--role', ROLE[name], '--data', '/data/local', '--listen', `0.0.0.0:${NODE_PORT}`];
-  if (name !== 'dr') args.push('--backend', '/data/backend');
-  for (const p of spec.nodes) if (p !== name) args.push('--peer', `${p}=${host(p)}:${NODE_PORT}`);
-  for (const b of spec.bugs) args.push('--bug', b);
-  for (const [k, flag] of Object.entries(PARAM_FLAG) as [keyof NodeParams, string][]) {
-    if (spec.params[k] !== undefined) args.push(`--${flag}`, String(spec.params[k]));
-  }
-  return args;
-}
-
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
   private readonly docker = new Docker();
   private readonly t0 = process.hrtime.bigint();
   private spec?: ClusterSpec;
   private network?: string;
-  private backendVolume?: string;
+  /** Shared volumes by name (the block store's backend) -> docker volume name. */
+  private readonly shared = new Map<string, string>();
   private readonly nodes = new Map<NodeName, NodeBox>();
   /** Active one-way cuts as "from>to"; rules live in `to`'s INPUT chain. */
   private readonly cuts = new Set<string>();
-  private readonly clients = new Set<BlockClient>();
+  private readonly clients = new Set<Client>();
   /** Receivers whose rule changes waited while they were frozen. */
   private readonly missed = new Set<NodeName>();
   /** Rule changes of one receiver run one after another (a rebuild reads the cut set). */
   private readonly ruleLocks = new Map<NodeName, Promise<unknown>>();
   private labels: Record<string, string> = {};
-  private imageTag = '';
 
   constructor(private readonly runId: string) {}
 
@@ -130,25 +99,28 @@ export class DockerRuntime implements Runtime {
       this.upTimings[name] = now - mark;
       mark = now;
     };
+    const s = slug(runId);
+    const host = (n: NodeName) => `chaos-${s}-${n}`;
+    const cluster: ClusterInfo = { runId, nodes: spec.nodes, host, bugs: spec.bugs, params: spec.params, seed: spec.seed };
+    const specs = new Map(spec.nodes.map((n) => [n, spec.system.container(n, cluster)] as const));
     // Independent preparations at once: leftovers of harnesses that died (kill -9 included),
-    // the image (CHAOS_NODE_IMAGE names one to use as is), and loading testcontainers.
-    const [, tag, tc] = await Promise.all([
+    // the images (each system builds its own offline), and loading testcontainers.
+    const images = new Map<string, Promise<string>>();
+    for (const c of specs.values()) if (!images.has(c.image.name)) images.set(c.image.name, c.image.ensure());
+    const [, tags, tc] = await Promise.all([
       removeChaosResources(this.docker, { onlyDead: true }),
-      process.env.CHAOS_NODE_IMAGE || ensureImage({ docker: this.docker }).then((r) => r.tag),
+      Promise.all([...images].map(async ([name, p]) => [name, await p] as const)).then((xs) => new Map(xs)),
       loadTestcontainers(),
     ]);
-    this.imageTag = tag;
     phase('prepare');
-    const s = slug(runId);
     this.labels = ownerLabels(runId);
-    const needsBackend = spec.nodes.some((n) => n !== 'dr');
-    if (needsBackend) this.backendVolume = `chaos-${s}-backend`;
+    for (const c of specs.values()) for (const v of Object.keys(c.sharedVolumes ?? {})) this.shared.set(v, `chaos-${s}-shared-${v}`);
     for (const name of spec.nodes) {
-      this.nodes.set(name, { name, container: `chaos-${s}-${name}`, id: '', hostPort: await freePort(), volume: `chaos-${s}-${name}`, life: 'dead' });
+      this.nodes.set(name, { name, spec: specs.get(name)!, container: host(name), id: '', hostPort: await freePort(), volume: `chaos-${s}-${name}`, life: 'dead' });
     }
     const [net] = await Promise.all([
       this.docker.createNetwork({ Name: `chaos-${s}`, Driver: 'bridge', CheckDuplicate: true, Labels: this.labels }),
-      this.backendVolume ? this.docker.createVolume({ Name: this.backendVolume, Labels: this.labels }) : null,
+      ...[...this.shared.values()].map((v) => this.docker.createVolume({ Name: v, Labels: this.labels })),
       ...[...this.nodes.values()].map((b) => this.docker.createVolume({ Name: b.volume, Labels: { ...this.labels, [LABEL.node]: b.name } })),
     ]);
     this.network = net.id;
@@ -162,16 +134,16 @@ export class DockerRuntime implements Runtime {
         }
       }
     }
-    const hostOf = (n: NodeName) => this.nodes.get(n)!.container;
     await Promise.all(
       spec.nodes.map(async (name) => {
         const box = this.nodes.get(name)!;
-        const mounts = [{ source: box.volume, target: '/data/local' }];
-        if (name !== 'dr' && this.backendVolume) mounts.push({ source: this.backendVolume, target: '/data/backend' });
+        const c = box.spec;
+        const mounts = c.dataDir ? [{ source: box.volume, target: c.dataDir }] : [];
+        for (const [v, target] of Object.entries(c.sharedVolumes ?? {})) mounts.push({ source: this.shared.get(v)!, target });
         // testcontainers removes a container that fails its wait, logs and all; keep its words.
         let early = '';
         const launch = () =>
-          new LoopbackContainer(this.imageTag)
+          new LoopbackContainer(tags.get(c.image.name)!)
             .withLogConsumer((stream) => {
               stream.on('data', (d: Buffer | string) => {
                 if (early.length < 1 << 14) early += String(d);
@@ -181,12 +153,13 @@ export class DockerRuntime implements Runtime {
             .withName(box.container)
             .withNetworkMode(net.id)
             .withLabels({ ...this.labels, [LABEL.node]: name })
-            .withExposedPorts({ container: NODE_PORT, host: box.hostPort })
+            .withExposedPorts({ container: c.clientPort, host: box.hostPort })
             .withBindMounts(mounts)
             .withAddedCapabilities('NET_ADMIN')
-            .withCommand(serverArgs(name, spec, hostOf))
-            .withWaitStrategy(Wait.forLogMessage(/^ready \S+ \S+/))
-            .withStartupTimeout(READY_TIMEOUT_MS)
+            .withCommand(c.command)
+            .withEnvironment(c.env ?? {})
+            .withWaitStrategy(Wait.forLogMessage(c.readyLog))
+            .withStartupTimeout(c.startupTimeoutMs ?? READY_TIMEOUT_MS)
             .start();
         let started;
         for (let attempt = 1; ; attempt++) {
@@ -248,14 +221,14 @@ export class DockerRuntime implements Runtime {
     return b;
   }
 
-  client(node: NodeName): TcpBlockClient {
+  client(node: NodeName): Client {
     const b = this.box(node);
-    const c = connectClient({ host: '127.0.0.1', port: b.hostPort, node, timeoutMs: this.spec?.clientTimeoutMs ?? 1000 });
+    const c = this.spec!.system.client(node, { host: '127.0.0.1', port: b.hostPort }, { timeoutMs: this.spec?.clientTimeoutMs ?? 1000 });
     this.clients.add(c);
     return c;
   }
 
-  private admin(node: NodeName): TcpBlockClient {
+  private admin(node: NodeName): Client {
     const b = this.box(node);
     b.admin ??= this.client(node);
     return b.admin;
@@ -275,19 +248,20 @@ export class DockerRuntime implements Runtime {
     this.endLife(b);
   }
 
-  /** SIGKILL, leaving a marker so that the next start (the nemesis's heal, or healAll) runs the
-   *  server with --drop-unsynced: the crash takes the node's un-fsynced disk tail with it. */
-  async killUnsynced(node: NodeName): Promise<void> {
+  /** Writes a file into the node's container, running or stopped (the engine copies it into
+   *  the container's filesystem or the volume mounted there). */
+  async putFile(node: NodeName, path: string, content: Buffer | string): Promise<void> {
     const b = this.live(node);
-    await this.refresh(b);
-    if (b.life === 'paused') {
-      await this.docker.getContainer(b.id).unpause();
-      b.life = 'running';
-    }
-    if (b.life === 'running') await this.sh(node, 'touch /data/local/.drop-unsynced', 'marking drop-unsynced');
-    // Already down: the engine copies the marker into the stopped container's volume.
-    else await this.docker.getContainer(b.id).putArchive(tarStream([DROP_MARKER], [], new Map()), { path: '/data/local' });
-    await this.kill(node);
+    const slash = path.lastIndexOf('/');
+    const dir = path.slice(0, slash) || '/';
+    const entry = { kind: 'content', path: path.slice(slash + 1), content: Buffer.from(content), mode: 0o644 } as const;
+    await this.docker.getContainer(b.id).putArchive(tarStream([entry], [], new Map()), { path: dir });
+  }
+
+  /** Runs argv in the node's running container. */
+  async exec(node: NodeName, argv: string[]): Promise<{ code: number; output: string }> {
+    const b = this.live(node);
+    return execIn(this.docker, b.id, argv);
   }
 
   /** The engine's word on a container: a server that exited by itself is dead, not running. */
@@ -310,7 +284,7 @@ export class DockerRuntime implements Runtime {
     b.shell = await ContainerShell.open(this.docker, b.id);
     // A new life is a new network namespace: its INPUT rules are gone, and its address may have
     // changed under the rules of the others. Re-apply every cut that touches it.
-    await Promise.all([waitForReady(this.docker, b.id, since, READY_TIMEOUT_MS), this.reapplyCuts(node)]);
+    await Promise.all([waitForReady(this.docker, b.id, since, b.spec.startupTimeoutMs ?? READY_TIMEOUT_MS, b.spec.readyLog), this.reapplyCuts(node)]);
   }
 
   async pause(node: NodeName): Promise<void> {
@@ -420,11 +394,6 @@ export class DockerRuntime implements Runtime {
     await Promise.all([...receivers].filter((r) => this.box(r).life === 'running').map((r) => this.rebuildRules(r)));
   }
 
-  async loseJournal(node: NodeName): Promise<void> {
-    const r = await this.admin(node).loseJournal();
-    if (r.status !== 'ok') throw new Error(`docker runtime: lose-journal on ${node}: ${r.error}`);
-  }
-
   async destroy(node: NodeName): Promise<void> {
     const b = this.box(node);
     if (b.life === 'destroyed') return;
@@ -436,20 +405,16 @@ export class DockerRuntime implements Runtime {
     this.endLife(b);
     await this.docker.getVolume(b.volume).remove().catch(() => {});
     for (const key of [...this.cuts]) if (key.includes(node)) this.cuts.delete(key);
-    // The shared backend is site storage: it goes with the last node of the site.
-    const siteLeft = [...this.nodes.values()].some((n) => n.name !== 'dr' && n.life !== 'destroyed');
-    if (!siteLeft && this.backendVolume) {
-      await this.docker.getVolume(this.backendVolume).remove().catch(() => {});
-      this.backendVolume = undefined;
+    // A shared volume (the block store's backend is site storage) goes with the last node
+    // that mounts it.
+    for (const v of Object.keys(b.spec.sharedVolumes ?? {})) {
+      const inUse = [...this.nodes.values()].some((n) => n.life !== 'destroyed' && v in (n.spec.sharedVolumes ?? {}));
+      const name = this.shared.get(v);
+      if (!inUse && name) {
+        await this.docker.getVolume(name).remove().catch(() => {});
+        this.shared.delete(v);
+      }
     }
-  }
-
-  async recoverFromDr(): Promise<Recovered> {
-    const dr = this.live('dr');
-    if (dr.life !== 'running') await this.start('dr');
-    const r = await this.admin('dr').promote();
-    if (r.status !== 'ok') throw new Error(`docker runtime: promote dr: ${r.error}`);
-    return { primary: 'dr', ...(r.cut !== undefined ? { cut: r.cut } : {}) };
   }
 
   async logs(node: NodeName): Promise<string> {
@@ -461,8 +426,7 @@ export class DockerRuntime implements Runtime {
   async status(node: NodeName): Promise<NodeStatus | null> {
     const b = this.box(node);
     if (b.life !== 'running') return null;
-    const r = await this.admin(node).status();
-    return r.status === 'ok' ? r.info : null;
+    return this.spec!.system.status(this.admin(node));
   }
 
   async healAll(): Promise<void> {

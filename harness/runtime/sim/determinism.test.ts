@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../run/config.js';
 import { runOnSim, seedConfig } from '../../sweep/seed-run.js';
+import { blockstore } from '../../../nodes/blockstore/system.js';
 
 const SEEDS = Array.from({ length: 20 }, (_, i) => 100 + i);
 const out = mkdtempSync(join(tmpdir(), 'chaos-sim-det-'));
@@ -20,7 +21,7 @@ test('20 seeds x 2 runs: byte-identical histories (mixed faults, all three nodes
   for (const seed of SEEDS) {
     const workload = ['register', 'failover', 'dr'][seed % 3];
     // Half at the simulator's default think time, half at docker's denser 10 ms.
-    const cfg = seedConfig({ outDir: out, workload, timeLimit: 3, thinkMs: seed % 2 ? 10 : undefined }, seed);
+    const cfg = seedConfig({ outDir: out, workload, timeLimit: 3, thinkMs: seed % 2 ? 10 : undefined }, seed, blockstore);
     const x = await runOnSim(cfg, out);
     const y = await runOnSim(cfg, out);
     const hx = history(x.dir);
@@ -34,9 +35,9 @@ test('20 seeds x 2 runs: byte-identical histories (mixed faults, all three nodes
 });
 
 test('a replay of a recorded run (config.json as written) is identical', async () => {
-  const cfg = seedConfig({ outDir: out, workload: 'register', nemesis: 'partition,kill,pause,lose-journal', timeLimit: 4 }, 4242);
+  const cfg = seedConfig({ outDir: out, workload: 'register', nemesis: 'partition,kill,pause,lose-journal', timeLimit: 4 }, 4242, blockstore);
   const first = await runOnSim(cfg, out);
-  const recorded = parseConfig(JSON.parse(readFileSync(join(first.dir, 'config.json'), 'utf8')));
+  const recorded = parseConfig(JSON.parse(readFileSync(join(first.dir, 'config.json'), 'utf8')), blockstore);
   const again = await runOnSim(recorded, out);
   assert.equal(history(again.dir), history(first.dir));
   assert.deepEqual(again.results.valid, first.results.valid);

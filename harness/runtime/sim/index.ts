@@ -1,9 +1,12 @@
 // The `sim` runtime: the Runtime seam over a SimWorld. Fault hooks act at the current virtual
-// instant; only waiting (sleep, client replies, admin requests) lets virtual time pass.
-import type { BlockClient } from '../../../nodes/blockstore/client/types.js';
-import type { NodeName, NodeStatus } from '../../../nodes/blockstore/core/types.js';
-import { createNode } from '../../../nodes/blockstore/core/index.js';
-import type { ClusterSpec, Recovered, Runtime, RuntimeFactory } from '../types.js';
+// instant; only waiting (sleep, client replies, status probes) lets virtual time pass. The
+// simulator runs systems that provide a sans-IO core (System.sim.createCore): today the block
+// store, whose effects (messages, timers, record files, fsync) the world carries out.
+import type { Client, NodeStatus, System } from '../../../ground/system.js';
+import { InputError } from '../../../ground/errors.js';
+import type { BugSwitch, NodeName, NodeParams } from '../../../nodes/blockstore/core/types.js';
+import { BlockstoreClient } from '../../../nodes/blockstore/client/generic.js';
+import type { ClusterSpec, Runtime, RuntimeFactory } from '../types.js';
 import { SimClient } from './client.js';
 import type { NetParams } from './network.js';
 import { SimWorld, type CoreFactory, type DiskParams } from './world.js';
@@ -13,10 +16,24 @@ const MS = 1_000_000;
 export interface SimOptions {
   seed: number;
   runId: string;
-  /** The node core to run; the real one (nodes/core) unless a test swaps it. */
+  /** The node core to run; the system's own unless a test swaps it. */
   createCore?: CoreFactory;
   net?: Partial<NetParams>;
   disk?: Partial<DiskParams>;
+}
+
+/** What a system gives the simulator: its sans-IO node core. */
+export interface SimSupport {
+  createCore: CoreFactory;
+}
+
+/** The system's sans-IO core, or one line (exit 2) saying the simulator cannot run it. */
+export function simSupport(system: System): SimSupport {
+  const s = system.sim as Partial<SimSupport> | undefined;
+  if (!s || typeof s.createCore !== 'function') {
+    throw new InputError(`system '${system.name}' has no sans-IO core the simulator can run; expected --runtime docker`, '--runtime sim');
+  }
+  return s as SimSupport;
 }
 
 export class SimRuntime implements Runtime {
@@ -52,21 +69,22 @@ export class SimRuntime implements Runtime {
 
   async up(spec: ClusterSpec): Promise<void> {
     if (this.world) throw new Error('sim runtime: up() called twice');
-    const createCore = this.opts.createCore ?? createNode;
+    const createCore = this.opts.createCore ?? simSupport(spec.system).createCore;
     this.spec = spec;
+    const params = spec.params as unknown as NodeParams;
     this.world = new SimWorld({
       // The cluster spec's seed wins: it is the run's seed, recorded in its config.
       seed: spec.seed ?? this.opts.seed,
-      nodes: spec.nodes,
-      bugs: spec.bugs,
-      params: spec.params,
+      nodes: spec.nodes as NodeName[],
+      bugs: spec.bugs as BugSwitch[],
+      params,
       createCore,
       net: this.opts.net,
       disk: this.opts.disk,
     });
-    for (const n of spec.nodes) this.world.start(n);
+    for (const n of spec.nodes) this.world.start(n as NodeName);
     // Let the first heartbeats and handshakes happen before the workload starts.
-    await this.sleep(Math.max(1, spec.params.heartbeatMs));
+    await this.sleep(Math.max(1, params.heartbeatMs ?? 1));
   }
 
   async down(): Promise<void> {
@@ -75,66 +93,55 @@ export class SimRuntime implements Runtime {
     this.world?.sched.stop();
   }
 
-  client(node: NodeName): BlockClient {
-    return new SimClient(this.w(), node, this.spec!.clientTimeoutMs);
+  /** The transport underneath the system's client: requests travel the simulated network. */
+  private transport(node: string): SimClient {
+    return new SimClient(this.w(), node as NodeName, this.spec!.clientTimeoutMs);
   }
 
-  async kill(node: NodeName): Promise<void> {
-    this.w().crash(node, 'process');
+  client(node: string): Client {
+    return new BlockstoreClient(this.transport(node));
   }
 
-  async killUnsynced(node: NodeName): Promise<void> {
-    this.w().crash(node, 'power');
+  async kill(node: string): Promise<void> {
+    this.w().crash(node as NodeName, 'process');
   }
 
-  async start(node: NodeName): Promise<void> {
-    this.w().start(node);
+  async crash(node: string, how: 'process' | 'power'): Promise<void> {
+    this.w().crash(node as NodeName, how);
   }
 
-  async pause(node: NodeName): Promise<void> {
-    this.w().pause(node);
+  async start(node: string): Promise<void> {
+    this.w().start(node as NodeName);
   }
 
-  async resume(node: NodeName): Promise<void> {
-    this.w().resume(node);
+  async pause(node: string): Promise<void> {
+    this.w().pause(node as NodeName);
   }
 
-  async cut(from: NodeName, to: NodeName): Promise<void> {
-    this.w().net.cut(from, to);
+  async resume(node: string): Promise<void> {
+    this.w().resume(node as NodeName);
   }
 
-  async heal(from: NodeName, to: NodeName): Promise<void> {
-    this.w().net.heal(from, to);
+  async cut(from: string, to: string): Promise<void> {
+    this.w().net.cut(from as NodeName, to as NodeName);
   }
 
-  async loseJournal(node: NodeName): Promise<void> {
-    // The node's own admin hook, as in docker; a node that is down has nothing to lose.
-    if (this.w().node(node).state !== 'up') return;
-    await this.client(node).loseJournal();
+  async heal(from: string, to: string): Promise<void> {
+    this.w().net.heal(from as NodeName, to as NodeName);
   }
 
-  async destroy(node: NodeName): Promise<void> {
-    this.w().destroy(node);
+  async destroy(node: string): Promise<void> {
+    this.w().destroy(node as NodeName);
   }
 
-  async recoverFromDr(): Promise<Recovered> {
+  async logs(node: string): Promise<string> {
+    return this.world ? this.world.logs(node as NodeName) : '';
+  }
+
+  async status(node: string): Promise<NodeStatus | null> {
     const w = this.w();
-    if (w.node('dr').state === 'down') w.start('dr');
-    const c = new SimClient(w, 'dr', this.spec!.clientTimeoutMs);
-    const r = await c.promote();
-    if (r.status !== 'ok') throw new Error(`sim: promote on dr failed: ${r.error}`);
-    return { primary: 'dr', ...(r.cut !== undefined ? { cut: r.cut } : {}) };
-  }
-
-  async logs(node: NodeName): Promise<string> {
-    return this.world ? this.world.logs(node) : '';
-  }
-
-  async status(node: NodeName): Promise<NodeStatus | null> {
-    const w = this.w();
-    if (w.node(node).state !== 'up') return null;
-    const r = await this.client(node).status();
-    return r.status === 'ok' ? r.info : null;
+    if (w.node(node as NodeName).state !== 'up') return null;
+    return this.spec!.system.status(this.client(node));
   }
 
   async healAll(): Promise<void> {

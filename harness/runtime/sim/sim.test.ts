@@ -5,6 +5,11 @@ import assert from 'node:assert/strict';
 import type { Input, NodeConfig, NodeCore, NodeParams, NodeStatus } from '../../../nodes/blockstore/core/types.js';
 import type { ClusterSpec } from '../types.js';
 import { SimRuntime } from './index.js';
+import { SimClient } from './client.js';
+import { blockstore } from '../../../nodes/blockstore/system.js';
+
+/** The block-store transport under the system's client: these tests speak the toy core's wire. */
+const bc = (rt: SimRuntime, n: 'a' | 'b' | 'dr') => new SimClient(rt.simWorld, n, 50);
 import { Scheduler } from './scheduler.js';
 import { SimVolume } from './disk.js';
 import { createToyCore, type ToyOptions } from './toy-core.js';
@@ -22,7 +27,7 @@ const params: NodeParams = {
 };
 
 function spec(seed: number): ClusterSpec {
-  return { runId: 't', nodes: ['a', 'b', 'dr'], bugs: [], params, clientTimeoutMs: 50, logDir: '/nonexistent', seed };
+  return { runId: 't', system: blockstore, nodes: ['a', 'b', 'dr'], bugs: [], params: { ...params }, clientTimeoutMs: 50, logDir: '/nonexistent', seed };
 }
 
 async function toy(seed: number, opts: ToyOptions = {}, net = {}) {
@@ -31,7 +36,7 @@ async function toy(seed: number, opts: ToyOptions = {}, net = {}) {
   return rt;
 }
 
-const counters = (s: NodeStatus | null) => s as unknown as { pingsSent: number; timerFires: number; heard: Record<string, number> };
+const counters = (s: unknown) => s as unknown as { pingsSent: number; timerFires: number; heard: Record<string, number> };
 
 test('scheduler: ties run in scheduling order, and time only moves while someone waits', async () => {
   const s = new Scheduler();
@@ -74,19 +79,19 @@ test('disk: a crash drops exactly the unsynced tail, and only the crashing node\
 });
 
 test('kill-unsynced after an fsynced ack keeps the write, after an unsynced ack loses it; a plain kill loses neither', async () => {
-  for (const fault of ['killUnsynced', 'kill'] as const) {
+  for (const fault of ['power', 'process'] as const) {
     for (const ackBeforeSync of [false, true]) {
       const rt = await toy(7, { ackBeforeSync });
-      const c = rt.client('a');
+      const c = bc(rt, 'a');
       const w = await c.write(1, 'v1');
       assert.equal(w.status, 'ok');
-      await rt[fault]('a'); // at the ack instant: the toy's fsync (if any) has not completed yet
+      await rt.crash('a', fault); // at the ack instant: the toy's fsync (if any) has not completed yet
       await rt.start('a');
       await rt.sleep(1);
       const r = await c.read(1);
       assert.equal(r.status, 'ok');
       // A SIGKILL leaves the page cache: only a lost unsynced tail can take the write.
-      const lost = ackBeforeSync && fault === 'killUnsynced';
+      const lost = ackBeforeSync && fault === 'power';
       if (r.status === 'ok') assert.equal(r.value, lost ? null : 'v1', `${fault}, ackBeforeSync=${ackBeforeSync}`);
       await rt.down();
     }
@@ -112,7 +117,7 @@ test('a one-way cut drops that direction only; heal restores it', async () => {
 
 test('a paused node receives nothing and its timers stall until resume', async () => {
   const rt = await toy(4);
-  const c = rt.client('a');
+  const c = bc(rt, 'a');
   const fires = counters(await rt.status('a')).timerFires;
   await rt.pause('a');
   const t0 = rt.now();
@@ -130,10 +135,10 @@ test('a paused node receives nothing and its timers stall until resume', async (
 test('requests to a killed node fail definitely; in-flight requests at a crash are indeterminate', async () => {
   const rt = await toy(5);
   await rt.kill('b');
-  const r = await rt.client('b').read(0);
+  const r = await bc(rt, 'b').read(0);
   assert.equal(r.status, 'fail');
   await rt.start('b');
-  const c = rt.client('a');
+  const c = bc(rt, 'a');
   const p = c.write(2, 'x');
   await rt.sleep(0.5); // the request is at a, waiting on its fsync
   await rt.kill('a');
@@ -146,7 +151,7 @@ async function toyTrace(seed: number): Promise<string> {
   const rt = await toy(seed, {}, { dropP: 0.05 });
   const lines: string[] = [];
   const proc = async (p: number) => {
-    const c = rt.client(p % 2 ? 'a' : 'b');
+    const c = bc(rt, p % 2 ? 'a' : 'b');
     for (let i = 0; i < 30; i++) {
       const r = i % 3 ? await c.read(i % 4) : await c.write(i % 4, `${p}-${i}`);
       lines.push(`${rt.now()} ${p} ${JSON.stringify(r)}`);
