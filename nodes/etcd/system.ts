@@ -102,7 +102,7 @@ export const system: System = {
     register: { nemesis: ['partition', 'kill', 'pause'], concurrency: 5, thinkMs: 20, keys: 5 },
   },
   model: 'cas-register',
-  checkers: () => ({ use: ['linearizability', 'stats', 'latency'], skipped: {} }),
+  checkers: () => ({ use: ['linearizability', 'stats'], skipped: { latency: "the latency checker measures the block store's dr link" } }),
 };
 
 export default system;

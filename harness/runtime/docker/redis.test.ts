@@ -88,7 +88,7 @@ describe('redis on the generic docker runtime', { skip }, () => {
     });
     const cutDone = rec.events.length;
     await rt.sleep(800);
-    const change = (await rec.fault('failover', [], () => failover.apply(rt, []))) as { primary?: string; record?: unknown };
+    const change = (await rec.fault('failover', [], () => failover.apply(rt, ['n1']))) as { primary?: string; record?: unknown };
     t.diagnostic(JSON.stringify(change));
     primary = change.primary!;
     const failedOver = rec.events.length;
