@@ -12,6 +12,7 @@ import { BlockstoreClient } from '../nodes/blockstore/client/generic.js';
 import { blockstore, NODE_PORT } from '../nodes/blockstore/system.js';
 import type { Client } from '../ground/system.js';
 import type { ClusterSpec } from '../harness/runtime/types.js';
+import { benchSystems } from './systems.js';
 
 const BOOTS = Number(process.env.BENCH_BOOTS ?? 3);
 const FAULT_REPS = Number(process.env.BENCH_FAULT_REPS ?? 50);
@@ -116,6 +117,8 @@ async function main(): Promise<void> {
   const d = new Docker();
   const left = await d.listContainers({ all: true, filters: { label: [`chaos.run=${id}`] } });
   if (left.length) console.log(`WARNING: ${left.length} containers left`);
+  // The systems that are not ours, on the generic runtime.
+  await benchSystems();
 }
 
 /**

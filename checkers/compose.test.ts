@@ -49,7 +49,7 @@ test('a history of the wrong shape is bad input (InputError), located', async ()
 test('the storage checkers together on a correct run: all valid, written to results.json whole', async () => {
   const { events } = synthHistory({ seed: 11, ops: 2000 });
   const r = await runCheckers(events, storageCheckers());
-  assert.deepEqual(Object.keys(r.checkers), ['cache-invalidation', 'durability', 'dr-prefix', 'convergence', 'latency', 'stats']);
+  assert.deepEqual(Object.keys(r.checkers), ['cache-invalidation', 'durability', 'dr-prefix', 'convergence', 'latency', 'stats', 'set']);
   for (const [name, c] of Object.entries(r.checkers)) assert.equal(c.valid, true, `${name}: ${c.reason}`);
   assert.equal(r.valid, true);
   const dir = mkdtempSync(join(tmpdir(), 'chaos-results-'));

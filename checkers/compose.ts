@@ -12,6 +12,7 @@ import { drPrefixChecker } from './dr-prefix/index.js';
 import { convergenceChecker } from './convergence/index.js';
 import { latencyChecker } from './stats/latency.js';
 import { statsChecker } from './stats/index.js';
+import { setChecker } from './set/index.js';
 
 export interface ComposeOptions {
   run?: Record<string, unknown>;
@@ -71,5 +72,6 @@ export function storageCheckers(): Record<string, Checker> {
     convergence: convergenceChecker,
     latency: latencyChecker,
     stats: statsChecker,
+    set: setChecker,
   };
 }

@@ -114,6 +114,11 @@ export interface FaultSurface {
   heal(from: string, to: string): Promise<void>;
   /** Removes a node and its own data volume for good. */
   destroy(node: string): Promise<void>;
+  /** The cluster's nodes that are not destroyed (a cluster-scope capability acts on them). */
+  liveNodes?(): string[];
+  /** The node's address on the run's network, as peers reach it (docker: its container name;
+   *  what ClusterInfo.host gave). A capability that repoints replicas needs it. */
+  host?(node: string): string;
   /** docker only: runs argv in the node's container (which must be running). */
   exec?(node: string, argv: string[]): Promise<{ code: number; output: string }>;
   /** docker only: writes a file into the node's container, running or stopped. */
@@ -218,8 +223,10 @@ export interface System {
    *  reads, and nodes a workload addresses by their part (the block store's `dr`). */
   topology(nodes: readonly string[]): Topology;
   container(node: string, cluster: ClusterInfo): ContainerSpec;
-  /** A client of one node at a host address (docker: 127.0.0.1 and the published port). */
-  client(node: string, at: { host: string; port: number }, opts: { timeoutMs: number }): Client;
+  /** A client of one node at a host address (docker: 127.0.0.1 and the published port).
+   *  `params` are the run's parsed node parameters (etcd's `reads=serializable` is a client
+   *  choice, not a server flag). */
+  client(node: string, at: { host: string; port: number }, opts: { timeoutMs: number; params?: Readonly<Record<string, unknown>> }): Client;
   /** One status probe (through a client of the node); null when the node does not answer. */
   status(client: Client): Promise<NodeStatus | null>;
   /** Role of a primary in status(): what "the primary" means when a plan targets it. */

@@ -30,6 +30,11 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see /var/log/chaos-dockerd.log" >&2; tail -20 /var/log/chaos-dockerd.log >&2; exit 1; }
 fi
 
+# Binaries of the systems that are not ours, from Debian's packages, unpacked into .debs/ and
+# never installed: no etcd or redis service starts on this host. Their images are built from
+# them on first use (nodes/image/binary.ts).
+bash scripts/fetch-debs.sh etcd-server redis-server redis-tools libjemalloc2 liblzf1
+
 # npm dependencies (canvas builds from source against the cairo/pango packages above).
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"

@@ -54,8 +54,10 @@ export async function selectRuntime(choice: string | undefined, o: SelectOptions
 
 export async function createRuntime(kind: 'docker' | 'sim', opts: { seed: number; runId: string }): Promise<Runtime> {
   if (kind === 'docker') {
-    const { createDockerRuntime } = await import('../runtime/docker/index.js');
-    return createDockerRuntime(opts);
+    // The generic container runtime: any system's images, partitions from a helper in each
+    // node's network namespace (the images need no iptables, the nodes no NET_ADMIN).
+    const { createContainerRuntime } = await import('../runtime/docker/cluster.js');
+    return createContainerRuntime({ runId: opts.runId });
   }
   const { createSimRuntime } = await import('../runtime/sim/index.js');
   return createSimRuntime(opts);

@@ -10,6 +10,8 @@ import type { System } from '../../ground/system.js';
 /** Built-in systems, loaded only when named (etcd and Redis pull in nothing the block store needs). */
 const BUILT_IN: Readonly<Record<string, () => Promise<System>>> = {
   blockstore: async () => (await import('../../nodes/blockstore/system.js')).blockstore,
+  etcd: async () => (await import('../../nodes/etcd/system.js')).system,
+  redis: async () => (await import('../../nodes/redis/system.js')).system,
 };
 
 export const BUILT_IN_SYSTEMS = Object.keys(BUILT_IN);

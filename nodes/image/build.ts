@@ -109,7 +109,7 @@ function cachedTag(root: string): string | null {
 }
 
 /** The tag for a set of entries: a hash of paths, modes, link targets and contents. */
-export function contentTag(entries: readonly RootfsEntry[], extra: readonly string[]): string {
+export function contentTag(entries: readonly RootfsEntry[], extra: readonly string[], repo: string = IMAGE_REPO): string {
   const h = createHash('sha256');
   for (const e of entries) {
     h.update(`${e.kind}\0${e.path}\0`);
@@ -117,7 +117,7 @@ export function contentTag(entries: readonly RootfsEntry[], extra: readonly stri
     else h.update(`${e.mode}\0${e.kind === 'file' ? fileSha(e.from) : sha(e.content)}\n`);
   }
   for (const p of extra) h.update(`builder\0${basename(p)}\0${fileSha(p)}\n`);
-  return `${IMAGE_REPO}:${h.digest('hex').slice(0, 16)}`;
+  return `${repo}:${h.digest('hex').slice(0, 16)}`;
 }
 
 async function imageExists(docker: Docker, tag: string): Promise<boolean> {

@@ -21,9 +21,9 @@ const PROGRAMS = [
 ];
 
 /** xtables extension modules are dlopen'd by iptables at run time, so ldd cannot see them. */
-const XTABLES_DIR = '/usr/lib/x86_64-linux-gnu/xtables';
+export const XTABLES_DIR = '/usr/lib/x86_64-linux-gnu/xtables';
 
-function which(prog: string): string {
+export function which(prog: string): string {
   for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
     const p = join(dir, prog);
     if (existsSync(p)) return p;
@@ -48,25 +48,27 @@ export function sharedLibs(binaries: readonly string[]): string[] {
 /**
  * Adds `path` as the host has it: every symlinked component along the way becomes a symlink in
  * the image and its target is added too, so lookups inside the container walk the same chain.
+ * With `root`, the path is looked up under that directory instead of `/` (an unpacked Debian
+ * package): the image gets it at `path`, and absolute link targets stay inside `root`.
  */
-function addHostPath(path: string, entries: Map<string, RootfsEntry>, depth = 0): void {
-  if (depth > 40) throw new InputError(`image: symlink loop at ${path}`);
+export function addHostPath(path: string, entries: Map<string, RootfsEntry>, root = '', depth = 0): void {
+  if (depth > 40) throw new InputError(`image: symlink loop at ${root}${path}`);
   const parts = resolve(path).split('/').filter(Boolean);
   let cur = '';
   for (let i = 0; i < parts.length; i++) {
     cur = `${cur}/${parts[i]}`;
-    const st = lstatSync(cur);
+    const st = lstatSync(root + cur);
     if (st.isSymbolicLink()) {
-      const target = readlinkSync(cur);
+      const target = readlinkSync(root + cur);
       if (!entries.has(cur)) entries.set(cur, { kind: 'symlink', path: cur, target });
       const abs = posix.isAbsolute(target) ? target : posix.join(posix.dirname(cur), target);
       const rest = parts.slice(i + 1).join('/');
-      addHostPath(rest ? posix.join(abs, rest) : abs, entries, depth + 1);
+      addHostPath(rest ? posix.join(abs, rest) : abs, entries, root, depth + 1);
       return;
     }
     if (i === parts.length - 1) {
-      if (st.isFile()) entries.set(cur, { kind: 'file', path: cur, from: cur, mode: st.mode & 0o7777 });
-      else if (!st.isDirectory()) throw new InputError(`image: ${cur} is neither a file nor a directory`);
+      if (st.isFile()) entries.set(cur, { kind: 'file', path: cur, from: root + cur, mode: st.mode & 0o7777 });
+      else if (!st.isDirectory()) throw new InputError(`image: ${root}${cur} is neither a file nor a directory`);
     }
   }
 }

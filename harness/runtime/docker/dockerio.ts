@@ -39,14 +39,15 @@ export async function containerLogs(docker: Docker, id: string): Promise<string>
 }
 
 /**
- * Resolves when the container prints `ready ...` after `sinceSec` (unix seconds, fractional),
- * so an earlier life's ready line in the same log does not count.
+ * Resolves when the container prints a line matching `ready` after `sinceSec` (unix seconds, fractional), so an earlier life's ready line in
+ * the same log does not count. `stderr`: look there too (etcd logs to stderr).
  */
-export async function waitForReady(docker: Docker, id: string, sinceSec: number, timeoutMs: number, ready: RegExp): Promise<void> {
-  const line = new RegExp(ready.source, ready.flags.includes('m') ? ready.flags : `${ready.flags}m`);
-  const stream = (await docker.getContainer(id).logs({ stdout: true, stderr: false, follow: true, since: sinceSec as unknown as number })) as NodeJS.ReadableStream & { destroy(): void };
+export async function waitForReady(docker: Docker, id: string, sinceSec: number, timeoutMs: number, ready: RegExp, stderr = false): Promise<void> {
+  // Per line, and stateless (a `g` flag would carry lastIndex from one test to the next).
+  const line = new RegExp(ready.source, ready.flags.replace('g', '').includes('m') ? ready.flags.replace('g', '') : `${ready.flags.replace('g', '')}m`);
+  const stream = (await docker.getContainer(id).logs({ stdout: true, stderr, follow: true, since: sinceSec as unknown as number })) as NodeJS.ReadableStream & { destroy(): void };
   const out = new PassThrough();
-  docker.modem.demuxStream(stream, out, new PassThrough());
+  docker.modem.demuxStream(stream, out, stderr ? out : new PassThrough());
   await new Promise<void>((resolve, reject) => {
     let text = '';
     const done = (err?: Error) => {

@@ -1,0 +1,502 @@
+// The generic docker runtime (SystemRuntime): any System's nodes as containers of the images it
+// names, on one private network per run, with the generic fault surface (kill, start, pause,
+// resume, one-way cuts, destroy) done to any container and nothing of any one system known
+// here. Plain dockerode, no testcontainers: every step is one engine call we can time, and a
+// restart must be awaited on a ready line printed after it, which we do ourselves anyway.
+//
+// Every resource carries the run's labels (ownership.ts); down() removes this run's and nothing
+// else, and every up() first removes the leftovers of harnesses that died (cleanup.ts).
+import { createServer } from 'node:net';
+import { posix } from 'node:path';
+import Docker from 'dockerode';
+import type { Client, ClusterInfo, ContainerSpec, NodeStatus, System } from '../../../ground/system.js';
+import { tarStream } from '../../../nodes/image/tar.js';
+import type { SystemClusterSpec, SystemRuntime } from '../types.js';
+import { removeChaosResources } from './cleanup.js';
+import { containerLogs, execIn, waitForReady } from './dockerio.js';
+import { slug } from './names.js';
+import { NetHelper, netHelperImage } from './netns.js';
+import { LABEL, ownerLabels } from './ownership.js';
+
+type Life = 'running' | 'paused' | 'dead' | 'destroyed';
+
+interface Box {
+  name: string;
+  spec: ContainerSpec;
+  container: string;
+  id: string;
+  image: string;
+  hostPort: number;
+  volume?: string;
+  life: Life;
+  lastLogs?: string;
+  /** Address on the run's network in the current life. */
+  ip?: string;
+  /** The partition helper in the current life's network namespace. */
+  helper?: NetHelper;
+  admin?: Client;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((r) => { timer = setTimeout(() => r(fallback), ms); })]).finally(() => clearTimeout(timer));
+}
+
+export interface ContainerRuntimeOptions {
+  runId: string;
+  docker?: Docker;
+}
+
+export class ContainerRuntime implements SystemRuntime {
+  readonly kind = 'docker' as const;
+  private readonly docker: Docker;
+  private readonly t0 = process.hrtime.bigint();
+  private spec?: SystemClusterSpec;
+  private system?: System;
+  private network?: string;
+  private readonly boxes = new Map<string, Box>();
+  /** Shared volumes by their name in the ContainerSpec -> docker volume name. */
+  private readonly shared = new Map<string, string>();
+  /** Active one-way cuts as "from>to"; rules live in `to`'s INPUT chain (through its helper). */
+  private readonly cuts = new Set<string>();
+  private readonly clients = new Set<Client>();
+  /** Rule changes of one receiver run one after another (a rebuild reads the cut set). */
+  private readonly ruleLocks = new Map<string, Promise<unknown>>();
+  private labels: Record<string, string> = {};
+  private helperImage = '';
+  private slugId = '';
+  /** Where the last up() spent its time (ms per phase), for the bench. */
+  upTimings: Record<string, number> = {};
+
+  constructor(private readonly opts: ContainerRuntimeOptions) {
+    this.docker = opts.docker ?? new Docker();
+  }
+
+  now(): number {
+    return Number(process.hrtime.bigint() - this.t0);
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  private get runId(): string {
+    return this.spec?.runId || this.opts.runId;
+  }
+
+  private info(spec: SystemClusterSpec): ClusterInfo {
+    return {
+      runId: spec.runId,
+      nodes: spec.nodes,
+      host: (n) => this.containerName(n),
+      bugs: spec.bugs,
+      params: spec.params,
+      seed: spec.seed,
+    };
+  }
+
+  liveNodes(): string[] {
+    return [...this.boxes.values()].filter((b) => b.life !== 'destroyed').map((b) => b.name);
+  }
+
+  host(node: string): string {
+    this.box(node);
+    return this.containerName(node);
+  }
+
+  private containerName(node: string): string {
+    return `chaos-${this.slugId}-${node}`;
+  }
+
+  async up(spec: SystemClusterSpec): Promise<void> {
+    this.spec = spec;
+    this.system = spec.system;
+    this.slugId = slug(spec.runId || this.opts.runId);
+    this.labels = ownerLabels(this.runId);
+    let mark = performance.now();
+    const phase = (name: string) => {
+      const now = performance.now();
+      this.upTimings[name] = now - mark;
+      mark = now;
+    };
+    const info = this.info(spec);
+    const specs = new Map(spec.nodes.map((n) => [n, spec.system.container(n, info)] as const));
+    // Distinct images once each (several nodes usually share one).
+    const images = new Map<string, ContainerSpec['image']>();
+    for (const s of specs.values()) images.set(s.image.name, s.image);
+    const [, tags, helperTag] = await Promise.all([
+      removeChaosResources(this.docker, { onlyDead: true }),
+      Promise.all([...images.values()].map(async (img) => [img.name, await img.ensure()] as const)),
+      netHelperImage.ensure(),
+    ]);
+    const tagOf = new Map(tags);
+    this.helperImage = helperTag;
+    phase('prepare');
+
+    for (const [name, s] of specs) {
+      this.boxes.set(name, {
+        name,
+        spec: s,
+        container: this.containerName(name),
+        id: '',
+        image: tagOf.get(s.image.name)!,
+        hostPort: await freePort(),
+        volume: s.dataDir ? `chaos-${this.slugId}-${name}` : undefined,
+        life: 'dead',
+      });
+      for (const v of Object.keys(s.sharedVolumes ?? {})) if (!this.shared.has(v)) this.shared.set(v, `chaos-${this.slugId}-shared-${v}`);
+    }
+    const [net] = await Promise.all([
+      this.docker.createNetwork({ Name: `chaos-${this.slugId}`, Driver: 'bridge', CheckDuplicate: true, Labels: this.labels }),
+      ...[...this.shared.values()].map((v) => this.docker.createVolume({ Name: v, Labels: this.labels })),
+      ...[...this.boxes.values()].filter((b) => b.volume).map((b) => this.docker.createVolume({ Name: b.volume!, Labels: { ...this.labels, [LABEL.node]: b.name } })),
+    ]);
+    this.network = net.id;
+    phase('network+volumes');
+    await Promise.all([...this.boxes.values()].map((b) => this.create(b)));
+    phase('containers created');
+    // All at once: a cluster that needs a quorum to say it is ready (etcd) needs its peers up.
+    // (Started one after another instead, etcd 3.4 boots no faster: its bootstrap check waits
+    // ~1 s per peer that is not serving yet either way.)
+    await Promise.all([...this.boxes.values()].map((b) => this.startBox(b)));
+    phase('containers to ready');
+  }
+
+  private async create(b: Box): Promise<void> {
+    const port = `${b.spec.clientPort}/tcp`;
+    const mounts: Docker.MountSettings[] = [];
+    if (b.volume && b.spec.dataDir) mounts.push({ Type: 'volume', Source: b.volume, Target: b.spec.dataDir });
+    for (const [v, target] of Object.entries(b.spec.sharedVolumes ?? {})) mounts.push({ Type: 'volume', Source: this.shared.get(v)!, Target: target });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const c = await this.docker.createContainer({
+          Image: b.image,
+          name: b.container,
+          Hostname: b.name,
+          Cmd: b.spec.command,
+          Env: Object.entries(b.spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
+          Labels: { ...this.labels, [LABEL.node]: b.name },
+          ExposedPorts: { [port]: {} },
+          StopSignal: b.spec.stopSignal,
+          HostConfig: {
+            NetworkMode: this.network,
+            // Published on loopback only: the cluster is reachable from this host and no other.
+            PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: String(b.hostPort) }] },
+            Mounts: mounts,
+          },
+        });
+        b.id = c.id;
+        return;
+      } catch (e) {
+        if (attempt < 3 && /already in use/i.test((e as Error).message)) {
+          await this.docker.getContainer(b.container).remove({ force: true }).catch(() => {});
+          continue;
+        }
+        throw new Error(`docker runtime: node ${b.name}: cannot create its container: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+  }
+
+  /** Starts a stopped container and waits for its ready line; then its helper and its cuts. */
+  private async startBox(b: Box): Promise<void> {
+    const since = await this.launch(b);
+    await this.awaitLife(b, since);
+  }
+
+  /** The engine's start (a port someone took meanwhile gets a new one); returns when, in unix
+   *  seconds, the new life's log begins. */
+  private async launch(b: Box): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      const since = Date.now() / 1000 - 0.5;
+      try {
+        await this.docker.getContainer(b.id).start();
+        b.life = 'running';
+        return since;
+      } catch (e) {
+        // The port picked at up() can be taken by someone else before the engine binds it.
+        if (attempt < 3 && /port is already allocated|address already in use/i.test((e as Error).message)) {
+          await this.docker.getContainer(b.id).remove({ force: true }).catch(() => {});
+          b.hostPort = await freePort();
+          await this.create(b);
+          continue;
+        }
+        throw new Error(`docker runtime: node ${b.name} did not start: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+  }
+
+  /** Waits for the ready line printed after `since`, while giving the new life its helper. */
+  private async awaitLife(b: Box, since: number): Promise<void> {
+    const ready = new RegExp(b.spec.readyLog.source, b.spec.readyLog.flags.replace('g', ''));
+    const timeout = b.spec.startupTimeoutMs ?? 30_000;
+    try {
+      // The ready line only counts after this start (the log holds earlier lives' lines).
+      await Promise.all([
+        waitForReady(this.docker, b.id, since, timeout, ready, true).catch(async (e) => {
+          const tail = (await containerLogs(this.docker, b.id).catch(() => '')).trim().split('\n').slice(-5).join(' | ');
+          throw new Error(`docker runtime: node ${b.name}: ${(e as Error).message}${tail ? `; its log ends: ${tail}` : ''}`);
+        }),
+        this.newLife(b),
+      ]);
+    } catch (e) {
+      await this.refresh(b).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** A new life is a new network namespace: a new helper, the address, and every cut that
+   *  touches the node re-applied (its own rules are gone; its address may have changed under
+   *  the rules of the others). */
+  private async newLife(b: Box): Promise<void> {
+    await b.helper?.remove();
+    b.helper = undefined;
+    b.ip = undefined;
+    b.helper = await NetHelper.attach(this.docker, {
+      image: this.helperImage,
+      name: `${b.container}-net-${Date.now().toString(36)}`,
+      targetId: b.id,
+      labels: { ...this.labels, [LABEL.node]: b.name },
+    });
+    await this.ip(b);
+    const receivers = new Set<string>([b.name]);
+    for (const key of this.cuts) {
+      const [from, to] = key.split('>') as [string, string];
+      if (from === b.name) receivers.add(to);
+    }
+    await Promise.all([...receivers].map((r) => this.rebuildRules(r)));
+  }
+
+  private async ip(b: Box): Promise<string | undefined> {
+    if (b.ip || b.life === 'dead' || b.life === 'destroyed') return b.ip;
+    const info = await this.docker.getContainer(b.id).inspect();
+    for (const n of Object.values(info.NetworkSettings.Networks ?? {})) if (n.NetworkID === this.network) b.ip = n.IPAddress || undefined;
+    return b.ip;
+  }
+
+  /** Forgets what belonged to a container's life: its address and its helper. */
+  private async endLife(b: Box): Promise<void> {
+    b.ip = undefined;
+    const h = b.helper;
+    b.helper = undefined;
+    await h?.remove();
+  }
+
+  /** The engine's word on a container: a server that exited by itself is dead, not running. */
+  private async refresh(b: Box): Promise<void> {
+    if (b.life === 'destroyed' || !b.id) return;
+    const st = (await this.docker.getContainer(b.id).inspect()).State;
+    const life: Life = st.Paused ? 'paused' : st.Running ? 'running' : 'dead';
+    if (life === 'dead' && b.life !== 'dead') await this.endLife(b);
+    b.life = life;
+  }
+
+  private box(node: string): Box {
+    const b = this.boxes.get(node);
+    if (!b) throw new Error(`docker runtime: node ${node} is not part of this cluster`);
+    return b;
+  }
+
+  private live(node: string): Box {
+    const b = this.box(node);
+    if (b.life === 'destroyed') throw new Error(`docker runtime: node ${node} was destroyed`);
+    return b;
+  }
+
+  /** Where a node lives, for tests and the bench. */
+  where(node: string): { container: string; id: string; hostPort: number; life: Life; ip?: string; helper?: string } {
+    const b = this.box(node);
+    return { container: b.container, id: b.id, hostPort: b.hostPort, life: b.life, ip: b.ip, helper: b.helper?.id };
+  }
+
+  /** The INPUT rules in force in a node's namespace (tests). */
+  async rules(node: string): Promise<string[]> {
+    const b = this.box(node);
+    return b.helper ? b.helper.rules() : [];
+  }
+
+  /** The INPUT chain of a node's namespace with packet counters (tests). */
+  async ruleCounters(node: string): Promise<string> {
+    const b = this.box(node);
+    return b.helper ? b.helper.counters() : '';
+  }
+
+  client(node: string): Client {
+    if (!this.system || !this.spec) throw new Error('docker runtime: client() before up()');
+    const b = this.box(node);
+    const c = this.system.client(node, { host: '127.0.0.1', port: b.hostPort }, { timeoutMs: this.spec.clientTimeoutMs, params: this.spec.params });
+    this.clients.add(c);
+    return c;
+  }
+
+  async status(node: string): Promise<NodeStatus | null> {
+    const b = this.box(node);
+    if (b.life !== 'running' || !this.system) return null;
+    b.admin ??= this.client(node);
+    const timeout = (this.spec?.clientTimeoutMs ?? 1000) * 2;
+    return withTimeout(this.system.status(b.admin).catch(() => null), timeout, null);
+  }
+
+  async kill(node: string): Promise<void> {
+    const b = this.live(node);
+    if (b.life === 'dead') return;
+    const c = this.docker.getContainer(b.id);
+    // The engine refuses to signal a frozen container; thaw it just to kill it.
+    if (b.life === 'paused') await c.unpause().catch(() => {});
+    await c.kill({ signal: 'SIGKILL' }).catch((e: { statusCode?: number }) => {
+      if (e.statusCode !== 409) throw e; // 409: not running already
+    });
+    await c.wait({ condition: 'not-running' }).catch(() => {});
+    b.life = 'dead';
+    await this.endLife(b);
+  }
+
+  async start(node: string): Promise<void> {
+    const b = this.live(node);
+    await this.refresh(b);
+    if (b.life === 'running') return;
+    if (b.life === 'paused') return this.resume(node);
+    await this.startBox(b);
+  }
+
+  async pause(node: string): Promise<void> {
+    const b = this.live(node);
+    if (b.life !== 'running') return;
+    await this.docker.getContainer(b.id).pause();
+    b.life = 'paused';
+  }
+
+  async resume(node: string): Promise<void> {
+    const b = this.live(node);
+    if (b.life !== 'paused') return;
+    await this.docker.getContainer(b.id).unpause();
+    b.life = 'running';
+  }
+
+  private withRules<T>(to: string, fn: () => Promise<T>): Promise<T> {
+    const next = (this.ruleLocks.get(to) ?? Promise.resolve()).then(fn);
+    this.ruleLocks.set(to, next.catch(() => {}));
+    return next;
+  }
+
+  async cut(from: string, to: string): Promise<void> {
+    if (from === to) return;
+    const key = `${from}>${to}`;
+    this.box(from);
+    const receiver = this.live(to);
+    if (this.cuts.has(key)) return;
+    this.cuts.add(key);
+    // A dead receiver has no namespace and a dead sender no address: their next start applies
+    // the cut. A paused receiver is fine: its helper is not frozen with it.
+    const ip = await this.ip(this.box(from));
+    if (!receiver.helper || !ip) return;
+    await this.withRules(to, async () => {
+      if (this.cuts.has(key)) await receiver.helper?.addDrop(ip);
+    });
+  }
+
+  async heal(from: string, to: string): Promise<void> {
+    if (!this.cuts.delete(`${from}>${to}`)) return;
+    await this.rebuildRules(to);
+  }
+
+  /** Sets `to`'s INPUT chain to exactly its active cuts. */
+  private rebuildRules(to: string): Promise<void> {
+    return this.withRules(to, async () => {
+      const b = this.boxes.get(to);
+      if (!b?.helper) return;
+      const ips: string[] = [];
+      for (const key of this.cuts) {
+        const [from, dest] = key.split('>') as [string, string];
+        if (dest !== to) continue;
+        const ip = await this.ip(this.box(from));
+        if (ip) ips.push(ip);
+      }
+      await b.helper.setDrops(ips);
+    });
+  }
+
+  async destroy(node: string): Promise<void> {
+    const b = this.box(node);
+    if (b.life === 'destroyed') return;
+    b.lastLogs = await containerLogs(this.docker, b.id).catch(() => '');
+    await b.admin?.close().catch(() => {});
+    b.admin = undefined;
+    await this.endLife(b);
+    await this.docker.getContainer(b.id).remove({ force: true, v: false }).catch(() => {});
+    b.life = 'destroyed';
+    if (b.volume) await this.docker.getVolume(b.volume).remove().catch(() => {});
+    for (const key of [...this.cuts]) if (key.split('>').includes(node)) this.cuts.delete(key);
+    // A shared volume goes with the last node that mounts it.
+    for (const v of Object.keys(b.spec.sharedVolumes ?? {})) {
+      const users = [...this.boxes.values()].some((o) => o.life !== 'destroyed' && o.spec.sharedVolumes?.[v] !== undefined);
+      if (!users && this.shared.has(v)) {
+        await this.docker.getVolume(this.shared.get(v)!).remove().catch(() => {});
+        this.shared.delete(v);
+      }
+    }
+  }
+
+  async exec(node: string, argv: string[]): Promise<{ code: number; output: string }> {
+    const b = this.live(node);
+    if (b.life !== 'running') throw new Error(`docker runtime: exec in ${node}: it is ${b.life}`);
+    return execIn(this.docker, b.id, argv);
+  }
+
+  async putFile(node: string, path: string, content: Buffer | string): Promise<void> {
+    const b = this.live(node);
+    const data = Buffer.from(content);
+    const entry = { kind: 'content' as const, path: `/${posix.basename(path)}`, content: data, mode: 0o644 };
+    // The engine copies into a stopped container too (its volumes included).
+    await this.docker.getContainer(b.id).putArchive(tarStream([entry], [], new Map()), { path: posix.dirname(path) });
+  }
+
+  async logs(node: string): Promise<string> {
+    const b = this.box(node);
+    if (b.life === 'destroyed' || !b.id) return b.lastLogs ?? '';
+    return containerLogs(this.docker, b.id).catch(() => b.lastLogs ?? '');
+  }
+
+  async healAll(): Promise<void> {
+    const alive = [...this.boxes.values()].filter((b) => b.life !== 'destroyed');
+    await Promise.all(alive.map((b) => this.refresh(b)));
+    await Promise.all(alive.filter((b) => b.life === 'paused').map(async (b) => {
+      await this.docker.getContainer(b.id).unpause();
+      b.life = 'running';
+    }));
+    this.cuts.clear();
+    await Promise.all(alive.filter((b) => b.helper).map((b) => this.withRules(b.name, () => b.helper!.setDrops([]))));
+    // Dead ones together: a quorum system may need several back before any says it is ready.
+    await Promise.all(alive.filter((b) => b.life === 'dead').map((b) => this.startBox(b)));
+  }
+
+  async down(): Promise<void> {
+    await Promise.all([...this.clients].map((c) => c.close().catch(() => {})));
+    this.clients.clear();
+    for (const b of this.boxes.values()) {
+      if (b.life !== 'destroyed' && b.id) b.lastLogs = await containerLogs(this.docker, b.id).catch(() => b.lastLogs ?? '');
+      b.admin = undefined;
+      b.helper?.remove().catch(() => {});
+      b.helper = undefined;
+      b.life = 'destroyed';
+    }
+    this.cuts.clear();
+    await removeChaosResources(this.docker, { runId: this.runId });
+  }
+}
+
+export function createContainerRuntime(opts: ContainerRuntimeOptions): ContainerRuntime {
+  return new ContainerRuntime(opts);
+}
