@@ -36,7 +36,10 @@ export async function ownedBy(pid: number, docker = new Docker()): Promise<Owned
   const cs = await docker.listContainers({ all: true, filters: { label } });
   const ns = await docker.listNetworks({ filters: { label } });
   const vs = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
-  return { containers: cs.length, running: cs.filter((c) => c.State === 'running').length, networks: ns.length, volumes: vs.length };
+  // Partition helpers (one per node life, in its network namespace) are the run's too, but
+  // `running` counts the nodes themselves.
+  const nodes = cs.filter((c) => !c.Labels?.[`${LABEL.chaos}.helper`]);
+  return { containers: cs.length, running: nodes.filter((c) => c.State === 'running').length, networks: ns.length, volumes: vs.length };
 }
 
 export async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 120_000, everyMs = 250): Promise<void> {
