@@ -29,18 +29,27 @@ export const opRef = (op: Operation): OpRef => ({
   status: op.status,
 });
 
+/** Overlapping ops a counterexample lists (it gives the full count too). */
+export const CONCURRENT_SHOWN = 32;
+
 export function counterexample(c: Compiled, o: Extract<Outcome, { kind: 'invalid' }>, key: string | number | null): Counterexample {
   const blocked = o.blocked;
   const lo = c.call[blocked];
   const hi = c.ret[blocked];
   const concurrent: OpRef[] = [];
-  for (let i = 0; i < c.n; i++) if (i !== blocked && c.call[i] < hi && c.ret[i] > lo) concurrent.push(opRef(c.ops[i]));
+  let count = 0;
+  for (let i = 0; i < c.n; i++) {
+    if (i === blocked || !(c.call[i] < hi && c.ret[i] > lo)) continue;
+    if (count++ < CONCURRENT_SHOWN) concurrent.push(opRef(c.ops[i]));
+  }
   return {
     ...(key !== null ? { key } : {}),
     op: opRef(c.ops[blocked]),
-    prefix: o.prefix.map((i, k) => ({ op: opRef(c.ops[i]), state: c.describe(o.states[k]) })),
+    prefixLength: o.prefixLength,
+    prefix: o.tail.map((i, k) => ({ op: opRef(c.ops[i]), state: c.describe(o.states[k]) })),
     state: c.describe(o.state),
     concurrent,
+    concurrentCount: count,
   };
 }
 

@@ -45,7 +45,7 @@ export function describeOp(o: OpRef): string {
 }
 
 export function explain(c: Counterexample): string {
-  return `${describeOp(c.op)} cannot be linearized: after the longest linearizable prefix found (${c.prefix.length} ops) the state is ${show(c.state)}, and no order of the ${c.concurrent.length} concurrent ops makes it legal`;
+  return `${describeOp(c.op)} cannot be linearized: after the longest linearizable prefix found (${c.prefixLength} ops) the state is ${show(c.state)}, and no order of the ${c.concurrentCount} concurrent ops makes it legal`;
 }
 
 export function toAnomaly(c: Counterexample): Anomaly {

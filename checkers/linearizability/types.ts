@@ -35,16 +35,22 @@ export interface OpRef {
   status: Operation['status'];
 }
 
+/** Bounded in size whatever the history's length: the stuck op, the end of the prefix before it,
+ *  and (some of) the ops that overlap it. */
 export interface Counterexample {
   key?: string | number | null;
   /** The operation no order can fit: its completion was reached with it unlinearized. */
   op: OpRef;
-  /** The longest linearizable prefix found, in linearization order, with the model state after each op. */
+  /** Length of the longest linearizable prefix found. */
+  prefixLength: number;
+  /** The last ops of that prefix (at most 8), in linearization order, with the model state after each. */
   prefix: { op: OpRef; state: unknown }[];
   /** Model state after the prefix, the state `op` could not be applied to. */
   state: unknown;
-  /** Ops whose intervals overlap `op`'s (candidates for other orders). */
+  /** Ops whose intervals overlap `op`'s (candidates for other orders): the first 32 by call. */
   concurrent: OpRef[];
+  /** How many ops overlap `op` in all. */
+  concurrentCount: number;
 }
 
 export interface LinResult {

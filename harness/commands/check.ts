@@ -41,14 +41,14 @@ function renderCounterexample(c: Counterexample, file: string, locate: (i: numbe
     return l.startsWith(`${file}:`) ? `line ${l.slice(file.length + 1)}` : l;
   };
   const lines = [`  cannot linearize: ${describeOp(c.op)}   [${at(c.op.index)} .. ${at(c.op.completeIndex)}]`];
-  const shown = c.prefix.slice(-8);
-  lines.push(`  longest linearizable prefix: ${c.prefix.length} ops${c.prefix.length > shown.length ? `, last ${shown.length}` : ''}:`);
+  const shown = c.prefix;
+  lines.push(`  longest linearizable prefix: ${c.prefixLength} ops${c.prefixLength > shown.length ? `, last ${shown.length}` : ''}:`);
   for (const p of shown) lines.push(`    ${describeOp(p.op).padEnd(34)} => ${JSON.stringify(p.state)}   [${at(p.op.index)}]`);
   lines.push(`  state then: ${JSON.stringify(c.state)}`);
   if (c.concurrent.length) {
-    lines.push(`  concurrent with it (${c.concurrent.length}):`);
+    lines.push(`  concurrent with it (${c.concurrentCount}):`);
     for (const o of c.concurrent.slice(0, 12)) lines.push(`    ${describeOp(o).padEnd(34)}   [${at(o.index)} .. ${at(o.completeIndex)}]`);
-    if (c.concurrent.length > 12) lines.push(`    ... ${c.concurrent.length - 12} more`);
+    if (c.concurrentCount > 12) lines.push(`    ... ${c.concurrentCount - 12} more`);
   }
   return lines.join('\n');
 }
