@@ -3,14 +3,18 @@
 // the first, cold round), totals per group, and memory. Wall time and CPU time are both shown:
 // on a shared machine CPU time is the steadier figure. Targets: the 103 etcd logs < 500 ms in
 // total, kv/c50-ok.txt < 100 ms, no file over 1 GiB of heap.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readHistory } from '../ground/history/readers/index.js';
 import { checkHistory, type ModelName } from '../checkers/linearizability/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ref = path.resolve(root, '..', 'shared', 'reference', 'linearizability');
+// the set sits beside the checkout (main) or two levels up (a worktree under wt/); CHAOS_REFERENCE overrides
+const ref =
+  process.env.CHAOS_REFERENCE ??
+  [path.resolve(root, '..', 'shared'), path.resolve(root, '..', '..', 'shared')].map((d) => path.join(d, 'reference', 'linearizability')).find((d) => existsSync(d)) ??
+  path.resolve(root, '..', 'shared', 'reference', 'linearizability');
 const argRounds = process.argv.indexOf('--rounds');
 const rounds = argRounds > 0 ? Number(process.argv[argRounds + 1]) : 7;
 

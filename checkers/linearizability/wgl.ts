@@ -45,6 +45,11 @@ export type Outcome =
 /** Memo memory above which the search gives up with `unknown`. */
 const MAX_MEMO_BYTES = 1024 * 1024 * 1024;
 
+function inOrder(ops: readonly number[], call: Float64Array): boolean {
+  for (let k = 1; k < ops.length; k++) if (call[ops[k - 1]] > call[ops[k]]) return false;
+  return true;
+}
+
 export class Search {
   private readonly n: number;
   private readonly TAIL: number;
@@ -111,10 +116,22 @@ export class Search {
     const n = (this.n = p.n);
     const { call, ret } = p;
     const E = 2 * n;
-    const order = new Array<number>(E);
-    for (let i = 0; i < E; i++) order[i] = i;
-    const t = (e: number) => ((e & 1) === 0 ? call[e >> 1] : ret[e >> 1]);
-    order.sort((x, y) => t(x) - t(y) || (x & 1) - (y & 1) || x - y);
+    // entries by history position: each packed as position * (E + 1) + entry into a typed array
+    // (a numeric sort, no comparator); returns that never happened (Infinity) go last, by op
+    let last = 0;
+    for (let i = 0; i < n; i++) {
+      if (call[i] > last) last = call[i];
+      if (ret[i] !== Infinity && ret[i] > last) last = ret[i];
+    }
+    const keys = new Float64Array(E);
+    for (let e = 0; e < E; e++) {
+      const t = (e & 1) === 0 ? call[e >> 1] : ret[e >> 1];
+      keys[e] = (t === Infinity ? last + 1 : t) * (E + 1) + e;
+    }
+    if ((last + 2) * (E + 1) > Number.MAX_SAFE_INTEGER) throw new Error('history too long to order exactly');
+    keys.sort();
+    const order = new Int32Array(E);
+    for (let k = 0; k < E; k++) order[k] = keys[k] % (E + 1);
     this.TAIL = E + 1;
     this.entOp = new Int32Array(E + 2);
     this.isRet = new Uint8Array(E + 2);
@@ -145,8 +162,10 @@ export class Search {
         opens.push(i);
       } else returned.push(i);
     }
-    returned.sort((x, y) => call[x] - call[y] || x - y);
-    opens.sort((x, y) => call[x] - call[y] || x - y);
+    // ops come in call order from pairing; sort only if a caller gave them otherwise
+    const byCall = (x: number, y: number) => call[x] - call[y] || x - y;
+    if (!inOrder(returned, call)) returned.sort(byCall);
+    if (!inOrder(opens, call)) opens.sort(byCall);
     const nf = (this.nf = returned.length);
     returned.forEach((op, s) => (this.slot[op] = s));
     this.fw = ((nf + 31) >>> 5) + 2;
@@ -203,8 +222,8 @@ export class Search {
         const r: number[] = [];
         const o: number[] = [];
         for (const q of list) (ret[q] === Infinity ? o : r).push(q);
-        r.sort((x, y) => this.slot[x] - this.slot[y]);
-        o.sort((x, y) => call[x] - call[y]);
+        if (!inOrder(r, call)) r.sort(byCall);
+        if (!inOrder(o, call)) o.sort(byCall);
         this.retProducers.set(v, Int32Array.from(r));
         this.openProducers.set(v, Int32Array.from(o));
       }
