@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { HistoryEvent } from '../../ground/history/types.js';
 import { checkEvents } from './check.js';
-import type { ModelName } from './types.js';
+import type { LoadedModel, ModelName, ModelOp, UserModel } from './types.js';
 
 interface BOp {
   f: string;
@@ -170,5 +170,39 @@ for (const model of ['register', 'cas-register', 'etcd-cas-register', 'kv'] as M
     );
     // both verdicts are exercised, so the test can fail either way
     assert.ok(valid > 200 && invalid > 200, `valid ${valid}, invalid ${invalid}`);
+  });
+}
+
+/** The same models written as users would (porcupine style), through the open interface. */
+function userModel(model: ModelName): LoadedModel {
+  const kv = model === 'kv';
+  const impl: UserModel = {
+    name: `user-${model}`,
+    init: () => (kv ? '' : null),
+    step(s: unknown, op: ModelOp) {
+      if (op.f === 'read' || op.f === 'get') return op.output === undefined || (kv && op.output === null) || op.output === s ? s : undefined;
+      if (op.f === 'write' || op.f === 'put') return op.input;
+      if (op.f === 'append') return `${s as string}${op.input as string}`;
+      const [want, next] = op.input as unknown[];
+      return want === s ? next : undefined;
+    },
+    equal: (a, b) => a === b,
+    partition: (op) => op.key,
+    describe: (s) => s,
+  };
+  return { name: impl.name!, path: '(in memory)', impl };
+}
+
+for (const model of ['register', 'cas-register', 'kv'] as ModelName[]) {
+  test(`a user model (${model}, written against the open interface) agrees with brute force`, () => {
+    const user = userModel(model);
+    fc.assert(
+      fc.property(procs, schedule, (ps, sched) => {
+        const events = history(model, ps, sched);
+        const expected = bruteLinearizable(model, bruteOps(model, events));
+        assert.equal(checkEvents(events, { model: user }).valid, expected, JSON.stringify(events));
+      }),
+      { numRuns: 1000 },
+    );
   });
 }

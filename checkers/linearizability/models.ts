@@ -4,6 +4,7 @@
 import { InputError } from '../../ground/errors.js';
 import type { Operation } from '../../ground/history/types.js';
 import type { CheckOptions, ModelName } from './types.js';
+import { compileUser } from './user-model.js';
 
 /** A copy of `a` in a new array of the same kind with `length` elements (the rest zero). */
 export function grown<T extends Int32Array | Uint32Array | Float64Array>(a: T, length: number): T {
@@ -88,6 +89,8 @@ function fOf(model: ModelName): Set<string> {
 
 /** Keeps the ops that constrain the search; throws InputError on ops the model cannot take. */
 export function selectOps(all: readonly Operation[], opts: CheckOptions): Operation[] {
+  // a user model takes every op (its step decides); failed ops are dropped when it is compiled
+  if (typeof opts.model !== 'string') return all as Operation[];
   const allowed = fOf(opts.model);
   const locate: Locate = opts.locate ?? ((i) => `event ${i}`);
   const out: Operation[] = [];
@@ -109,6 +112,7 @@ interface Enc {
 }
 
 export function compile(part: readonly Operation[], opts: CheckOptions): Compiled {
+  if (typeof opts.model !== 'string') return compileUser(part, opts.model, opts);
   return opts.model === 'kv' ? compileKv(part, opts) : compileRegister(part, opts);
 }
 
