@@ -423,11 +423,39 @@ export class Search {
     return false;
   }
 
+  /** With `op` just linearized into state `ns` (its bit set): a pending read (a call before the
+   *  first return) that can no longer be linearized, or -1. kv: until a put is linearized states
+   *  only grow, so only reads returning before every remaining put can be judged. Registers: a
+   *  read of a value the state does not hold, that no producer still to linearize can serve
+   *  before the read returns. */
+  private doomedRead(op: number, ns: number): number {
+    const { next, isRet, entOp } = this;
+    const { ret, readOnly, canStillRead, readVal } = this.p;
+    if (canStillRead !== undefined) {
+      let resetAt = -1;
+      for (let e = next[0]; isRet[e] === 0; e = next[e]) {
+        const g = entOp[e];
+        if (g === op || readOnly[g] !== 1) continue;
+        if (resetAt < 0) resetAt = this.nextReset(op);
+        if (ret[g] < resetAt && !canStillRead(ns, g)) return g;
+      }
+    }
+    if (readVal !== undefined) {
+      for (let e = next[0]; isRet[e] === 0; e = next[e]) {
+        const g = entOp[e];
+        const want = readVal[g];
+        if (want < 0 || want === ns || g === op) continue;
+        if (!this.canServe(want, op, ret[g])) return g;
+      }
+    }
+    return -1;
+  }
+
   /** Runs about `budget` steps; returns the outcome, or null if not finished yet. */
   run(budget: number, deadline = Infinity): Outcome | null {
     if (this.done) return this.done;
     const { entOp, isRet, callEnt, retEnt, next, prev, slot, open, bits, stackOp, stackSt, stackF, stackForced, TAIL, nf } = this;
-    const { step, ret, sameAs, readOnly, canStillRead, readVal } = this.p;
+    const { step, ret, sameAs, readOnly } = this.p;
     let { entry, state, depth } = this;
     let iter = 0;
     // an op refused at this configuration because a pending read would become impossible, and
@@ -459,36 +487,7 @@ export class Search {
           entry = next[entry];
           continue;
         }
-        let ns = step(state, op);
-        if (ns >= 0 && ns !== state && canStillRead !== undefined) {
-          // would a pending read become impossible? (pending: calls before the first return).
-          // Only reads that return before every reset still to linearize can be judged.
-          let resetAt = -1;
-          for (let e = next[0]; isRet[e] === 0; e = next[e]) {
-            const g = entOp[e];
-            if (g === op || readOnly[g] !== 1) continue;
-            if (resetAt < 0) resetAt = this.nextReset(op);
-            if (ret[g] < resetAt && !canStillRead(ns, g)) {
-              ns = -1;
-              prunedOp = op;
-              prunedFor = g;
-              break;
-            }
-          }
-        }
-        if (ns >= 0 && ns !== state && readVal !== undefined) {
-          for (let e = next[0]; isRet[e] === 0; e = next[e]) {
-            const g = entOp[e];
-            const want = readVal[g];
-            if (want < 0 || want === ns || g === op) continue;
-            if (!this.canServe(want, op, ret[g])) {
-              ns = -1;
-              prunedOp = op;
-              prunedFor = g;
-              break;
-            }
-          }
-        }
+        const ns = step(state, op);
         if (ns >= 0) {
           const b = slot[op];
           const w = b >>> 5;
@@ -500,21 +499,28 @@ export class Search {
             while (f < nf && (bits[f >>> 5] & (1 << (f & 31))) !== 0) f++;
             this.frontier = f;
           }
+          // A new configuration is first recorded, then judged: if a pending read can no longer
+          // be served it is a dead end, and staying in the memo keeps it from being judged again.
           if (this.remember(ns)) {
-            stackOp[depth] = op;
-            stackSt[depth] = state;
-            stackF[depth] = F;
-            stackForced[depth] = readOnly[op];
-            depth++;
-            prunedOp = -1;
-            state = ns;
-            const r = retEnt[op];
-            next[prev[entry]] = next[entry];
-            prev[next[entry]] = prev[entry];
-            next[prev[r]] = next[r];
-            prev[next[r]] = prev[r];
-            entry = next[0];
-            continue;
+            const doomed = ns === state ? -1 : this.doomedRead(op, ns);
+            if (doomed < 0) {
+              stackOp[depth] = op;
+              stackSt[depth] = state;
+              stackF[depth] = F;
+              stackForced[depth] = readOnly[op];
+              depth++;
+              prunedOp = -1;
+              state = ns;
+              const r = retEnt[op];
+              next[prev[entry]] = next[entry];
+              prev[next[entry]] = prev[entry];
+              next[prev[r]] = next[r];
+              prev[next[r]] = prev[r];
+              entry = next[0];
+              continue;
+            }
+            prunedOp = op;
+            prunedFor = doomed;
           }
           bits[w] &= ~bit;
           this.frontier = F;
