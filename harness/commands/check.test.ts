@@ -156,3 +156,11 @@ test('a bad model module, or one that throws, is bad input: exit 2 and one line'
     assert.match(lines[0], expect[i]);
   });
 });
+
+test("the README's user-model example runs as documented", async () => {
+  const r = await chaos(['--model', path.join(root, 'docs/examples/counter-model.mjs'), path.join(root, 'docs/examples/counter-history.jsonl')]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /INVALID \(counter, 4 ops/);
+  assert.match(r.stdout, /cannot linearize: p2 read key "x" -> 2/);
+  assert.match(r.stdout, /state then: 3/);
+});
