@@ -21,8 +21,8 @@ interface BOp {
   ret: number;
 }
 
-/** The sequential models: next state, or undefined if the op cannot happen in `s`. */
-function apply(model: ModelName, s: unknown, o: BOp): { ok: boolean; next: unknown } {
+/** The sequential models (the op names say which): whether o can happen in `s`, and the next state. */
+function apply(s: unknown, o: BOp): { ok: boolean; next: unknown } {
   const fail = { ok: false, next: s };
   switch (o.f) {
     case 'read':
@@ -93,7 +93,7 @@ function bruteLinearizable(model: ModelName, ops: BOp[]): boolean {
         let ok = true;
         for (let j = 0; j < part.length; j++) if (j !== i && !(done & (1 << j)) && part[j].ret < part[i].call) ok = false;
         if (!ok) continue;
-        const r = apply(model, s, part[i]);
+        const r = apply(s, part[i]);
         if (r.ok && dfs(done | (1 << i), r.next)) return true;
       }
       return false;

@@ -69,7 +69,7 @@ export class KeyRounds {
   private budget = 1 << 14;
   private readonly deadline: number;
 
-  constructor(parts: Map<Key, Operation[]>, private readonly opts: CheckOptions, private readonly t0 = performance.now()) {
+  constructor(parts: Map<Key, Operation[]>, opts: CheckOptions, private readonly t0 = performance.now()) {
     this.deadline = opts.timeoutMs !== undefined ? t0 + opts.timeoutMs : Infinity;
     let ops = 0;
     this.active = [];

@@ -5,7 +5,7 @@ import { checkEvents, checkOps, checkPartitions, partitionByKey } from './check.
 import { selectOps } from './models.js';
 import { pairHistory } from '../../ground/history/pair.js';
 import { autoWorkers, checkParallel, worthThreads } from './parallel.js';
-import type { CheckOptions, Counterexample, LinResult, ModelName, OpRef } from './types.js';
+import type { CheckOptions, Counterexample, LinResult, OpRef } from './types.js';
 
 export { MODELS, modelName } from './types.js';
 export { loadModel } from './user-model.js';

@@ -51,7 +51,6 @@ function inOrder(ops: readonly number[], call: Float64Array): boolean {
 }
 
 export class Search {
-  private readonly n: number;
   private readonly TAIL: number;
   private readonly entOp: Int32Array;
   private readonly isRet: Uint8Array;
@@ -113,7 +112,7 @@ export class Search {
   private readonly openProducers: Map<number, Int32Array> | undefined;
 
   constructor(private readonly p: Compiled) {
-    const n = (this.n = p.n);
+    const n = p.n;
     const { call, ret } = p;
     const E = 2 * n;
     // entries by history position: each packed as position * (E + 1) + entry into a typed array
@@ -454,7 +453,7 @@ export class Search {
   /** Runs about `budget` steps; returns the outcome, or null if not finished yet. */
   run(budget: number, deadline = Infinity): Outcome | null {
     if (this.done) return this.done;
-    const { entOp, isRet, callEnt, retEnt, next, prev, slot, open, bits, stackOp, stackSt, stackF, stackForced, TAIL, nf } = this;
+    const { entOp, isRet, callEnt, retEnt, next, prev, slot, bits, stackOp, stackSt, stackF, stackForced, TAIL, nf } = this;
     const { step, ret, sameAs, readOnly } = this.p;
     let { entry, state, depth } = this;
     let iter = 0;

@@ -1,6 +1,6 @@
 // The native history format: one HistoryEvent as a JSON object per line.
 import { InputError } from '../../errors.js';
-import type { EventType, HistoryEvent, ProcessId } from '../types.js';
+import type { EventType, HistoryEvent } from '../types.js';
 import type { ReadHistory } from './types.js';
 
 const TYPES = new Set<EventType>(['invoke', 'ok', 'fail', 'info']);
