@@ -49,7 +49,7 @@ export function buildProgram(): Command {
     .command('check')
     .description('check histories for linearizability')
     .argument('<file...>', 'history files')
-    .addOption(new Option('--model <m>', 'model').choices(['register', 'cas-register', 'etcd-cas-register', 'kv']))
+    .option('--model <m>', 'register | cas-register | etcd-cas-register | kv, or the path of a model module')
     .option('--initial <v>', 'initial register value')
     .addOption(new Option('--format <f>', 'input format').choices(['auto', 'jsonl', 'edn', 'jepsen-log', 'porcupine-kv']).default('auto'))
     .option('--timeout <s>', 'give up with unknown after S seconds per file')
@@ -119,10 +119,14 @@ export async function main(argv: string[]): Promise<number> {
 
 const isEntry = process.argv[1] && /(?:cli\.[tj]s|chaos(?:\.mjs)?)$/.test(process.argv[1]);
 if (isEntry) {
+  // process.exit does not wait for a pipe to drain: exit only once stdout and stderr have
+  // flushed what was written (a large --json output would be cut otherwise)
+  const flushed = (s: NodeJS.WriteStream) => new Promise<void>((r) => (s.writableLength === 0 ? r() : s.write('', () => r())));
+  const exit = (code: number) => Promise.all([flushed(process.stdout), flushed(process.stderr)]).then(() => process.exit(code));
   // An error no await caught (a socket's, a timer's) would end node with status 1, which CI reads
   // as "violation found": it is a harness failure, exit 4, like any other.
-  const fatal = (e: unknown) => process.exit(harnessFailure(e));
+  const fatal = (e: unknown) => exit(harnessFailure(e));
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
-  main(process.argv).then((code) => process.exit(code), fatal);
+  main(process.argv).then(exit, fatal);
 }

@@ -4,13 +4,17 @@
 import { pairHistory } from '../../ground/history/pair.js';
 import type { HistoryEvent, Operation } from '../../ground/history/types.js';
 import { compile, selectOps, type Compiled } from './models.js';
-import type { CheckOptions, Counterexample, LinResult, OpRef } from './types.js';
+import { modelName, type CheckOptions, type Counterexample, type LinResult, type OpRef } from './types.js';
+import { userKey } from './user-model.js';
 import { Search, type Outcome } from './wgl.js';
 
-export function partitionByKey(ops: readonly Operation[]): Map<string | number | null, Operation[]> {
+/** Ops by the key of their independent sub-history (a user model may say what that is). */
+export function partitionByKey(ops: readonly Operation[], opts?: CheckOptions): Map<string | number | null, Operation[]> {
   const parts = new Map<string | number | null, Operation[]>();
+  const user = opts && typeof opts.model !== 'string' ? opts.model : undefined;
+  const locate = opts?.locate ?? ((i: number) => `event ${i}`);
   for (const op of ops) {
-    const k = op.key ?? null;
+    const k = user ? userKey(user, op, locate) : (op.key ?? null);
     let list = parts.get(k);
     if (!list) parts.set(k, (list = []));
     list.push(op);
@@ -29,55 +33,90 @@ export const opRef = (op: Operation): OpRef => ({
   status: op.status,
 });
 
+/** Overlapping ops a counterexample lists (it gives the full count too). */
+export const CONCURRENT_SHOWN = 32;
+
 export function counterexample(c: Compiled, o: Extract<Outcome, { kind: 'invalid' }>, key: string | number | null): Counterexample {
   const blocked = o.blocked;
   const lo = c.call[blocked];
   const hi = c.ret[blocked];
   const concurrent: OpRef[] = [];
-  for (let i = 0; i < c.n; i++) if (i !== blocked && c.call[i] < hi && c.ret[i] > lo) concurrent.push(opRef(c.ops[i]));
+  let count = 0;
+  for (let i = 0; i < c.n; i++) {
+    if (i === blocked || !(c.call[i] < hi && c.ret[i] > lo)) continue;
+    if (count++ < CONCURRENT_SHOWN) concurrent.push(opRef(c.ops[i]));
+  }
   return {
     ...(key !== null ? { key } : {}),
     op: opRef(c.ops[blocked]),
-    prefix: o.prefix.map((i, k) => ({ op: opRef(c.ops[i]), state: c.describe(o.states[k]) })),
+    prefixLength: o.prefixLength,
+    prefix: o.tail.map((i, k) => ({ op: opRef(c.ops[i]), state: c.describe(o.states[k]) })),
     state: c.describe(o.state),
     concurrent,
+    concurrentCount: count,
   };
+}
+
+type Key = string | number | null;
+
+/** The search over a set of keys, in interleaved rounds with growing budgets, as if in parallel:
+ *  a key that fails fast is found even when another key's search is long (porcupine runs them
+ *  in goroutines). A caller may cap a round's budget to stay responsive between rounds. */
+export class KeyRounds {
+  readonly base: { model: string; ops: number; partitions: number };
+  private active: { k: Key; c: Compiled; s: Search }[];
+  private reason: string | undefined;
+  private budget = 1 << 14;
+  private readonly deadline: number;
+
+  constructor(parts: Map<Key, Operation[]>, opts: CheckOptions, private readonly t0 = performance.now()) {
+    this.deadline = opts.timeoutMs !== undefined ? t0 + opts.timeoutMs : Infinity;
+    let ops = 0;
+    this.active = [];
+    for (const [k, list] of parts) {
+      const c = compile(list, opts);
+      ops += c.n;
+      this.active.push({ k, c, s: new Search(c) });
+    }
+    this.base = { model: modelName(opts.model), ops, partitions: parts.size };
+  }
+
+  /** One round over the keys still open (each gets min(budget, cap) steps); the result once decided. */
+  round(cap = Infinity): LinResult | null {
+    const still: typeof this.active = [];
+    const budget = Math.min(this.budget, cap);
+    for (const a of this.active) {
+      const o = a.s.run(budget, this.deadline);
+      if (o === null) {
+        still.push(a);
+        continue;
+      }
+      if (o.kind === 'invalid') return { ...this.base, valid: false, ms: performance.now() - this.t0, counterexample: counterexample(a.c, o, a.k) };
+      if (o.kind === 'unknown') this.reason ??= a.k === null ? o.reason : `key ${JSON.stringify(a.k)}: ${o.reason}`;
+    }
+    this.active = still;
+    this.budget *= 2;
+    const reason = this.reason;
+    if (still.length === 0 || (reason && performance.now() > this.deadline)) {
+      return { ...this.base, valid: reason ? 'unknown' : true, ms: performance.now() - this.t0, ...(reason ? { reason } : {}) };
+    }
+    return null;
+  }
 }
 
 /** Checks already-paired operations in this thread. */
 export function checkOps(all: readonly Operation[], opts: CheckOptions): LinResult {
   const t0 = performance.now();
-  const deadline = opts.timeoutMs !== undefined ? t0 + opts.timeoutMs : Infinity;
-  const parts = partitionByKey(selectOps(all, opts));
-  const compiled: [string | number | null, Compiled][] = [];
-  let ops = 0;
-  for (const [k, list] of parts) {
-    const c = compile(list, opts);
-    ops += c.n;
-    compiled.push([k, c]);
+  return checkPartitions(partitionByKey(selectOps(all, opts), opts), opts, t0);
+}
+
+/** Checks ops already split by key, in this thread. */
+export function checkPartitions(parts: Map<Key, Operation[]>, opts: CheckOptions, t0 = performance.now()): LinResult {
+  const rounds = new KeyRounds(parts, opts, t0);
+  for (;;) {
+    const r = rounds.round();
+    if (r) return r;
   }
-  const base = { model: opts.model, ops, partitions: parts.size };
-  // Keys are searched in interleaved slices with growing budgets, as if in parallel: a key that
-  // fails fast is found even when another key's search is long (porcupine runs them in goroutines).
-  let active = compiled.map(([k, c]) => ({ k, c, s: new Search(c) }));
-  let reason: string | undefined;
-  let budget = 1 << 14;
-  while (active.length > 0) {
-    const still: typeof active = [];
-    for (const a of active) {
-      const o = a.s.run(budget, deadline);
-      if (o === null) {
-        still.push(a);
-        continue;
-      }
-      if (o.kind === 'invalid') return { ...base, valid: false, ms: performance.now() - t0, counterexample: counterexample(a.c, o, a.k) };
-      if (o.kind === 'unknown') reason ??= a.k === null ? o.reason : `key ${JSON.stringify(a.k)}: ${o.reason}`;
-    }
-    if (reason && performance.now() > deadline) break;
-    active = still;
-    budget *= 2;
-  }
-  return { ...base, valid: reason ? 'unknown' : true, ms: performance.now() - t0, ...(reason ? { reason } : {}) };
 }
 
 /** Pairs a history's events and checks them. */

@@ -1,38 +1,30 @@
 // The linearizability checker: a direct API for `chaos check` and a Checker for harness runs.
 import type { Anomaly, Checker, CheckerResult } from '../types.js';
 import type { HistoryEvent, Operation } from '../../ground/history/types.js';
-import { checkEvents, checkOps, partitionByKey } from './check.js';
-import { compile, selectOps } from './models.js';
+import { checkEvents, checkOps, checkPartitions, partitionByKey } from './check.js';
+import { selectOps } from './models.js';
 import { pairHistory } from '../../ground/history/pair.js';
-import { autoWorkers, checkParallel, IN_THREAD_SLICE_MS } from './parallel.js';
-import type { CheckOptions, Counterexample, LinResult, ModelName, OpRef } from './types.js';
+import { autoWorkers, checkParallel, worthThreads } from './parallel.js';
+import type { CheckOptions, Counterexample, LinResult, OpRef } from './types.js';
 
-export { MODELS } from './types.js';
-export type { CheckOptions, Counterexample, LinResult, ModelName, OpRef } from './types.js';
+export { MODELS, modelName } from './types.js';
+export { loadModel } from './user-model.js';
+export type { CheckOptions, Counterexample, LinResult, LoadedModel, ModelName, ModelOp, OpRef, UserModel } from './types.js';
 export { checkOps, checkEvents };
 
-/** Checks a history (events in the native schema) against a model. Multi-key histories whose
- *  search is slow move to worker threads (`workers`: 'auto' by default, 0 never, n: n threads). */
+/** Checks a history (events in the native schema) against a model. Multi-key histories long
+ *  enough to pay for threads are split over worker threads from the start (`workers`: 'auto'
+ *  by default, 0 never, n: n threads, this one included). */
 export async function checkHistory(events: readonly HistoryEvent[], opts: CheckOptions): Promise<LinResult> {
   const want = opts.workers ?? 'auto';
   if (want === 0) return checkEvents(events, opts);
+  const t0 = performance.now();
   const { ops } = pairHistory(events, opts.locate);
-  const parts = [...partitionByKey(selectOps(ops, opts)).values()];
-  const n = want === 'auto' ? autoWorkers(parts.length) : Math.min(want, parts.length);
-  if (n < 2) return checkOps(ops, opts);
-  let spent = 0;
-  if (want === 'auto') {
-    const limit = opts.timeoutMs;
-    const first = checkOps(ops, { ...opts, timeoutMs: limit !== undefined ? Math.min(limit, IN_THREAD_SLICE_MS) : IN_THREAD_SLICE_MS });
-    const outOfSlice = first.valid === 'unknown' && /time limit/.test(first.reason ?? '') && (limit === undefined || limit > IN_THREAD_SLICE_MS);
-    if (!outOfSlice) return first;
-    spent = first.ms;
-  } else {
-    // input errors are found here, where `locate` can name the line; workers only search
-    for (const p of parts) compile(p, opts);
-  }
-  const r = await checkParallel(parts, { ...opts, timeoutMs: opts.timeoutMs !== undefined ? opts.timeoutMs - spent : undefined }, n);
-  return { ...r, ms: r.ms + spent };
+  const parts = partitionByKey(selectOps(ops, opts), opts);
+  const n = want === 'auto' ? (worthThreads([...parts.values()]) ? autoWorkers(parts.size) : 0) : Math.min(want, parts.size);
+  if (n < 2) return checkPartitions(parts, opts, t0);
+  const r = await checkParallel(parts, opts, n);
+  return { ...r, ms: performance.now() - t0 };
 }
 
 const show = (v: unknown) => (v === undefined ? '?' : JSON.stringify(v));
@@ -45,7 +37,7 @@ export function describeOp(o: OpRef): string {
 }
 
 export function explain(c: Counterexample): string {
-  return `${describeOp(c.op)} cannot be linearized: after the longest linearizable prefix found (${c.prefix.length} ops) the state is ${show(c.state)}, and no order of the ${c.concurrent.length} concurrent ops makes it legal`;
+  return `${describeOp(c.op)} cannot be linearized: after the longest linearizable prefix found (${c.prefixLength} ops) the state is ${show(c.state)}, and no order of the ${c.concurrentCount} concurrent ops makes it legal`;
 }
 
 export function toAnomaly(c: Counterexample): Anomaly {

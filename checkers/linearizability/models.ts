@@ -4,6 +4,7 @@
 import { InputError } from '../../ground/errors.js';
 import type { Operation } from '../../ground/history/types.js';
 import type { CheckOptions, ModelName } from './types.js';
+import { compileUser } from './user-model.js';
 
 /** A copy of `a` in a new array of the same kind with `length` elements (the rest zero). */
 export function grown<T extends Int32Array | Uint32Array | Float64Array>(a: T, length: number): T {
@@ -46,12 +47,12 @@ function readOnlyOf(kind: Uint8Array, kinds: number[]): Uint8Array {
   return out;
 }
 
-function sameAs(encs: Enc[], ret: Float64Array): Int32Array {
-  const out = new Int32Array(encs.length).fill(-1);
+function sameAs(kind: ArrayLike<number>, a: ArrayLike<number>, b: ArrayLike<number>, ret: Float64Array): Int32Array {
+  const out = new Int32Array(ret.length).fill(-1);
   const last = new Map<string, number>();
-  for (let i = 0; i < encs.length; i++) {
+  for (let i = 0; i < ret.length; i++) {
     if (ret[i] !== Infinity) continue;
-    const k = `${encs[i].kind},${encs[i].a},${encs[i].b}`;
+    const k = `${kind[i]},${a[i]},${b[i]}`;
     const p = last.get(k);
     if (p !== undefined) out[i] = p;
     last.set(k, i);
@@ -68,7 +69,20 @@ const canon = (v: unknown): string =>
 class Interner {
   readonly values: unknown[] = [null];
   private readonly ids = new Map<string, number>([['nil', 0]]);
+  // numbers, the common case, skip building a canonical string
+  private readonly nums = new Map<number, number>();
   id(v: unknown): number {
+    if (typeof v === 'number') {
+      let id = this.nums.get(v);
+      if (id === undefined) {
+        id = this.general(v);
+        this.nums.set(v, id);
+      }
+      return id;
+    }
+    return this.general(v);
+  }
+  private general(v: unknown): number {
     const k = canon(v);
     let id = this.ids.get(k);
     if (id === undefined) {
@@ -88,6 +102,8 @@ function fOf(model: ModelName): Set<string> {
 
 /** Keeps the ops that constrain the search; throws InputError on ops the model cannot take. */
 export function selectOps(all: readonly Operation[], opts: CheckOptions): Operation[] {
+  // a user model takes every op (its step decides); failed ops are dropped when it is compiled
+  if (typeof opts.model !== 'string') return all as Operation[];
   const allowed = fOf(opts.model);
   const locate: Locate = opts.locate ?? ((i) => `event ${i}`);
   const out: Operation[] = [];
@@ -109,6 +125,7 @@ interface Enc {
 }
 
 export function compile(part: readonly Operation[], opts: CheckOptions): Compiled {
+  if (typeof opts.model !== 'string') return compileUser(part, opts.model, opts);
   return opts.model === 'kv' ? compileKv(part, opts) : compileRegister(part, opts);
 }
 
@@ -128,24 +145,27 @@ function compileRegister(part: readonly Operation[], opts: CheckOptions): Compil
   const values = new Interner();
   const init = values.id(opts.initial ?? null);
   const kept: Operation[] = [];
-  const encs: Enc[] = [];
+  const m = part.length;
+  const kind0 = new Uint8Array(m);
+  const a0 = new Int32Array(m);
+  const b0 = new Int32Array(m);
+  const open: boolean[] = [];
+  const enc = scratch;
   for (const op of part) {
-    const enc = encodeRegister(op, etcd, opts.nilReadIsUnknown === true, values, locate);
-    if (enc) {
+    if (encodeRegister(op, etcd, opts.nilReadIsUnknown === true, values, locate, enc)) {
+      const i = kept.length;
+      kind0[i] = enc.kind;
+      a0[i] = enc.a;
+      b0[i] = enc.b;
+      open.push(enc.open);
       kept.push(op);
-      encs.push(enc);
     }
   }
   const n = kept.length;
-  const kind = new Uint8Array(n);
-  const a = new Int32Array(n);
-  const b = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    kind[i] = encs[i].kind;
-    a[i] = encs[i].a;
-    b[i] = encs[i].b;
-  }
-  const { call, ret } = finish(kept, encs.map((e) => e.open));
+  const kind = kind0.slice(0, n);
+  const a = a0.slice(0, n);
+  const b = b0.slice(0, n);
+  const { call, ret } = finish(kept, open);
   const step = (s: number, i: number): number => {
     switch (kind[i]) {
       case READ:
@@ -166,26 +186,41 @@ function compileRegister(part: readonly Operation[], opts: CheckOptions): Compil
     if (v >= 0) (prod.get(v) ?? prod.set(v, []).get(v)!).push(i);
   }
   const producers = new Map<number, Int32Array>();
-  for (const [v, list] of prod) producers.set(v, Int32Array.from(list.sort((x, y) => call[x] - call[y])));
-  return { n, ops: kept, call, ret, init, step, describe: (s) => values.values[s], sameAs: sameAs(encs, ret), readOnly: readOnlyOf(kind, [READ, CAS_FALSE]), readVal, producers };
+  for (const [v, list] of prod) {
+    let sorted = true;
+    for (let k = 1; k < list.length; k++) if (call[list[k - 1]] > call[list[k]]) sorted = false;
+    producers.set(v, Int32Array.from(sorted ? list : list.sort((x, y) => call[x] - call[y])));
+  }
+  return { n, ops: kept, call, ret, init, step, describe: (s) => values.values[s], sameAs: sameAs(kind, a, b, ret), readOnly: readOnlyOf(kind, [READ, CAS_FALSE]), readVal, producers };
 }
 
-/** One op's encoding, or null when it cannot constrain anything (so the search skips it):
- *  failed ops (did not happen), unknown reads, reads that never completed. */
-function encodeRegister(op: Operation, etcd: boolean, nilReadUnknown: boolean, values: Interner, locate: Locate): Enc | null {
+/** Where encodeRegister writes (one reused object: no allocation per op). */
+const scratch: Enc = { kind: 0, a: 0, b: 0, open: false };
+
+const put = (e: Enc, kind: number, a: number, b: number, open: boolean): true => {
+  e.kind = kind;
+  e.a = a;
+  e.b = b;
+  e.open = open;
+  return true;
+};
+
+/** One op's encoding into `e`, or false when it cannot constrain anything (so the search skips
+ *  it): failed ops (did not happen), unknown reads, reads that never completed. */
+function encodeRegister(op: Operation, etcd: boolean, nilReadUnknown: boolean, values: Interner, locate: Locate, e: Enc): boolean {
   const st = op.status;
   if (op.f === 'read') {
-    if (st !== 'ok') return null; // failed, indeterminate or unfinished reads: any value, no effect
+    if (st !== 'ok') return false; // failed, indeterminate or unfinished reads: any value, no effect
     if (op.output === null || op.output === undefined) {
-      if (nilReadUnknown && !etcd) return null;
-      return { kind: READ, a: 0, b: 0, open: false };
+      if (nilReadUnknown && !etcd) return false;
+      return put(e, READ, 0, 0, false);
     }
-    return { kind: READ, a: values.id(op.output), b: 0, open: false };
+    return put(e, READ, values.id(op.output), 0, false);
   }
   const arg = op.input ?? op.output;
   if (op.f === 'write') {
-    if (st === 'fail' && !etcd) return null;
-    return { kind: WRITE, a: values.id(arg), b: 0, open: st !== 'ok' };
+    if (st === 'fail' && !etcd) return false;
+    return put(e, WRITE, values.id(arg), 0, st !== 'ok');
   }
   // cas
   if (!Array.isArray(arg) || arg.length !== 2) throw new InputError(`cas value ${JSON.stringify(arg)}; expected [expected new]`, locate(op.invokeIndex));
@@ -193,10 +228,10 @@ function encodeRegister(op: Operation, etcd: boolean, nilReadUnknown: boolean, v
   const eb = values.id(arg[1]);
   if (st === 'fail') {
     // etcd logs: a :fail cas ran and returned false; knossos: it did not happen
-    if (!etcd) return null;
-    return { kind: CAS_FALSE, a: ea, b: 0, open: false };
+    if (!etcd) return false;
+    return put(e, CAS_FALSE, ea, 0, false);
   }
-  return { kind: CAS, a: ea, b: eb, open: st !== 'ok' };
+  return put(e, CAS, ea, eb, st !== 'ok');
 }
 
 // kv states are strings that appends make longer. Building and hashing each new string would
@@ -454,5 +489,5 @@ function compileKv(part: readonly Operation[], opts: CheckOptions): Compiled {
     const [p1, p2] = prefixOf(a[i]);
     return states.isPrefixOf(s, p1, p2);
   };
-  return { n, ops: kept, call, ret, init: 0, step, describe: (s) => states.str(s), sameAs: sameAs(encs, ret), readOnly: readOnlyOf(kind, [GET]), resets, canStillRead };
+  return { n, ops: kept, call, ret, init: 0, step, describe: (s) => states.str(s), sameAs: sameAs(kind, a, new Int32Array(n), ret), readOnly: readOnlyOf(kind, [GET]), resets, canStillRead };
 }

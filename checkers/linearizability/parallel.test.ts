@@ -32,3 +32,26 @@ test('threads only for several keys', () => {
   assert.equal(autoWorkers(1), 0);
   assert.ok(autoWorkers(10) <= 8);
 });
+
+test('a user model goes to the workers by path; its faults come back as input errors', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { loadModel } = await import('./user-model.js');
+  const { InputError } = await import('../../ground/errors.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'chaos-model-'));
+  const src = (extra: string) => `import { isMainThread } from 'node:worker_threads';\nexport default { name: 'kv-user', init: () => '', equal: (a, b) => a === b,
+    step(s, op) { ${extra} if (op.f === 'get') return op.output === undefined || op.output === s ? s : undefined; return op.f === 'put' ? op.input : s + op.input; } };\n`;
+  writeFileSync(path.join(dir, 'kv.mjs'), src(''));
+  writeFileSync(path.join(dir, 'throws.mjs'), src(`if (!isMainThread) throw new Error('not in a worker');`));
+  const model = await loadModel(path.join(dir, 'kv.mjs'));
+  const ok = await checkHistory(kvHistory(6), { model, workers: 2 });
+  assert.equal(ok.valid, true);
+  assert.equal(ok.model, 'kv-user');
+  const bad = await checkHistory(kvHistory(6, 4), { model, workers: 2 });
+  const same = await checkHistory(kvHistory(6, 4), { model, workers: 0 });
+  assert.equal(bad.valid, false);
+  assert.deepEqual(bad.counterexample, same.counterexample);
+  const throws = await loadModel(path.join(dir, 'throws.mjs'));
+  await assert.rejects(checkHistory(kvHistory(6), { model: throws, workers: 3 }), (e) => e instanceof InputError && /step\(\) threw: not in a worker/.test(e.message));
+});

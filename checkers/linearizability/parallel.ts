@@ -1,21 +1,46 @@
-// P-compositionality across threads: independent keys are split over worker threads, each
-// checking its share with the same interleaved search; the first invalid share ends them all.
-// It pays off only when the search itself is slow (a worker costs tens of ms to start, hundreds
-// when it must load TypeScript through tsx, and copying the ops is linear), so `workers: 'auto'`
-// first checks in this thread for IN_THREAD_SLICE_MS and only then moves to threads.
+// P-compositionality across threads: independent keys are split into shares; this thread
+// searches the first share itself while worker threads search the others, all from the start
+// (nothing is searched twice). The first invalid share ends them all. This thread searches in
+// capped rounds and yields between them, so a worker's verdict is seen while it is still busy.
+//
+// Threads cost: a worker starts in tens of ms (hundreds when it must load TypeScript through
+// tsx), and its share's ops are copied to it, linearly, on this thread. They pay off only when
+// the search is long, which `worthThreads` guesses from the history's shape before any search.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { Operation } from '../../ground/history/types.js';
-import type { CheckOptions, LinResult } from './types.js';
+import { InputError } from '../../ground/errors.js';
+import { KeyRounds } from './check.js';
+import type { WorkerMessage } from './worker.js';
+import { modelName, type CheckOptions, type LinResult } from './types.js';
 
-/** How long `workers: 'auto'` checks in this thread before moving a slow history to threads. */
-export const IN_THREAD_SLICE_MS = 2000;
+type Key = string | number | null;
 
 /** Threads worth using for this many keys (0: stay in this thread). */
 export function autoWorkers(keys: number): number {
   if (keys < 2) return 0;
   const n = Math.min(availableParallelism(), keys, 8);
   return n < 2 ? 0 : n;
+}
+
+/** Whether a history is long enough that threads beat one thread. The search costs about a
+ *  microsecond per op at low concurrency, far more with ops that never returned (each stays a
+ *  candidate to the end); copying an op to a worker costs about as much as searching it at low
+ *  concurrency, so threads pay only for long histories or ones with many unreturned ops. */
+export function worthThreads(parts: readonly Operation[][]): boolean {
+  if (parts.length < 2) return false;
+  let ops = 0;
+  let open = 0;
+  let second = 0;
+  let first = 0;
+  for (const p of parts) {
+    ops += p.length;
+    if (p.length > first) [first, second] = [p.length, first];
+    else if (p.length > second) second = p.length;
+    for (const o of p) if (o.status === 'info' || o.status === 'open') open++;
+  }
+  // a second big key is needed: one huge key and crumbs gain nothing
+  return second >= 50_000 || (open >= 200 && second >= 5_000);
 }
 
 function startWorker(): Worker {
@@ -27,40 +52,94 @@ function startWorker(): Worker {
   return new Worker(boot, { eval: true });
 }
 
-/** Splits keys over `n` workers (largest first onto the lightest share) and checks them. */
-export async function checkParallel(parts: Operation[][], opts: CheckOptions, n: number): Promise<LinResult> {
+/** What a worker needs of an op (no node, meta or times: less to copy). */
+const slim = (o: Operation): Operation =>
+  ({
+    process: o.process,
+    f: o.f,
+    ...(o.key !== undefined ? { key: o.key } : {}),
+    input: o.input,
+    output: o.output,
+    status: o.status,
+    invokeIndex: o.invokeIndex,
+    completeIndex: o.completeIndex,
+  }) as Operation;
+
+/** The message a worker gets: its share, and options without functions (a user model goes by path). */
+export interface WorkerJob {
+  parts: [Key, Operation[]][];
+  opts: Omit<CheckOptions, 'locate' | 'model'> & { model: string; modelPath?: string };
+}
+
+/** Splits keys into `n` shares (largest first onto the lightest share) and checks them, the
+ *  first share in this thread and the rest in workers, all at once. */
+export async function checkParallel(parts: Map<Key, Operation[]>, opts: CheckOptions, n: number): Promise<LinResult> {
   const t0 = performance.now();
-  const shares: Operation[][] = Array.from({ length: n }, () => []);
-  const sorted = [...parts].sort((a, b) => b.length - a.length);
-  for (const p of sorted) {
+  const shares: Map<Key, Operation[]>[] = Array.from({ length: n }, () => new Map());
+  const sizes = new Array<number>(n).fill(0);
+  const sorted = [...parts].sort((a, b) => b[1].length - a[1].length);
+  for (const [k, p] of sorted) {
     let min = 0;
-    for (let i = 1; i < n; i++) if (shares[i].length < shares[min].length) min = i;
-    for (const op of p) shares[min].push(op);
+    for (let i = 1; i < n; i++) if (sizes[i] < sizes[min]) min = i;
+    shares[min].set(k, p);
+    sizes[min] += p.length;
   }
-  const { locate: _locate, ...plain } = opts;
+  // compile this thread's share first: input errors surface here, where `locate` names the line
+  const mine = new KeyRounds(shares[0], opts, t0);
+  const { locate: _locate, model, ...plain } = opts;
   void _locate;
-  const workers = shares.filter((s) => s.length > 0).map(() => startWorker());
+  const job = (share: Map<Key, Operation[]>): WorkerJob => ({
+    parts: [...share].map(([k, ops]) => [k, ops.map(slim)]),
+    opts: { ...plain, model: modelName(model), ...(typeof model === 'string' ? {} : { modelPath: model.path }) },
+  });
+  const others = shares.slice(1).filter((s) => s.size > 0);
+  const workers = others.map(() => startWorker());
+  let stop: LinResult | undefined;
+  let failure: Error | undefined;
+  const results: LinResult[] = [];
+  let pending = workers.length;
+  let uncompiled = workers.length;
+  let ops = mine.base.ops;
+  let wake: (() => void) | undefined;
   try {
-    const results = await new Promise<LinResult[]>((resolve, reject) => {
-      const got: LinResult[] = [];
-      workers.forEach((w, i) => {
-        w.once('error', reject);
-        w.once('message', (m: { result?: LinResult; error?: string }) => {
-          if (m.error !== undefined || !m.result) return reject(new Error(m.error));
-          got.push(m.result);
-          // the first invalid share decides; the others are terminated in `finally`
-          if (m.result.valid === false || got.length === workers.length) resolve(got);
-        });
-        w.postMessage({ ops: shares.filter((s) => s.length > 0)[i], opts: plain });
+    workers.forEach((w, i) => {
+      w.once('error', (e) => {
+        failure ??= e;
+        wake?.();
       });
+      w.on('message', (m: WorkerMessage) => {
+        if (m.kind === 'compiled') {
+          ops += m.ops;
+          uncompiled--;
+        } else if (m.kind === 'result' && m.result) {
+          results.push(m.result);
+          if (m.result.valid === false) stop ??= m.result;
+          pending--;
+        } else if (m.kind === 'input') failure ??= new InputError(m.message, m.where);
+        else failure ??= new Error(m.kind === 'error' ? m.message : 'worker failed');
+        wake?.();
+      });
+      w.postMessage(job(others[i]));
     });
-    const bad = results.find((r) => r.valid === false);
+    // this thread's share, in rounds of at most ~2^18 steps, yielding to see workers' messages
+    let own: LinResult | null = null;
+    while (!own && !stop && !failure) {
+      own = mine.round(1 << 18);
+      if (!own) await new Promise<void>((r) => setImmediate(r));
+    }
+    if (own) results.push(own);
+    if (own?.valid === false) stop = own;
+    while (!stop && !failure && pending > 0) await new Promise<void>((r) => (wake = r));
+    // every share's op count, so the figure is the same as from one thread
+    while (!failure && uncompiled > 0) await new Promise<void>((r) => (wake = r));
+    if (failure) throw failure;
+    const bad = stop;
     const unknown = results.find((r) => r.valid === 'unknown');
     return {
       valid: bad ? false : unknown ? 'unknown' : true,
-      model: opts.model,
-      ops: results.reduce((a, r) => a + r.ops, 0),
-      partitions: parts.length,
+      model: modelName(model),
+      ops,
+      partitions: parts.size,
       ms: performance.now() - t0,
       ...(bad?.counterexample ? { counterexample: bad.counterexample } : {}),
       ...(!bad && unknown?.reason ? { reason: unknown.reason } : {}),

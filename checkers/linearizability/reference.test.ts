@@ -8,7 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const ref = path.resolve(root, '..', 'shared', 'reference', 'linearizability');
+// the set sits beside the checkout (main) or two levels up (a worktree under wt/); CHAOS_REFERENCE overrides
+const ref =
+  process.env.CHAOS_REFERENCE ??
+  [path.resolve(root, '..', 'shared'), path.resolve(root, '..', '..', 'shared')].map((d) => path.join(d, 'reference', 'linearizability')).find((d) => existsSync(d)) ??
+  path.resolve(root, '..', 'shared', 'reference', 'linearizability');
 const tsv = path.join(ref, 'expected.tsv');
 
 test('chaos check gives every reference file its expected verdict', { skip: !existsSync(tsv) && !process.env.CI && 'no ../shared/reference (CI fails instead)' }, () => {

@@ -3,40 +3,54 @@
 // it and its return out of the list, and backtracks when it meets a return whose op is not yet
 // linearized.
 //
-// Lowe's memoisation: a configuration (linearized ops, model state) is explored once. Ops that
-// never returned (info / unfinished) are kept apart from the rest: a configuration is skipped
-// when one with the same returned ops and state, using a SUBSET of the open ops, was seen
-// (it had every option this one has). Returned ops are a bitset with an incremental Zobrist
-// hash; the memo is a flat open-addressing table over typed arrays, so the hot loop allocates
-// nothing. A read-only op (a read, etcd's failed cas) that is legal when its call is reached is
+// Lowe's memoisation: a configuration (linearized ops, model state) is explored once. What makes
+// it cheap at any history length is how the linearized set is stored. Ops that returned are
+// numbered in call order ("slots"); the frontier F is the first slot not linearized. Every slot
+// below F is linearized, and a linearized slot above F was called before F returned (the search
+// only reaches calls that precede the first unlinearized return), so the set is exactly
+// (F, bits of the window of slots called before F's return). A configuration costs a few words
+// however long the history: the window is about as wide as the concurrency.
+// The memo is a flat open-addressing table over typed arrays keyed by (F, state, window bits),
+// with every key compared in full on a hash match (no verdict rests on a hash alone), so the hot
+// loop allocates nothing.
+//
+// Ops that never returned (info / unfinished) are kept apart: a configuration is skipped when
+// one with the same returned ops and state, using a SUBSET of the open ops, was seen (it had
+// every option this one has).
+//
+// A read-only op (a read, etcd's failed cas) that is legal when its call is reached is
 // linearized there and never moved: every op that precedes it in real time is linearized
 // already, and it leaves the state as it is, so any linearization that places it later can place
 // it here instead. Backtracking past it therefore backtracks its parent too.
 // The search is resumable (run(budget)) so partitions can be interleaved.
 import { grown, type Compiled } from './models.js';
 
+/** How many ops of the linearizable prefix a counterexample carries (its last ones). */
+export const PREFIX_TAIL = 8;
+
 export type Outcome =
   | { kind: 'valid'; explored: number }
-  | { kind: 'invalid'; explored: number; prefix: number[]; states: number[]; blocked: number; state: number }
+  | {
+      kind: 'invalid';
+      explored: number;
+      /** Length of the longest linearizable prefix found, and its last ops with the state after each. */
+      prefixLength: number;
+      tail: number[];
+      states: number[];
+      blocked: number;
+      state: number;
+    }
   | { kind: 'unknown'; explored: number; reason: string };
 
 /** Memo memory above which the search gives up with `unknown`. */
-const MAX_MEMO_BYTES = 768 * 1024 * 1024;
+const MAX_MEMO_BYTES = 1024 * 1024 * 1024;
 
-function zobrist(n: number, seed: number): Int32Array {
-  const z = new Int32Array(n);
-  let x = seed | 0;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    z[i] = x;
-  }
-  return z;
+function inOrder(ops: readonly number[], call: Float64Array): boolean {
+  for (let k = 1; k < ops.length; k++) if (call[ops[k - 1]] > call[ops[k]]) return false;
+  return true;
 }
 
 export class Search {
-  private readonly n: number;
   private readonly TAIL: number;
   private readonly entOp: Int32Array;
   private readonly isRet: Uint8Array;
@@ -44,29 +58,33 @@ export class Search {
   private readonly retEnt: Int32Array;
   private readonly next: Int32Array;
   private readonly prev: Int32Array;
-  /** Open ops: their slot in the open bitset, else -1. Returned ops: their slot in the other. */
+  /** Returned ops: their slot (call order). Open ops: fw*32 + their index in the open bitset. */
   private readonly slot: Int32Array;
   private readonly open: Uint8Array;
-  private readonly z1: Int32Array;
-  private readonly z2: Int32Array;
-  private readonly fw: number; // words of the returned-ops bitset
+  /** Returned ops in call order. */
+  private readonly nf: number;
+  /** Per slot F: the first slot called after F returned (the window of F is F+1 .. wEnd-1). */
+  private readonly wEnd: Int32Array;
+  private readonly fw: number; // words of the returned-ops bitset (two spare words for window reads)
   private readonly ow: number; // words of the open-ops bitset
   private readonly bits: Uint32Array; // returned ops, then open ops
-  private h1 = 0;
-  private h2 = 0;
+  private readonly win: Uint32Array; // the current window's words, built by remember()
+  private frontier = 0;
 
-  // The memo. Groups: one per (returned ops, state), found through an open-addressing table
+  // The memo. Groups: one per (frontier, state, window), found through an open-addressing table
   // whose slots hold group+1. Each group lists the open-op sets seen with it, kept an antichain
   // (a new set evicts the supersets it dominates).
   private gCap = 1024;
-  private gBits: Uint32Array; // fw words per group
+  private gF: Int32Array;
   private gState: Int32Array;
   private gH: Int32Array;
-  private gH2: Int32Array;
+  private gOff: Int32Array; // where the group's window words start in `pool`
   private gHead: Int32Array;
   private groups = 0;
   private mask: number;
   private table: Int32Array;
+  private pool: Uint32Array;
+  private poolUsed = 0;
   private oCap = 1024;
   private oBits: Uint32Array; // ow words per open set
   private oNext: Int32Array;
@@ -75,27 +93,44 @@ export class Search {
 
   private readonly stackOp: Int32Array;
   private readonly stackSt: Int32Array;
+  private readonly stackF: Int32Array;
   private readonly stackForced: Uint8Array;
   private depth = 0;
   private state: number;
   private entry: number;
   private best = -1;
-  private bestPrefix: number[] = [];
+  private bestTail: number[] = [];
   private bestStates: number[] = [];
   private bestBlocked = -1;
   private bestState = 0;
   private done: Outcome | null = null;
-  /** Reset ops (kv puts) by call order; see Compiled.canStillRead. */
-  private readonly resetOps: Int32Array;
+  /** Reset ops (kv puts): returned ones by slot, as "first reset at or after slot s"; open ones by call. */
+  private readonly resetFrom: Int32Array;
+  private readonly openResets: Int32Array;
+  /** Registers: per value, its returned producers by slot and its open producers by call. */
+  private readonly retProducers: Map<number, Int32Array> | undefined;
+  private readonly openProducers: Map<number, Int32Array> | undefined;
 
   constructor(private readonly p: Compiled) {
-    const n = (this.n = p.n);
+    const n = p.n;
     const { call, ret } = p;
     const E = 2 * n;
-    const order = new Array<number>(E);
-    for (let i = 0; i < E; i++) order[i] = i;
-    const t = (e: number) => ((e & 1) === 0 ? call[e >> 1] : ret[e >> 1]);
-    order.sort((x, y) => t(x) - t(y) || (x & 1) - (y & 1) || x - y);
+    // entries by history position: each packed as position * (E + 1) + entry into a typed array
+    // (a numeric sort, no comparator); returns that never happened (Infinity) go last, by op
+    let last = 0;
+    for (let i = 0; i < n; i++) {
+      if (call[i] > last) last = call[i];
+      if (ret[i] !== Infinity && ret[i] > last) last = ret[i];
+    }
+    const keys = new Float64Array(E);
+    for (let e = 0; e < E; e++) {
+      const t = (e & 1) === 0 ? call[e >> 1] : ret[e >> 1];
+      keys[e] = (t === Infinity ? last + 1 : t) * (E + 1) + e;
+    }
+    if ((last + 2) * (E + 1) > Number.MAX_SAFE_INTEGER) throw new Error('history too long to order exactly');
+    keys.sort();
+    const order = new Int32Array(E);
+    for (let k = 0; k < E; k++) order[k] = keys[k] % (E + 1);
     this.TAIL = E + 1;
     this.entOp = new Int32Array(E + 2);
     this.isRet = new Uint8Array(E + 2);
@@ -118,42 +153,84 @@ export class Search {
     }
     this.slot = new Int32Array(n);
     this.open = new Uint8Array(n);
-    let nf = 0;
-    let no = 0;
+    const returned: number[] = [];
+    const opens: number[] = [];
     for (let i = 0; i < n; i++) {
       if (ret[i] === Infinity) {
         this.open[i] = 1;
-        this.slot[i] = no++;
-      } else this.slot[i] = nf++;
+        opens.push(i);
+      } else returned.push(i);
     }
-    this.fw = (nf + 31) >>> 5;
-    this.ow = (no + 31) >>> 5;
-    // open ops' slots live after the returned ops' words
-    for (let i = 0; i < n; i++) if (this.open[i]) this.slot[i] += this.fw * 32;
+    // ops come in call order from pairing; sort only if a caller gave them otherwise
+    const byCall = (x: number, y: number) => call[x] - call[y] || x - y;
+    if (!inOrder(returned, call)) returned.sort(byCall);
+    if (!inOrder(opens, call)) opens.sort(byCall);
+    const nf = (this.nf = returned.length);
+    returned.forEach((op, s) => (this.slot[op] = s));
+    this.fw = ((nf + 31) >>> 5) + 2;
+    this.ow = (opens.length + 31) >>> 5;
+    opens.forEach((op, k) => (this.slot[op] = this.fw * 32 + k));
+    // windows: slots called before F returned (calls are sorted by slot, so a binary search)
+    this.wEnd = new Int32Array(nf + 1);
+    let maxWords = 1;
+    for (let f = 0; f < nf; f++) {
+      const r = ret[returned[f]];
+      let lo = f + 1;
+      let hi = nf;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (call[returned[mid]] < r) lo = mid + 1;
+        else hi = mid;
+      }
+      this.wEnd[f] = lo;
+      maxWords = Math.max(maxWords, (lo - f - 1 + 31) >>> 5);
+    }
+    this.wEnd[nf] = nf;
+    this.win = new Uint32Array(maxWords);
     this.bits = new Uint32Array(this.fw + this.ow);
-    this.z1 = zobrist(n, 0x2545f491);
-    this.z2 = zobrist(n, 0x6c8e9cf5);
-    this.gBits = new Uint32Array(this.gCap * this.fw);
+    this.gF = new Int32Array(this.gCap);
     this.gState = new Int32Array(this.gCap);
     this.gH = new Int32Array(this.gCap);
-    this.gH2 = new Int32Array(this.gCap);
+    this.gOff = new Int32Array(this.gCap);
     this.gHead = new Int32Array(this.gCap);
     this.mask = 2 * this.gCap - 1;
     this.table = new Int32Array(this.mask + 1);
+    this.pool = new Uint32Array(this.gCap);
     this.oBits = new Uint32Array(this.oCap * Math.max(1, this.ow));
     this.oNext = new Int32Array(this.oCap);
     this.stackOp = new Int32Array(n);
     this.stackSt = new Int32Array(n);
+    this.stackF = new Int32Array(n);
     this.stackForced = new Uint8Array(n);
     this.state = p.init;
     this.bestState = p.init;
     this.entry = this.next[0];
     if (n === 0) this.done = { kind: 'valid', explored: 0 };
-    const resets: number[] = [];
-    if (p.resets) for (let i = 0; i < n; i++) if (p.resets[i]) resets.push(i);
-    resets.sort((x, y) => call[x] - call[y]);
-    this.resetOps = Int32Array.from(resets);
+    // first reset at or after each slot (nf: none)
+    this.resetFrom = new Int32Array(nf + 1).fill(nf);
+    const openResets: number[] = [];
+    if (p.resets) {
+      for (let s = nf - 1; s >= 0; s--) this.resetFrom[s] = p.resets[returned[s]] ? s : this.resetFrom[s + 1];
+      for (const op of opens) if (p.resets[op]) openResets.push(op);
+    }
+    this.openResets = Int32Array.from(openResets);
+    if (p.producers) {
+      this.retProducers = new Map();
+      this.openProducers = new Map();
+      for (const [v, list] of p.producers) {
+        const r: number[] = [];
+        const o: number[] = [];
+        for (const q of list) (ret[q] === Infinity ? o : r).push(q);
+        if (!inOrder(r, call)) r.sort(byCall);
+        if (!inOrder(o, call)) o.sort(byCall);
+        this.retProducers.set(v, Int32Array.from(r));
+        this.openProducers.set(v, Int32Array.from(o));
+      }
+    }
+    this.returnedBySlot = Int32Array.from(returned);
   }
+
+  private readonly returnedBySlot: Int32Array;
 
   /** Configurations recorded in the memo. */
   get explored(): number {
@@ -161,15 +238,15 @@ export class Search {
   }
 
   private memoBytes(): number {
-    return this.gCap * (this.fw * 4 + 20) * 2 + this.oCap * (this.ow * 4 + 4);
+    return this.gCap * 20 + this.table.length * 4 + this.pool.length * 4 + this.oCap * (this.ow * 4 + 4);
   }
 
   private growGroups(): void {
     const ncap = this.gCap * 2;
-    this.gBits = grown(this.gBits, ncap * this.fw);
+    this.gF = grown(this.gF, ncap);
     this.gState = grown(this.gState, ncap);
     this.gH = grown(this.gH, ncap);
-    this.gH2 = grown(this.gH2, ncap);
+    this.gOff = grown(this.gOff, ncap);
     this.gHead = grown(this.gHead, ncap);
     this.gCap = ncap;
     const mask = (this.mask = 2 * ncap - 1);
@@ -197,15 +274,29 @@ export class Search {
     return k;
   }
 
-  /** Records (bits, s) unless it, or a configuration that dominates it, was seen; false then. */
+  /** Records (linearized set, s) unless it, or a configuration that dominates it, was seen; false then. */
   private remember(s: number): boolean {
-    let x = this.h1 ^ Math.imul(s + 0x632be5ab, 0x9e3779b1);
+    const F = this.frontier;
+    const { bits, win } = this;
+    // the window's bits, slots F+1 .. wEnd-1, packed from bit 0
+    const len = this.wEnd[F] - F - 1;
+    const wc = len > 0 ? (len + 31) >>> 5 : 0;
+    let x = Math.imul(F ^ 0x632be5ab, 0x85ebca6b) ^ Math.imul(s + 0x9e3779b9, 0xc2b2ae35);
+    for (let k = 0; k < wc; k++) {
+      const p = F + 1 + 32 * k;
+      const w = p >>> 5;
+      const sh = p & 31;
+      let v = sh === 0 ? bits[w] : (bits[w] >>> sh) | (bits[w + 1] << (32 - sh));
+      if (k === wc - 1 && (len & 31) !== 0) v &= 0xffffffff >>> (32 - (len & 31));
+      win[k] = v;
+      x = Math.imul(x ^ win[k], 0x9e3779b1);
+      x ^= x >>> 15;
+    }
     x ^= x >>> 16;
     x = Math.imul(x, 0x85ebca6b);
     x ^= x >>> 13;
     const kh = x;
-    const h2 = this.h2;
-    const { fw, ow, bits, gBits, gH, gH2, gState, table } = this;
+    const { ow, fw, gF, gH, gState, gOff, table, pool } = this;
     const mask = this.mask;
     let i = kh & mask;
     let g = -1;
@@ -213,11 +304,11 @@ export class Search {
       const v = table[i];
       if (v === 0) break;
       const e = v - 1;
-      if (gH[e] === kh && gH2[e] === h2 && gState[e] === s) {
-        const base = e * fw;
-        let w = 0;
-        while (w < fw && gBits[base + w] === bits[w]) w++;
-        if (w === fw) {
+      if (gH[e] === kh && gF[e] === F && gState[e] === s) {
+        const base = gOff[e];
+        let k = 0;
+        while (k < wc && pool[base + k] === win[k]) k++;
+        if (k === wc) {
           g = e;
           break;
         }
@@ -232,11 +323,15 @@ export class Search {
       }
       g = this.groups++;
       this.table[i] = g + 1;
-      for (let w = 0; w < fw; w++) this.gBits[g * fw + w] = bits[w];
+      if (this.poolUsed + wc > this.pool.length) this.pool = grown(this.pool, Math.max(2 * this.pool.length, this.poolUsed + wc));
+      const off = this.poolUsed;
+      for (let k = 0; k < wc; k++) this.pool[off + k] = win[k];
+      this.poolUsed += wc;
+      this.gOff[g] = off;
+      this.gF[g] = F;
       this.gState[g] = s;
       this.gH[g] = kh;
-      this.gH2[g] = h2;
-      this.gHead[g] = this.newSet(-1);
+      this.gHead[g] = ow === 0 ? -1 : this.newSet(-1);
       this.configs++;
       return true;
     }
@@ -269,12 +364,97 @@ export class Search {
     return true;
   }
 
+  private linearized(op: number): boolean {
+    const b = this.slot[op];
+    return (this.bits[b >>> 5] & (1 << (b & 31))) !== 0;
+  }
+
+  /** Call position of the first reset (kv put) still to linearize, other than `op`; Infinity if none. */
+  private nextReset(op: number): number {
+    const { resetFrom, returnedBySlot, openResets, nf } = this;
+    let at = Infinity;
+    for (let s = resetFrom[this.frontier]; s < nf; s = resetFrom[s + 1]) {
+      const r = returnedBySlot[s];
+      if (r !== op && !this.linearized(r)) {
+        at = this.p.call[r];
+        break;
+      }
+    }
+    for (let k = 0; k < openResets.length; k++) {
+      const r = openResets[k];
+      if (this.p.call[r] >= at) break;
+      if (r !== op && !this.linearized(r)) {
+        at = this.p.call[r];
+        break;
+      }
+    }
+    return at;
+  }
+
+  /** Whether some producer of value `want` other than `op`, still to linearize, was called by `until`. */
+  private canServe(want: number, op: number, until: number): boolean {
+    const call = this.p.call;
+    const rp = this.retProducers!.get(want);
+    if (rp) {
+      // producers below the frontier are linearized: start at the first slot >= frontier
+      let lo = 0;
+      let hi = rp.length;
+      const F = this.frontier;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.slot[rp[mid]] < F) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let k = lo; k < rp.length; k++) {
+        const q = rp[k];
+        if (call[q] > until) break;
+        if (q !== op && !this.linearized(q)) return true;
+      }
+    }
+    const op2 = this.openProducers!.get(want);
+    if (op2) {
+      for (let k = 0; k < op2.length; k++) {
+        const q = op2[k];
+        if (call[q] > until) break;
+        if (q !== op && !this.linearized(q)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** With `op` just linearized into state `ns` (its bit set): a pending read (a call before the
+   *  first return) that can no longer be linearized, or -1. kv: until a put is linearized states
+   *  only grow, so only reads returning before every remaining put can be judged. Registers: a
+   *  read of a value the state does not hold, that no producer still to linearize can serve
+   *  before the read returns. */
+  private doomedRead(op: number, ns: number): number {
+    const { next, isRet, entOp } = this;
+    const { ret, readOnly, canStillRead, readVal } = this.p;
+    if (canStillRead !== undefined) {
+      let resetAt = -1;
+      for (let e = next[0]; isRet[e] === 0; e = next[e]) {
+        const g = entOp[e];
+        if (g === op || readOnly[g] !== 1) continue;
+        if (resetAt < 0) resetAt = this.nextReset(op);
+        if (ret[g] < resetAt && !canStillRead(ns, g)) return g;
+      }
+    }
+    if (readVal !== undefined) {
+      for (let e = next[0]; isRet[e] === 0; e = next[e]) {
+        const g = entOp[e];
+        const want = readVal[g];
+        if (want < 0 || want === ns || g === op) continue;
+        if (!this.canServe(want, op, ret[g])) return g;
+      }
+    }
+    return -1;
+  }
+
   /** Runs about `budget` steps; returns the outcome, or null if not finished yet. */
   run(budget: number, deadline = Infinity): Outcome | null {
     if (this.done) return this.done;
-    const { entOp, isRet, callEnt, retEnt, next, prev, slot, open, z1, z2, bits, stackOp, stackSt, stackForced, TAIL } = this;
-    const { step, ret, sameAs, readOnly, canStillRead, readVal, producers } = this.p;
-    const resetOps = this.resetOps;
+    const { entOp, isRet, callEnt, retEnt, next, prev, slot, bits, stackOp, stackSt, stackF, stackForced, TAIL, nf } = this;
+    const { step, ret, sameAs, readOnly } = this.p;
     let { entry, state, depth } = this;
     let iter = 0;
     // an op refused at this configuration because a pending read would become impossible, and
@@ -306,83 +486,43 @@ export class Search {
           entry = next[entry];
           continue;
         }
-        let ns = step(state, op);
-        if (ns >= 0 && ns !== state && canStillRead !== undefined) {
-          // would a pending read become impossible? (pending: calls before the first return).
-          // Only reads that return before every reset still to linearize can be judged.
-          let resetAt = Infinity;
-          for (let k = 0; k < resetOps.length; k++) {
-            const r = resetOps[k];
-            if (r !== op && (bits[slot[r] >>> 5] & (1 << (slot[r] & 31))) === 0) {
-              resetAt = this.p.call[r];
-              break;
-            }
-          }
-          for (let e = next[0]; isRet[e] === 0; e = next[e]) {
-            const g = entOp[e];
-            if (g !== op && readOnly[g] === 1 && ret[g] < resetAt && !canStillRead(ns, g)) {
-              ns = -1;
-              prunedOp = op;
-              prunedFor = g;
-              break;
-            }
-          }
-        }
-        if (ns >= 0 && ns !== state && readVal !== undefined) {
-          for (let e = next[0]; isRet[e] === 0; e = next[e]) {
-            const g = entOp[e];
-            const want = readVal[g];
-            if (want < 0 || want === ns || g === op) continue;
-            const ps = producers!.get(want);
-            let served = false;
-            if (ps) {
-              const until = ret[g];
-              for (let k = 0; k < ps.length; k++) {
-                const q = ps[k];
-                if (this.p.call[q] > until) break;
-                if (q !== op && (bits[slot[q] >>> 5] & (1 << (slot[q] & 31))) === 0) {
-                  served = true;
-                  break;
-                }
-              }
-            }
-            if (!served) {
-              ns = -1;
-              prunedOp = op;
-              prunedFor = g;
-              break;
-            }
-          }
-        }
+        const ns = step(state, op);
         if (ns >= 0) {
           const b = slot[op];
           const w = b >>> 5;
           const bit = 1 << (b & 31);
           bits[w] |= bit;
-          if (open[op] === 0) {
-            this.h1 ^= z1[op];
-            this.h2 ^= z2[op];
+          const F = this.frontier;
+          if (b === F) {
+            let f = F + 1;
+            while (f < nf && (bits[f >>> 5] & (1 << (f & 31))) !== 0) f++;
+            this.frontier = f;
           }
+          // A new configuration is first recorded, then judged: if a pending read can no longer
+          // be served it is a dead end, and staying in the memo keeps it from being judged again.
           if (this.remember(ns)) {
-            stackOp[depth] = op;
-            stackSt[depth] = state;
-            stackForced[depth] = readOnly[op];
-            depth++;
-            prunedOp = -1;
-            state = ns;
-            const r = retEnt[op];
-            next[prev[entry]] = next[entry];
-            prev[next[entry]] = prev[entry];
-            next[prev[r]] = next[r];
-            prev[next[r]] = prev[r];
-            entry = next[0];
-            continue;
+            const doomed = ns === state ? -1 : this.doomedRead(op, ns);
+            if (doomed < 0) {
+              stackOp[depth] = op;
+              stackSt[depth] = state;
+              stackF[depth] = F;
+              stackForced[depth] = readOnly[op];
+              depth++;
+              prunedOp = -1;
+              state = ns;
+              const r = retEnt[op];
+              next[prev[entry]] = next[entry];
+              prev[next[entry]] = prev[entry];
+              next[prev[r]] = next[r];
+              prev[next[r]] = prev[r];
+              entry = next[0];
+              continue;
+            }
+            prunedOp = op;
+            prunedFor = doomed;
           }
           bits[w] &= ~bit;
-          if (open[op] === 0) {
-            this.h1 ^= z1[op];
-            this.h2 ^= z2[op];
-          }
+          this.frontier = F;
         }
         entry = next[entry];
         continue;
@@ -394,10 +534,12 @@ export class Search {
         break;
       }
       if (depth > this.best) {
+        // keep only what a counterexample shows: the prefix's length and its last ops
         this.best = depth;
-        this.bestPrefix = Array.from(stackOp.subarray(0, depth));
+        const from = Math.max(0, depth - PREFIX_TAIL);
+        this.bestTail = Array.from(stackOp.subarray(from, depth));
         const states: number[] = [];
-        for (let k = 1; k < depth; k++) states.push(stackSt[k]);
+        for (let k = from + 1; k < depth; k++) states.push(stackSt[k]);
         if (depth > 0) states.push(state);
         this.bestStates = states;
         this.bestBlocked = prunedOp >= 0 ? prunedFor : op;
@@ -406,7 +548,15 @@ export class Search {
       let forced = 1;
       while (forced === 1) {
         if (depth === 0) {
-          out = { kind: 'invalid', explored: this.configs, prefix: this.bestPrefix, states: this.bestStates, blocked: this.bestBlocked, state: this.bestState };
+          out = {
+            kind: 'invalid',
+            explored: this.configs,
+            prefixLength: this.best,
+            tail: this.bestTail,
+            states: this.bestStates,
+            blocked: this.bestBlocked,
+            state: this.bestState,
+          };
           break;
         }
         depth--;
@@ -414,12 +564,9 @@ export class Search {
         forced = stackForced[depth];
         prunedOp = -1;
         state = stackSt[depth];
+        this.frontier = stackF[depth];
         const b = slot[top];
         bits[b >>> 5] &= ~(1 << (b & 31));
-        if (open[top] === 0) {
-          this.h1 ^= z1[top];
-          this.h2 ^= z2[top];
-        }
         const c = callEnt[top];
         const r = retEnt[top];
         next[prev[r]] = r;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError, exitFor, mergeVerdicts, type Verdict } from '../../ground/errors.js';
 import { readHistory, type Format } from '../../ground/history/readers/index.js';
-import { checkHistory, describeOp, MODELS, type Counterexample, type ModelName } from '../../checkers/linearizability/index.js';
+import { checkHistory, describeOp, loadModel, modelName, MODELS, type Counterexample, type LoadedModel, type ModelName } from '../../checkers/linearizability/index.js';
 
 const DEFAULT_MODEL: Record<Format, ModelName> = { jsonl: 'cas-register', edn: 'cas-register', 'jepsen-log': 'etcd-cas-register', 'porcupine-kv': 'kv' };
 
@@ -41,26 +41,34 @@ function renderCounterexample(c: Counterexample, file: string, locate: (i: numbe
     return l.startsWith(`${file}:`) ? `line ${l.slice(file.length + 1)}` : l;
   };
   const lines = [`  cannot linearize: ${describeOp(c.op)}   [${at(c.op.index)} .. ${at(c.op.completeIndex)}]`];
-  const shown = c.prefix.slice(-8);
-  lines.push(`  longest linearizable prefix: ${c.prefix.length} ops${c.prefix.length > shown.length ? `, last ${shown.length}` : ''}:`);
+  const shown = c.prefix;
+  lines.push(`  longest linearizable prefix: ${c.prefixLength} ops${c.prefixLength > shown.length ? `, last ${shown.length}` : ''}:`);
   for (const p of shown) lines.push(`    ${describeOp(p.op).padEnd(34)} => ${JSON.stringify(p.state)}   [${at(p.op.index)}]`);
   lines.push(`  state then: ${JSON.stringify(c.state)}`);
   if (c.concurrent.length) {
-    lines.push(`  concurrent with it (${c.concurrent.length}):`);
+    lines.push(`  concurrent with it (${c.concurrentCount}):`);
     for (const o of c.concurrent.slice(0, 12)) lines.push(`    ${describeOp(o).padEnd(34)}   [${at(o.index)} .. ${at(o.completeIndex)}]`);
-    if (c.concurrent.length > 12) lines.push(`    ... ${c.concurrent.length - 12} more`);
+    if (c.concurrentCount > 12) lines.push(`    ... ${c.concurrentCount - 12} more`);
   }
   return lines.join('\n');
 }
 
+/** A built-in model by name, or a user's model module by path (loaded and validated here). */
+async function resolveModel(m: string | undefined): Promise<ModelName | LoadedModel | undefined> {
+  if (m === undefined) return undefined;
+  if ((MODELS as readonly string[]).includes(m)) return m as ModelName;
+  if (/[/\\]|\.(?:[cm]?js|m?ts)$/.test(m)) return loadModel(m);
+  throw new InputError(`unknown model ${JSON.stringify(m)}; expected one of ${MODELS.join(', ')}, or the path of a model module (./my-model.js)`, '--model');
+}
+
 export default async function check(files: string[], opts: Record<string, unknown>): Promise<number> {
   if (files.length === 0) throw new InputError('expected at least one history file', 'check');
-  const model = opts.model as ModelName | undefined;
-  if (model !== undefined && !MODELS.includes(model)) throw new InputError(`expected one of ${MODELS.join(', ')}`, '--model');
+  const model = await resolveModel(opts.model as string | undefined);
   const format = ((opts.format as string | undefined) ?? 'auto') as Format | 'auto';
   const timeoutMs = parseTimeout(opts.timeout);
   const initial = typeof opts.initial === 'string' ? parseInitial(opts.initial) : undefined;
   if (initial !== undefined && model === 'kv') throw new InputError('the kv model starts every key at ""; --initial does not apply', '--initial');
+  if (initial !== undefined && typeof model === 'object') throw new InputError(`model ${model.name} starts from its own init(); --initial does not apply`, '--initial');
   const verdicts: Verdict[] = [];
   for (const file of files) {
     const t0 = performance.now();
@@ -78,14 +86,14 @@ export default async function check(files: string[], opts: Record<string, unknow
     const ms = Math.round((performance.now() - t0) * 100) / 100;
     verdicts.push(r.valid);
     if (opts.json) {
-      const out: Record<string, unknown> = { file, model: m, valid: r.valid, ops: r.ops, ms };
+      const out: Record<string, unknown> = { file, model: modelName(m), valid: r.valid, ops: r.ops, ms };
       if (r.counterexample) out.counterexample = r.counterexample;
       if (r.reason) out.reason = r.reason;
       process.stdout.write(JSON.stringify(out) + '\n');
     } else {
       const what = r.valid === true ? 'valid' : r.valid === false ? 'INVALID' : 'unknown';
       const keys = r.partitions > 1 ? `, ${r.partitions} keys` : '';
-      process.stdout.write(`${file}: ${what} (${m}, ${r.ops} ops${keys}, ${ms} ms)${r.reason ? ` — ${r.reason}` : ''}\n`);
+      process.stdout.write(`${file}: ${what} (${modelName(m)}, ${r.ops} ops${keys}, ${ms} ms)${r.reason ? ` — ${r.reason}` : ''}\n`);
       if (r.counterexample) process.stdout.write(renderCounterexample(r.counterexample, file, h.locate) + '\n');
     }
   }

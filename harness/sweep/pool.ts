@@ -55,7 +55,9 @@ export async function runPool(opts: SweepRunOptions, seeds: readonly number[], p
       }
     }
   } else {
-    const entry = new URL('./worker-entry.mjs', import.meta.url);
+    // Compiled (dist/): the worker's own JavaScript. From the sources: an entry that registers
+    // tsx first, since a worker does not inherit the loader the CLI registered.
+    const entry = new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker-entry.mjs', import.meta.url);
     await Promise.all(
       Array.from({ length: k }, () =>
         new Promise<void>((resolve) => {

@@ -41,6 +41,16 @@ export function systemProblem(x: unknown): string | null {
   return null;
 }
 
+let tsx: Promise<unknown> | undefined;
+
+/** A user's module may be TypeScript; the compiled CLI (dist/) runs without a loader for it, so
+ *  tsx is registered the first time a .ts module is asked for. */
+function typescriptLoader(path: string): Promise<unknown> {
+  if (!/\.[cm]?ts$/.test(path) || import.meta.url.endsWith('.ts')) return Promise.resolve();
+  tsx ??= import('tsx/esm/api').then((m) => m.register());
+  return tsx;
+}
+
 /** A path names a module; anything else is a built-in name. */
 const looksLikePath = (s: string) => s.includes('/') || /\.(m?[jt]s)$/.test(s);
 
@@ -56,6 +66,7 @@ export async function loadSystem(spec: string | undefined, where = '--system'): 
   if (!existsSync(path)) throw new InputError(`no such file ${path}; expected a module that exports a System`, where);
   let mod: Record<string, unknown>;
   try {
+    await typescriptLoader(path);
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (e) {
     throw new InputError(`could not load ${path}: ${(e as Error).message.split('\n')[0]}`, where);
