@@ -4,17 +4,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { InputError, EXIT } from '../ground/errors.js';
 
-type CommandModule = { default: (args: string[], opts: Record<string, unknown>) => Promise<number> };
+type CommandModule = Record<string, (args: string[], opts: Record<string, unknown>) => Promise<number>>;
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-function action(name: string) {
+function action(name: string, exported = 'default') {
   return async (...params: unknown[]) => {
     const cmd = params[params.length - 1] as Command;
     const opts = cmd.opts();
     const args = cmd.args;
     const mod = (await import(`./commands/${name}.js`)) as CommandModule;
-    process.exitCode = await mod.default(args, opts);
+    process.exitCode = await mod[exported](args, opts);
   };
 }
 
@@ -72,6 +72,31 @@ export function buildProgram(): Command {
     .action(action('sweep'));
 
   program.command('shrink').description('shrink a failing sim run to the faults and ops that matter').argument('<run-dir>').action(action('shrink'));
+
+  const suite = program
+    .command('suite')
+    .description('run a suite file of cases (workload x seeds x switches, each with an expectation); junit.xml, summary.json, index.html')
+    .argument('<file>', 'suite YAML file (docs/ci.md)')
+    .option('--shard <i/n>', 'this machine runs shard i of n')
+    .option('--parallel <k>', 'docker runs at once', '1')
+    .option('--workers <k>', 'sim worker threads (default: one per core)')
+    .option('--out <dir>', 'runs directory (the suite writes <dir>/suites/<name>/<stamp>/)', 'runs')
+    .option('--json', 'print the summary as JSON')
+    .action(action('suite'));
+  suite
+    .command('merge')
+    .description('join the outputs of --shard runs into one junit.xml, summary.json and index.html')
+    .argument('<dir...>', 'shard output directories (or folders holding them)')
+    .option('--out <dir>', 'runs directory', 'runs')
+    .option('--json', 'print the summary as JSON')
+    .action(action('suite', 'merge'));
+
+  program
+    .command('runs')
+    .description('list past runs under the runs directory, rewrite its index.html and point latest at the last finished run')
+    .option('--out <dir>', 'runs directory', 'runs')
+    .option('--json', 'print the list as JSON')
+    .action(action('runs'));
 
   const image = program.command('image').description('the node container image');
   image.command('build').description('build the node image locally (no registry)').option('--force', 'rebuild even if the tag exists').action(action('image-build'));
