@@ -14,7 +14,7 @@ import { NemesisExecutor } from '../nemesis/executor.js';
 import { getWorkload } from '../../workloads/index.js';
 import type { OpCounts, WorkloadContext } from '../../workloads/types.js';
 import { finalDrSnapshot, finalReads, waitForPrimary } from './final.js';
-import { makeRunDir } from './run-dir.js';
+import { makeRunDir, pointLatest } from './run-dir.js';
 import { reproduceCommand, type RunConfig } from './config.js';
 import { checkRun, writeReports } from '../../reports/index.js';
 
@@ -157,6 +157,7 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
   progress();
   results = await checkRun(history.events ?? [], config, errors, healNs);
   await writeReports(dir, { config, events: history.events ?? [], results, errors, healNs, reproduce: config.planGiven ? undefined : reproduceCommand(config) }, { html: !opts.skipHtml });
+  pointLatest(opts.outDir, dir);
   phase = 'done';
   progress();
   return { dir, results, errors };

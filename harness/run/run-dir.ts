@@ -1,4 +1,4 @@
-// runs/<test>/<UTC timestamp>-seed<N>/ and the runs/latest symlink. The timestamp is wall
+// runs/<test>/<UTC timestamp>-seed<N>/ and the runs/latest symlink (the last finished run). The timestamp is wall
 // clock on purpose: it names the directory only and never enters the history.
 import { mkdirSync, symlinkSync, rmSync, lstatSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -14,7 +14,8 @@ export function makeRunDir(outDir: string, test: string, seed: number, now = new
   // Two runs of the same seed in one second (a sweep, a test) get distinct directories.
   for (let i = 2; existsSync(dir); i++) dir = join(base, `${stamp(now)}-seed${seed}-${i}`);
   mkdirSync(join(dir, 'nodes'), { recursive: true });
-  pointLatest(outDir, dir);
+  // runs/latest moves when the run has finished (executeRun), not here: it names the last
+  // finished run, so a run under way or one that died never hides the last verdict.
   return dir;
 }
 

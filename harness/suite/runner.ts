@@ -27,6 +27,8 @@ export interface RunnerOptions {
   signal?: AbortSignal;
   onStart?: (s: RunSpec, c: SuiteCase) => void;
   onRun?: (r: RunRecord, done: number, total: number) => void;
+  /** The run itself (tests of the scheduling and retry rules pass their own); default runCase. */
+  runOne?: typeof runCase;
 }
 
 export interface RunnerOutcome {
@@ -39,6 +41,7 @@ export async function runSuite(o: RunnerOptions): Promise<RunnerOutcome> {
   const byName = new Map(o.suite.cases.map((c) => [c.name, c]));
   const caseOf = (s: RunSpec) => byName.get(s.case)!;
   const dropPassing = o.suite.keep === 'failing';
+  const runOne = o.runOne ?? runCase;
   const records: RunRecord[] = [];
   const started = new Set<number>();
   let done = 0;
@@ -72,7 +75,7 @@ export async function runSuite(o: RunnerOptions): Promise<RunnerOutcome> {
       });
     };
     if (o.inline) {
-      for (let s = take(); s; s = take()) withReport(await runCase(caseOf(s), s.seed, { outDir: o.runsDir, html: false, dropPassing }));
+      for (let s = take(); s; s = take()) withReport(await runOne(caseOf(s), s.seed, { outDir: o.runsDir, html: false, dropPassing }));
     } else {
       const k = Math.max(1, Math.min(o.workers, sim.length));
       await Promise.all(Array.from({ length: k }, () => workerLoop(take, caseOf, o.runsDir, dropPassing, withReport)));
@@ -90,7 +93,7 @@ export async function runSuite(o: RunnerOptions): Promise<RunnerOutcome> {
         let r: RunRecord;
         let attempt = 1;
         for (;;) {
-          r = await runCase(c, s.seed, { outDir: o.runsDir, html: true, dropPassing, signal: o.signal, attempt });
+          r = await runOne(c, s.seed, { outDir: o.runsDir, html: true, dropPassing, signal: o.signal, attempt });
           if (r.verdict !== 'unknown' || c.unknown !== 'retry' || attempt > c.retries || stopped()) break;
           attempt++;
         }

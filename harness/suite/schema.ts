@@ -123,7 +123,7 @@ export function parseSuite(text: string, file: string): Suite {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
     const e = doc.errors[0];
-    const line = e.linePos?.[0]?.line;
+    const line = e.linePos?.[0]?.line ?? (e.pos ? lines.linePos(e.pos[0]).line : undefined);
     throw new InputError(`${e.message.split('\n')[0]}; expected YAML`, line ? `${file}:${line}` : file);
   }
   const raw = doc.toJS();
