@@ -22,6 +22,7 @@ export function buildProgram(): Command {
   const program = new Command('chaos')
     .description('Chaos testing and verification for replicating storage')
     .showHelpAfterError(false)
+    .enablePositionalOptions()
     .exitOverride();
 
   program
@@ -82,6 +83,8 @@ export function buildProgram(): Command {
     .option('--workers <k>', 'sim worker threads (default: one per core)')
     .option('--out <dir>', 'runs directory (the suite writes <dir>/suites/<name>/<stamp>/)', 'runs')
     .option('--json', 'print the summary as JSON')
+    // `chaos suite merge DIR --out X`: --out belongs to merge, not to suite.
+    .enablePositionalOptions()
     .action(action('suite'));
   suite
     .command('merge')

@@ -2,8 +2,8 @@
 // one summary, junit and index, judged exactly as an unsharded run would be (the cases a shard
 // holds are whole, see expand.ts). A shard whose output is missing leaves its runs "not run",
 // which makes the merged exit status 3 unless something failed.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { InputError } from '../../ground/errors.js';
 import { shardSpecs } from './expand.js';
 import { readSummary, recordsOf, writeSuiteOutputs, type SuiteSummary } from './outputs.js';
@@ -15,7 +15,7 @@ export function findOutputs(args: readonly string[]): string[] {
   for (const a of args) {
     if (!existsSync(a) || !statSync(a).isDirectory()) throw new InputError('no such directory; expected the output directory of chaos suite --shard', a);
     if (existsSync(join(a, 'summary.json'))) {
-      out.push(resolve(a));
+      out.push(realpathSync(a));
       continue;
     }
     const found: string[] = [];
@@ -23,8 +23,9 @@ export function findOutputs(args: readonly string[]): string[] {
       if (depth > 6) return;
       for (const name of readdirSync(d).sort()) {
         const p = join(d, name);
-        if (name === 'runs' || !statSync(p).isDirectory()) continue;
-        if (existsSync(join(p, 'summary.json'))) found.push(resolve(p));
+        // `latest` links name a directory found anyway; runs/ holds run directories only.
+        if (name === 'runs' || !lstatSync(p).isDirectory()) continue;
+        if (existsSync(join(p, 'summary.json'))) found.push(realpathSync(p));
         else walk(p, depth + 1);
       }
     };

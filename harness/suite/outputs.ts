@@ -65,8 +65,13 @@ export function judgeAll(spec: Suite, records: readonly RunRecord[], notRun: rea
   const out: CaseResult[] = [];
   for (const c of spec.cases) {
     const mine = records.filter((r) => r.case === c.name);
-    if (!mine.length && !notRun.some((n) => n.case === c.name)) continue;
-    out.push(judgeCase(c, mine));
+    const missing = notRun.filter((n) => n.case === c.name).length;
+    if (!mine.length && !missing) continue;
+    const r = judgeCase(c, mine);
+    // Runs that never ran leave a case undecided, unless one run already settled it (a
+    // find-any case whose bug was found, or a run that failed its expectation).
+    const settled = r.outcome === 'unmet' || (c.expect.verdict === 'invalid' && c.expect.find === 'any' && r.outcome === 'met' && mine.length > 0);
+    out.push(missing && !settled && r.outcome !== 'error' ? { ...r, outcome: 'unknown', note: `${missing} of ${missing + mine.length} run(s) not run${mine.length ? `; ${r.note}` : ''}` } : r);
   }
   return out;
 }
