@@ -81,6 +81,7 @@ export function buildProgram(): Command {
     .option('--shard <i/n>', 'this machine runs shard i of n')
     .option('--parallel <k>', 'docker runs at once', '1')
     .option('--workers <k>', 'sim worker threads (default: one per core)')
+    .option('--runtime <runtime>', 'only the cases on this runtime (sim or docker)')
     .option('--out <dir>', 'runs directory (the suite writes <dir>/suites/<name>/<stamp>/)', 'runs')
     .option('--json', 'print the summary as JSON')
     // `chaos suite merge DIR --out X`: --out belongs to merge, not to suite.

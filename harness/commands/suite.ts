@@ -9,7 +9,7 @@ import { InputError } from '../../ground/errors.js';
 import { stamp, pointLatest } from '../run/run-dir.js';
 import { selectRuntime } from '../run/runtime-select.js';
 import { parseShard } from '../sweep/range.js';
-import { loadSuite, type SuiteCase } from '../suite/schema.js';
+import { loadSuite, type Suite, type SuiteCase } from '../suite/schema.js';
 import { shardSpecs } from '../suite/expand.js';
 import { runSuite } from '../suite/runner.js';
 import { writeSuiteOutputs, type SuiteSummary } from '../suite/outputs.js';
@@ -30,7 +30,7 @@ const word = (v: RunRecord['verdict']) => (v === true ? 'VALID' : v === false ? 
 export default async function suite(args: string[], opts: Record<string, unknown>): Promise<number> {
   const file = args[0];
   if (!file) throw new InputError('no suite file; expected chaos suite FILE or chaos suite merge DIR...', 'chaos suite');
-  const spec = loadSuite(file);
+  const spec = onlyRuntime(loadSuite(file), opts.runtime as string | undefined);
   const shard = parseShard(opts.shard as string | undefined);
   const parallel = count(opts.parallel, '--parallel', 1);
   const workers = count(opts.workers, '--workers', Math.max(1, availableParallelism()));
@@ -108,6 +108,17 @@ export default async function suite(args: string[], opts: Record<string, unknown
   pointLatest(base, dir);
   printSummary(summary, dir, json);
   return summary.exit;
+}
+
+/** `--runtime sim|docker`: only the cases on that runtime (a Kubernetes Indexed Job of sim
+ *  shards, a machine without docker). The filtered suite is a suite of its own: its shards
+ *  merge with each other, not with shards of the whole file. */
+function onlyRuntime(s: Suite, runtime: string | undefined): Suite {
+  if (runtime === undefined) return s;
+  if (runtime !== 'sim' && runtime !== 'docker') throw new InputError(`'${runtime}' is not a runtime; expected sim or docker`, '--runtime');
+  const cases = s.cases.filter((c) => c.runtime === runtime);
+  if (!cases.length) throw new InputError(`no case runs on ${runtime}; expected a suite with ${runtime} cases`, `${s.file} --runtime ${runtime}`);
+  return { ...s, name: `${s.name}-${runtime}`, cases };
 }
 
 export function printSummary(s: SuiteSummary, dir: string, json: boolean): void {

@@ -42,7 +42,14 @@ export interface MergeResult {
 }
 
 export function mergeOutputs(dirs: readonly string[], outDir: string): MergeResult {
-  const parts = dirs.map((d) => ({ dir: d, s: readSummary(d) }));
+  // The same output twice (a `latest` link that an artifact upload turned into a copy) is one.
+  const byId = new Map<string, { dir: string; s: SuiteSummary }>();
+  for (const d of dirs) {
+    const s = readSummary(d);
+    const id = `${s.fingerprint}|${s.shards.join(',')}|${s.startedAt}`;
+    if (!byId.has(id)) byId.set(id, { dir: d, s });
+  }
+  const parts = [...byId.values()];
   const first = parts[0].s;
   const seen = new Map<number, string>();
   for (const { dir, s } of parts) {

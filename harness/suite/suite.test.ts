@@ -10,6 +10,7 @@ import { judgeCase, suiteExit } from './evaluate.js';
 import { renderSuiteJunit } from './junit.js';
 import { runSuite } from './runner.js';
 import type { RunRecord } from './types.js';
+import { fileURLToPath } from 'node:url';
 
 function badInput(text: string): string {
   try {
@@ -197,4 +198,27 @@ test('an interrupted suite stops handing out runs and lists the rest as not run'
   assert.deepEqual(out.records.map((r) => r.seed), [1, 2]);
   assert.deepEqual(out.notRun.map((r) => r.seed), [3, 4, 5]);
   assert.equal(out.interrupted, true);
+});
+
+test('the shipped suites parse, run every workload on both runtimes, and plant every bug switch where its checker must find it', async () => {
+  const { BUG_SWITCHES } = await import('../../nodes/blockstore/core/types.js');
+  const { WORKLOAD_NAMES } = await import('../../workloads/index.js');
+  const { SWITCH_HUNTS } = await import('../sweep/switches.js');
+  for (const f of ['ci.yaml', 'nightly.yaml']) {
+    const s = loadSuite(fileURLToPath(new URL(`../../suites/${f}`, import.meta.url)));
+    for (const runtime of ['sim', 'docker'] as const) {
+      const clean = new Set(s.cases.filter((c) => c.runtime === runtime && c.bugs.length === 0 && c.expect.verdict === 'valid').map((c) => c.workload));
+      assert.deepEqual([...clean].sort(), [...WORKLOAD_NAMES].sort(), `${f}: every workload without a bug switch on ${runtime}`);
+    }
+    for (const c of s.cases) {
+      // A switch on means the case must expect it found; no switch means valid.
+      assert.equal(c.expect.verdict === 'invalid', c.bugs.length > 0, `${f}: ${c.name}`);
+    }
+    for (const bug of BUG_SWITCHES) {
+      const sim = s.cases.find((c) => c.runtime === 'sim' && c.bugs.length === 1 && c.bugs[0] === bug);
+      assert.ok(sim, `${f}: ${bug} is planted in a sim case`);
+      const hunt = SWITCH_HUNTS.find((h) => h.bug === bug)!;
+      assert.ok(sim.expect.verdict === 'invalid' && sim.expect.checkers.some((ch) => hunt.checker.split('|').includes(ch)), `${f}: ${bug} expects ${hunt.checker}`);
+    }
+  }
 });
