@@ -3,6 +3,7 @@
 // write junit.xml, summary.json and index.html into <out>/suites/<name>/<stamp>[-shardIofN]/.
 // Exit 0 every case met its expectation, 1 one did not, 3 only unknowns stood in the way,
 // 4 a harness failure, 2 bad input.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { InputError } from '../../ground/errors.js';
@@ -17,6 +18,14 @@ import { findOutputs, mergeOutputs } from '../suite/merge.js';
 import { failureMessage } from '../suite/junit.js';
 import type { RunRecord } from '../suite/types.js';
 import type { RunSpec } from '../suite/expand.js';
+
+/** base/name, or base/name-2, -3 ...: two suites started in the same second never share one. */
+function freshDir(base: string, name: string): string {
+  let dir = resolve(join(base, name));
+  for (let i = 2; existsSync(dir); i++) dir = resolve(join(base, `${name}-${i}`));
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
 
 function count(v: unknown, flag: string, dflt: number): number {
   if (v === undefined) return dflt;
@@ -41,7 +50,7 @@ export default async function suite(args: string[], opts: Record<string, unknown
   if (dockerRuns) await selectRuntime('docker');
   const outRoot = String(opts.out ?? 'runs');
   const base = join(outRoot, 'suites', spec.name);
-  const dir = resolve(join(base, `${stamp(new Date())}${shard.count > 1 ? `-shard${shard.index}of${shard.count}` : ''}`));
+  const dir = freshDir(base, `${stamp(new Date())}${shard.count > 1 ? `-shard${shard.index}of${shard.count}` : ''}`);
   const json = opts.json === true;
   const err = process.stderr;
   const tty = err.isTTY === true && !json;
@@ -63,9 +72,10 @@ export default async function suite(args: string[], opts: Record<string, unknown
   const startedAt = new Date().toISOString();
   const running = new Map<number, string>();
   let done = 0;
-  let notMet = 0;
-  const status = () => `suite ${spec.name}: ${done}/${specs.length} runs, ${notMet} not valid; running ${[...running.values()].slice(0, 3).join(', ') || '-'}`;
-  const live = (line: string) => tty && err.write(`\r\x1b[2K${line.slice(0, Math.max(20, (err.columns ?? 100) - 1))}`);
+  const seen = { invalid: 0, unknown: 0 };
+  const status = () => `suite ${spec.name}: ${done}/${specs.length} runs (${seen.invalid} invalid, ${seen.unknown} unknown); running ${[...running.values()].slice(0, 3).join(', ') || '-'}`;
+  // A terminal that reports no width (0) gets 100 columns.
+  const live = (line: string) => tty && err.write(`\r\x1b[2K${line.slice(0, Math.max(20, (err.columns || 100) - 1))}`);
   let outcome;
   try {
     outcome = await runSuite({
@@ -82,7 +92,8 @@ export default async function suite(args: string[], opts: Record<string, unknown
       onRun: (r, n, total) => {
         done = n;
         for (const [k, v] of running) if (v === `${r.case} seed ${r.seed}`) running.delete(k);
-        if (r.verdict !== true) notMet++;
+        if (r.verdict === false) seen.invalid++;
+        else if (r.verdict !== true) seen.unknown++;
         const line = `[${n}/${total}] ${r.case} seed ${r.seed} (${r.runtime}): ${word(r.verdict)}${r.kinds.length ? ` ${r.kinds.join(' ')}` : ''} ${(r.durationMs / 1000).toFixed(2)}s${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}`;
         if (tty) {
           // A terminal keeps one live line, and a line for every run that was not valid.
@@ -157,8 +168,15 @@ export async function merge(args: string[], opts: Record<string, unknown>): Prom
   const { readSummary } = await import('../suite/outputs.js');
   const name = readSummary(dirs[0]).suite;
   const base = join(outRoot, 'suites', name);
-  const dir = resolve(join(base, `${stamp(new Date())}-merged`));
-  const { summary, missing } = mergeOutputs(dirs, dir);
+  const dir = freshDir(base, `${stamp(new Date())}-merged`);
+  let merged;
+  try {
+    merged = mergeOutputs(dirs, dir);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true }); // refused before anything was written
+    throw e;
+  }
+  const { summary, missing } = merged;
   if (missing.length) process.stderr.write(`chaos suite merge: shard(s) ${missing.join(', ')} of ${summary.shardCount} missing; their ${summary.counts.notRun} run(s) count as not run\n`);
   pointLatest(base, dir);
   printSummary(summary, dir, opts.json === true);

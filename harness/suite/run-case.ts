@@ -44,7 +44,8 @@ export async function runCase(c: SuiteCase, seed: number, o: RunCaseOptions): Pr
   }
   const { results, errors, dir } = outcome;
   const durationMs = Math.round(performance.now() - t0);
-  const drop = o.dropPassing && results.valid === true && c.expect.verdict === 'valid';
+  // A run only `chaos replay DIR` can reproduce keeps its directory.
+  const drop = o.dropPassing && results.valid === true && c.expect.verdict === 'valid' && flagsReproduce !== undefined;
   if (drop) rmSync(dir, { recursive: true, force: true });
   return {
     ...base,
