@@ -158,6 +158,11 @@ test('--shard 1/3, 2/3, 3/3 run disjoint sets whose union is the suite; merge gi
     assert.equal(hrefs.length, 16);
     for (const h of hrefs) assert.ok(existsSync(join(suiteDir(m.out), h)), h);
 
+    // Merging again into the same tree (a Kubernetes volume): the earlier merge is no shard.
+    assert.equal(chaos(['suite', 'merge', dl, '--out', dl]).code, 0);
+    const again = chaos(['suite', 'merge', dl, '--out', dl]);
+    assert.equal(again.code, 0, again.err);
+
     // A missing shard: its runs are "not run", and the merged suite cannot say it passed (3).
     const part = chaos(['suite', 'merge', join(dl, 'chaos-shard-1'), join(dl, 'chaos-shard-3'), '--out', join(tmp, 'merged2')]);
     assert.equal(part.code, 3, part.out + part.err);
@@ -166,9 +171,14 @@ test('--shard 1/3, 2/3, 3/3 run disjoint sets whose union is the suite; merge gi
     const twice = chaos(['suite', 'merge', join(dl, 'chaos-shard-1'), join(dl, 'chaos-shard-1', 'suites'), '--out', join(tmp, 'm3')]);
     assert.equal(twice.code, 3, twice.err);
     assert.deepEqual(summaryOf(suiteDir(twice.out)).shards, [1], 'the same directory found twice is merged once');
+    // A copy of the same output (an artifact upload dereferencing `latest`) is merged once; two
+    // different runs of one shard are refused.
     const dup = join(tmp, 'dup');
     cpSync(join(dl, 'chaos-shard-1'), join(dup, 'a'), { recursive: true });
     cpSync(join(dl, 'chaos-shard-1'), join(dup, 'b'), { recursive: true });
+    assert.equal(chaos(['suite', 'merge', dup, '--out', join(tmp, 'm4')]).code, 3);
+    const other = join(dup, 'b', 'suites', 'sharded', 'x', 'summary.json');
+    writeFileSync(other, readFileSync(other, 'utf8').replace(/"startedAt": "[^"]+"/, '"startedAt": "2000-01-01T00:00:00.000Z"'));
     const d = chaos(['suite', 'merge', dup, '--out', join(tmp, 'm4')]);
     assert.equal(d.code, 2);
     assert.match(d.err.trim(), /^chaos: .*: shard 1\/3 is also in .*; expected each shard once$/);

@@ -24,7 +24,8 @@ export function findOutputs(args: readonly string[]): string[] {
       for (const name of readdirSync(d).sort()) {
         const p = join(d, name);
         // `latest` links name a directory found anyway; runs/ holds run directories only.
-        if (name === 'runs' || !lstatSync(p).isDirectory()) continue;
+        // An earlier merge's output below the same folder is not a shard.
+        if (name === 'runs' || /-merged(-\d+)?$/.test(name) || !lstatSync(p).isDirectory()) continue;
         if (existsSync(join(p, 'summary.json'))) found.push(realpathSync(p));
         else walk(p, depth + 1);
       }
