@@ -63,15 +63,16 @@ ${body}
 </tbody></table>
 <script>
 (function(){
-  var t=document.getElementById('t'),tb=t.tBodies[0],q=document.getElementById('q'),s=document.getElementById('s'),n=document.getElementById('n');
-  var rows=Array.prototype.slice.call(tb.rows);
-  function key(r,i,num){var c=r.cells[i];var v=c.getAttribute('data-sort');if(v===null)v=c.textContent;return num?parseFloat(v)||0:v.toLowerCase();}
+  var t=document.getElementById('t'),tb=t.querySelector('tbody'),q=document.getElementById('q'),s=document.getElementById('s'),n=document.getElementById('n');
+  var heads=Array.prototype.slice.call(t.querySelectorAll('thead th'));
+  var rows=Array.prototype.slice.call(tb.querySelectorAll('tr'));
+  function key(r,i,num){var c=r.children[i];var v=c.getAttribute('data-sort');if(v===null)v=c.textContent;return num?parseFloat(v)||0:v.toLowerCase();}
   function filter(){var text=q.value.toLowerCase(),sel=s?s.value:'',shown=0;
     rows.forEach(function(r){var ok=(!text||r.textContent.toLowerCase().indexOf(text)>=0)&&(!sel||r.getAttribute('data-sel')===sel);r.className=ok?'':'hide';if(ok)shown++;});
     n.textContent=shown+' of '+rows.length+' rows';}
-  Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th){th.addEventListener('click',function(){
+  heads.forEach(function(th){th.addEventListener('click',function(){
     var i=+th.getAttribute('data-col'),num=th.getAttribute('data-num')==='1',asc=!th.classList.contains('asc');
-    Array.prototype.forEach.call(t.tHead.rows[0].cells,function(h){h.classList.remove('asc','desc');});
+    heads.forEach(function(h){h.classList.remove('asc');h.classList.remove('desc');});
     th.classList.add(asc?'asc':'desc');
     rows.sort(function(a,b){var x=key(a,i,num),y=key(b,i,num);return (x<y?-1:x>y?1:0)*(asc?1:-1);});
     rows.forEach(function(r){tb.appendChild(r);});});});
