@@ -14,7 +14,13 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/chaos.mjs', import.meta.url));
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const why = process.getuid?.() !== 0 ? 'needs root' : !['dockerd', 'ip', 'nsenter', 'docker'].every(has) ? 'needs dockerd, docker, ip and nsenter' : undefined;
+const why = process.getuid?.() !== 0
+  ? 'needs root'
+  : !['dockerd', 'ip', 'nsenter', 'docker', 'unshare'].every(has)
+    ? 'needs dockerd, docker, ip, nsenter and unshare'
+    : spawnSync('unshare', ['-n', 'true']).status !== 0
+      ? 'cannot create a network namespace here (a container without CAP_SYS_ADMIN?)'
+      : undefined;
 
 const sh = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(args[0], args.slice(1), { encoding: 'utf8', env });
 
