@@ -5,17 +5,17 @@ import { Command, CommanderError, Option } from 'commander';
 import { InputError, EXIT } from '../ground/errors.js';
 import { harnessFailure } from './run/harness-failure.js';
 
-type CommandModule = { default: (args: string[], opts: Record<string, unknown>) => Promise<number> };
+type CommandModule = Record<string, (args: string[], opts: Record<string, unknown>) => Promise<number>>;
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-function action(name: string) {
+function action(name: string, exported = 'default') {
   return async (...params: unknown[]) => {
     const cmd = params[params.length - 1] as Command;
     const opts = cmd.opts();
     const args = cmd.args;
     const mod = (await import(`./commands/${name}.js`)) as CommandModule;
-    process.exitCode = await mod.default(args, opts);
+    process.exitCode = await mod[exported](args, opts);
   };
 }
 
@@ -23,6 +23,7 @@ export function buildProgram(): Command {
   const program = new Command('chaos')
     .description('Chaos testing and verification for replicating storage')
     .showHelpAfterError(false)
+    .enablePositionalOptions()
     .exitOverride();
 
   program
@@ -84,6 +85,34 @@ export function buildProgram(): Command {
     .description('list the built-in systems: nodes, faults, workloads and checkers')
     .option('--json', 'as JSON')
     .action(action('systems'));
+
+  const suite = program
+    .command('suite')
+    .description('run a suite file of cases (workload x seeds x switches, each with an expectation); junit.xml, summary.json, index.html')
+    .argument('<file>', 'suite YAML file (docs/ci.md)')
+    .option('--shard <i/n>', 'this machine runs shard i of n')
+    .option('--parallel <k>', 'docker runs at once', '1')
+    .option('--workers <k>', 'sim worker threads (default: one per core)')
+    .option('--runtime <runtime>', 'only the cases on this runtime (sim or docker)')
+    .option('--out <dir>', 'runs directory (the suite writes <dir>/suites/<name>/<stamp>/)', 'runs')
+    .option('--json', 'print the summary as JSON')
+    // `chaos suite merge DIR --out X`: --out belongs to merge, not to suite.
+    .enablePositionalOptions()
+    .action(action('suite'));
+  suite
+    .command('merge')
+    .description('join the outputs of --shard runs into one junit.xml, summary.json and index.html')
+    .argument('<dir...>', 'shard output directories (or folders holding them)')
+    .option('--out <dir>', 'runs directory', 'runs')
+    .option('--json', 'print the summary as JSON')
+    .action(action('suite', 'merge'));
+
+  program
+    .command('runs')
+    .description('list past runs under the runs directory, rewrite its index.html and point latest at the last finished run')
+    .option('--out <dir>', 'runs directory', 'runs')
+    .option('--json', 'print the list as JSON')
+    .action(action('runs'));
 
   const image = program.command('image').description('the node container image');
   image.command('build').description('build the node image locally (no registry)').option('--force', 'rebuild even if the tag exists').action(action('image-build'));

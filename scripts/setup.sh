@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 need_pkgs=()
 have() { dpkg -s "$1" >/dev/null 2>&1; }
-for p in docker.io iptables build-essential libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev; do
+for p in docker.io iptables iproute2 build-essential libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev; do
   have "$p" || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -14,7 +14,7 @@ import { NemesisExecutor } from '../nemesis/executor.js';
 import { getWorkload } from '../../workloads/index.js';
 import type { OpCounts, WorkloadContext } from '../../workloads/types.js';
 import { waitForPrimary } from '../../workloads/final.js';
-import { makeRunDir } from './run-dir.js';
+import { makeRunDir, pointLatest } from './run-dir.js';
 import { logFailure, setFailureDir } from './harness-failure.js';
 import { reproduceCommand, spaceOf, type RunConfig } from './config.js';
 import { applyRunEnd, checkRun, crashesIn, writeReports } from '../../reports/index.js';
@@ -176,6 +176,7 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
   if (interrupted) results = applyRunEnd(results, { interrupted });
   const reproduce = config.planGiven ? undefined : reproduceCommand(config);
   await writeReports(dir, { config, events, results, errors, healNs, reproduce: reproduce && interrupted ? `${reproduce}   (the whole shape; this run was interrupted)` : reproduce }, { html: !opts.skipHtml });
+  pointLatest(opts.outDir, dir);
   phase = 'done';
   progress();
   setFailureDir(null);

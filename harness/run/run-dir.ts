@@ -1,7 +1,7 @@
-// runs/<test>/<UTC timestamp>-seed<N>-<unique>/ and the runs/latest symlink. The timestamp is
-// wall clock on purpose: it names the directory only and never enters the history. The unique
-// part (the pid and random bits) keeps two runs of one seed started in the same second apart,
-// in this process or another: names, docker networks and volumes derive from it.
+// runs/<test>/<UTC timestamp>-seed<N>-<unique>/ and the runs/latest symlink (the last finished
+// run). The timestamp is wall clock on purpose: it names the directory only and never enters the
+// history. The unique part (the pid and random bits) keeps two runs of one seed started in the
+// same second apart, in this process or another: names, docker networks and volumes derive from it.
 import { mkdirSync, symlinkSync, renameSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +28,8 @@ export function makeRunDir(outDir: string, test: string, seed: number, now = new
       throw e;
     }
     mkdirSync(join(dir, 'nodes'));
-    pointLatest(outDir, dir);
+    // runs/latest moves when the run has finished (executeRun), not here: it names the last
+    // finished run, so a run under way or one that died never hides the last verdict.
     return dir;
   }
 }
