@@ -1,7 +1,7 @@
-// The run's verdict files: results.json (composed checkers), junit.xml, and report.html with
-// its PNG charts. `rebuildReport` makes them again from a run directory alone.
+// The run's verdict files: results.json (composed checkers), junit.xml, and report.html (its
+// drawings are inline SVG). `rebuildReport` makes them again from a run directory alone.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { ComposedResult } from '../checkers/types.js';
 import type { HistoryEvent } from '../ground/history/types.js';
 import { InputError, mergeVerdicts } from '../ground/errors.js';
@@ -22,6 +22,8 @@ export interface RunFacts {
   reproduce?: string;
   /** Runtime ns when the final heal ended (convergence measures from it). */
   healNs?: number;
+  /** Links the report shows beside the verdict (besides those found in the run directory). */
+  links?: readonly { label: string; href: string }[];
 }
 
 /** Runs every checker over a run's history. A harness failure (the run itself broke) can
@@ -51,19 +53,39 @@ export async function writeReports(dir: string, facts: RunFacts, opts: { html?: 
   writeFileSync(join(dir, 'results.json'), resultsJson({ ...facts.results, ...extra }));
   writeFileSync(join(dir, 'junit.xml'), renderJunit(facts.config.test, facts.config.seed, facts.results, facts.errors));
   if (opts.html === false) return;
-  const charts: { latency?: string; throughput?: string } = {};
-  const errors = [...(facts.errors ?? [])];
-  try {
-    const { latencyChart, throughputChart } = await import('./charts.js');
-    writeFileSync(join(dir, 'latency.png'), await latencyChart(facts.events));
-    charts.latency = 'latency.png';
-    writeFileSync(join(dir, 'throughput.png'), await throughputChart(facts.events));
-    charts.throughput = 'throughput.png';
-  } catch (e) {
-    // A report without charts beats no report (canvas missing its native libraries).
-    errors.push(`charts: ${(e as Error).message.split('\n')[0]}`);
+  writeFileSync(join(dir, 'report.html'), renderHtml({ ...facts, links: [...originLinks(dir), ...(facts.links ?? [])] }));
+}
+
+/** Links from a run to where it came from and went, read from files in and beside the run
+ *  directory (so `chaos report DIR` finds them again): shrink.json's `from` (a shrunk run),
+ *  origin.json (a sweep's failing seed: its summary), and DIR-shrunk beside it. */
+export function originLinks(dir: string): { label: string; href: string }[] {
+  const out: { label: string; href: string }[] = [];
+  const rel = (p: string) => relative(resolve(dir), resolve(dir, p)).split('\\').join('/');
+  const json = (f: string): Record<string, unknown> | null => {
+    try {
+      return JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    } catch {
+      return null;
+    }
+  };
+  const shrunk = json('shrink.json');
+  if (shrunk && typeof shrunk.from === 'string') {
+    const what = typeof shrunk.target === 'string' ? ` while keeping ${shrunk.target}` : '';
+    out.push({ label: `shrunk from ${basename(shrunk.from)}${what}`, href: `${rel(shrunk.from)}/report.html` });
+    out.push({ label: 'shrink.json (what was removed)', href: 'shrink.json' });
   }
-  writeFileSync(join(dir, 'report.html'), renderHtml({ ...facts, errors, charts }));
+  const origin = json('origin.json');
+  if (origin && typeof origin.summary === 'string') {
+    out.push({ label: `found by a sweep (${typeof origin.seeds === 'string' ? `seeds ${origin.seeds}` : 'summary'})`, href: rel(origin.summary) });
+  }
+  const parent = dirname(resolve(dir));
+  for (let i = 1; i < 10; i++) {
+    const s = `${resolve(dir)}-shrunk${i === 1 ? '' : `-${i}`}`;
+    if (!existsSync(s)) break;
+    out.push({ label: `shrunk run ${basename(s)}`, href: `${rel(join(parent, basename(s)))}/report.html` });
+  }
+  return out;
 }
 
 export function readHistory(path: string): HistoryEvent[] {
@@ -82,6 +104,18 @@ export function readHistory(path: string): HistoryEvent[] {
     }
   }
   return out;
+}
+
+/** report.html alone, from a run directory that already holds its verdict (results.json): for
+ *  runs recorded without the page (sweep seeds, shrunk runs) once they turn out to matter. */
+export function writeHtmlFromDir(dir: string, reproduce?: string): string {
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as RunFacts['config'];
+  const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as ComposedResult & { errors?: unknown };
+  const errors = Array.isArray(results.errors) ? results.errors.filter((e): e is string => typeof e === 'string') : [];
+  const events = readHistory(join(dir, 'history.jsonl'));
+  const path = join(dir, 'report.html');
+  writeFileSync(path, renderHtml({ config, events, results, errors, reproduce, links: originLinks(dir) }));
+  return path;
 }
 
 /** `chaos report RUN_DIR`: checks the recorded history again and rewrites every report file. */
