@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 need_pkgs=()
 have() { dpkg -s "$1" >/dev/null 2>&1; }
-for p in docker.io iptables build-essential libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev; do
+# chromium: the report tests open every kind of report.html in a real browser (reports/browser.ts)
+for p in docker.io iptables chromium; do
   have "$p" || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -30,7 +31,7 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see /var/log/chaos-dockerd.log" >&2; tail -20 /var/log/chaos-dockerd.log >&2; exit 1; }
 fi
 
-# npm dependencies (canvas builds from source against the cairo/pango packages above).
+# npm dependencies.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
