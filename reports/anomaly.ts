@@ -5,7 +5,7 @@
 import type { Anomaly } from '../checkers/types.js';
 import type { HistoryEvent } from '../ground/history/types.js';
 import { axisSvg, esc, fmtDuration, makeAxis, px, WIDTH, type Axis } from './axis.js';
-import type { RunShape } from './facts.js';
+import { isWriteLike, type RunShape } from './facts.js';
 import { faultBands, faultHue, OUTCOME_COLOUR, OUTCOME_NAME } from './overview.js';
 import { describeEvent, focusKeys, shortValue } from './values.js';
 
@@ -53,6 +53,28 @@ export function anomalyOps(shape: RunShape, a: Anomaly): { ops: DrawnOp[]; from:
     const key = shape.eventAt(ops.invokeIndex[k])?.key;
     if (key !== undefined && key !== null) keys.add(String(key));
   }
+  for (const b of focusKeys(a as Record<string, unknown>)) keys.add(b);
+  // The writes between the versions the anomaly talks about (a cache's version and the latest
+  // acked one; the cut a dr image claims and the cut it holds): the writes it missed or holds.
+  const [vlo, vhi] = versionRange(a as Record<string, unknown>);
+  if (vlo < vhi) {
+    const found: { k: number; d: number }[] = [];
+    const mid = (from + to) / 2;
+    for (let k = 0; k < ops.n; k++) {
+      if (seen.has(k) || ops.outcome[k] !== 0) continue;
+      const done = shape.eventAt(ops.completeIndex[k]);
+      const v = done?.meta?.version;
+      if (typeof v !== 'number' || v <= vlo || v > vhi || !isWriteLike(done!)) continue;
+      if (keys.size && (done!.key === undefined || done!.key === null || !keys.has(String(done!.key)))) continue;
+      found.push({ k, d: Math.abs(ops.start[k] - mid) });
+    }
+    found.sort((x, y) => x.d - y.d);
+    for (const c of found.slice(0, 16)) {
+      seen.set(c.k, { op: c.k, named: false });
+      from = Math.min(from, Math.max(0, ops.start[c.k] - pad));
+      to = Math.max(to, Math.min(shape.span, ops.end[c.k] + pad));
+    }
+  }
   if (keys.size) {
     const ctx: { k: number; d: number }[] = [];
     const mid = (from + to) / 2;
@@ -66,6 +88,22 @@ export function anomalyOps(shape: RunShape, a: Anomaly): { ops: DrawnOp[]; from:
     for (const c of ctx.slice(0, MAX_CONTEXT)) seen.set(c.k, { op: c.k, named: false });
   }
   return { ops: [...seen.values()], from, to, nemesis };
+}
+
+/** The lowest and highest version or cut number an anomaly names (fields whose name says
+ *  version or cut, one level of nesting, arrays included); [0, 0] when it names fewer than two. */
+export function versionRange(a: Record<string, unknown>): [number, number] {
+  const xs: number[] = [];
+  const take = (k: string, v: unknown, depth: number) => {
+    if (/version|cut/i.test(k)) {
+      if (typeof v === 'number' && Number.isFinite(v)) xs.push(v);
+      else if (Array.isArray(v)) for (const x of v) if (typeof x === 'number' && Number.isFinite(x)) xs.push(x);
+    }
+    if (depth < 1 && v && typeof v === 'object' && !Array.isArray(v)) for (const [k2, v2] of Object.entries(v)) take(k2, v2, depth + 1);
+  };
+  for (const [k, v] of Object.entries(a)) if (k !== 'events' && k !== 'counterexample') take(k, v, 0);
+  if (xs.length < 2) return [0, 0];
+  return [Math.min(...xs), Math.max(...xs)];
 }
 
 /** The label of an op: what it did or saw, and where (node, epoch, version, reason). */
@@ -104,10 +142,12 @@ function bar(shape: RunShape, axis: Axis, k: number, y: number, d: DrawnOp, focu
   const fill = OUTCOME_COLOUR[o];
   const h = 12;
   if (!d.named) {
+    const v = / v\d+/.exec(where)?.[0] ?? '';
+    const text = `${what}${v}`;
     const fits = x0 >= cursor.x;
-    if (fits) cursor.x = x0 + textWidth(what, 9) + 6;
+    if (fits) cursor.x = x0 + textWidth(text, 9) + 6;
     return `<g class="ctx-op" opacity="0.55"><rect x="${px(x0)}" y="${y + 14}" width="${px(x1 - x0)}" height="${h}" fill="${fill}"${openEnd ? ' fill-opacity="0.4"' : ''}/><title>${esc(tip)}</title></g>` +
-      (fits ? `<text x="${px(x0)}" y="${y + 11}" class="ctxlabel">${esc(what)}</text>` : '');
+      (fits ? `<text x="${px(x0)}" y="${y + 11}" class="ctxlabel">${esc(text)}</text>` : '');
   }
   const label = `${d.badge} ${what}`;
   cursor.x = Math.max(cursor.x, x0 + 9 + textWidth(label) + 6);

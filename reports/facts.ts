@@ -8,7 +8,7 @@ export type Outcome = 'ok' | 'fail' | 'info' | 'open';
 export const OUTCOMES: readonly Outcome[] = ['ok', 'fail', 'info', 'open'];
 
 /** Client operations as columns (a 1,000,000-op history stays a few typed arrays). Times are ns
- *  since the report's origin (the first event). `end` is the history's end for open ops. */
+ *  since the report's origin (see originOf). `end` is the history's end for open ops. */
 export interface OpColumns {
   n: number;
   start: Float64Array;
@@ -144,8 +144,18 @@ export function faultCover(faults: readonly FaultWindow[]): (s: number, e: numbe
   };
 }
 
+/** The time a report counts from: the run's start (history time 0) when the history's times
+ *  are counted from it, as the schema says, so every drawing, event line and results.json
+ *  figure agree; the first event when the times are absolute (a wall clock in ns). */
+export function originOf(events: readonly HistoryEvent[]): number {
+  if (!events.length) return 0;
+  const first = events[0].time;
+  const last = events[events.length - 1].time;
+  return first >= 0 && first <= last - first ? 0 : first;
+}
+
 export function runShape(events: readonly HistoryEvent[]): RunShape {
-  const origin = events.length ? events[0].time : 0;
+  const origin = originOf(events);
   const span = events.length ? Math.max(0, events[events.length - 1].time - origin) : 0;
   const dense = events.every((e, i) => e.index === i);
   const byIndex = dense ? null : new Map(events.map((e, i) => [e.index, i]));

@@ -172,7 +172,7 @@ const HISTORY_SCRIPT = `
     tip.textContent = D.lanes[D.l[best]] + ' ' + D.fs[D.f[best]] + ' ' + NAME[D.o[best]] + ' at ' + fmt(D.s[best]) + (D.d[best] >= 0 ? ', took ' + fmt(D.d[best]) : ', never completed') + ' (event #' + D.i[best] + ')';
   });
   cv.addEventListener('mouseleave', function () { tip.hidden = true; });
-  window.chaosZoom = function (a, b) { var pad = Math.max((b - a) * 0.3, 1000); set(a - pad, b + pad); root.scrollIntoView({ block: 'start' }); };
+  window.chaosZoom = function (a, b) { var pad = Math.max((b - a) * 0.1, 1000); set(a - pad, b + pad); root.scrollIntoView({ block: 'start' }); };
   document.addEventListener('click', function (ev) {
     var z = ev.target.closest && ev.target.closest('[data-zoom]'); if (!z) return;
     var p = z.getAttribute('data-zoom').split(','); window.chaosZoom(+p[0], +p[1]);

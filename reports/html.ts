@@ -73,9 +73,10 @@ function anomalyCard(shape: RunShape, checker: string, a: Anomaly, n: number, id
   // the linearization view already draws the ops a nonlinearizable anomaly names
   const drawing = lin ? '' : anomalySvg(shape, a, id);
   return (
-    `<article class="anomaly" id="${id}"><h4>${esc(a.kind)} #${n} <small>${esc(checker)}</small>${zoom}</h4><p class="msg">${esc(a.message)}</p>` +
+    `<article class="anomaly" id="${id}" data-checker="${esc(checker)}" data-kind="${esc(a.kind)}" data-n="${n}"><h4>${esc(a.kind)} #${n} <small>${esc(checker)}</small>${zoom}</h4><p class="msg">${esc(a.message)}</p>` +
     details(a) +
     (lin || drawing || '<p class="muted">This anomaly names no client operation of this history to draw.</p>') +
+    (drawing ? '<p class="muted legend">Outlined and numbered: the ops the checker named, in time order. Faint: other ops on the same keys, and writes whose versions lie between those the anomaly names. Bands: faults.</p>' : '') +
     anomalyEvents(shape, a, id) +
     `</article>`
   );
@@ -216,7 +217,7 @@ ${overviewSvg(shape, marks, impacts)}
 <table><tr><th>checker</th><th>verdict</th><th>anomalies</th><th>note</th></tr>${checkerRows.join('')}</table></section>
 <section id="faults"><h2>Faults</h2>
 <table class="num"><tr><th>id</th><th>fault</th><th>start (s)</th><th>stop (s)</th><th>write gap</th><th>RTO (took over)</th><th>error</th></tr>${faultRows.join('') || '<tr><td colspan="7">no faults</td></tr>'}</table></section>
-<footer><p>Files: <a href="config.json">config.json</a>, <a href="history.jsonl">history.jsonl</a>, <a href="results.json">results.json</a>, <a href="junit.xml">junit.xml</a>, <a href="nodes/">nodes/</a>. Times count from the history's first event.</p></footer>
+<footer><p>Files: <a href="config.json">config.json</a>, <a href="history.jsonl">history.jsonl</a>, <a href="results.json">results.json</a>, <a href="junit.xml">junit.xml</a>, <a href="nodes/">nodes/</a>. Times count from the run's start (history time 0).</p></footer>
 </body></html>
 `;
 }
@@ -233,7 +234,7 @@ table.num td{font-variant-numeric:tabular-nums}
 .verdict b{text-transform:uppercase;margin-right:.4em}
 .meta,.origin{margin:.3em 0}.muted{color:#666;font-size:12px}nav{font-size:14px;margin:.4em 0}
 .anomaly{border-left:4px solid #b00020;padding:.1em 0 .4em .8em;margin:.8em 0}
-.anomaly h4{margin:.3em 0}.msg{margin:.3em 0}
+.anomaly h4{margin:.3em 0}.msg{margin:.3em 0}p.legend{margin:0}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:0 .8em;font-size:12px;margin:.3em 0}dl.facts dt{color:#666}dl.facts dd{margin:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:1000px}
 ol.events{font-size:12px;padding-left:2.2em}ol.events li{margin:.2em 0}ol.events li:target{background:#fff3b0}
 li.nem{list-style:none;color:#555}

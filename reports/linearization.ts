@@ -95,7 +95,7 @@ export function linearizationView(shape: RunShape, a: Record<string, unknown>, a
     const shown = room === Infinity ? label : label.split(' ')[0];
     labelEnd.set(lane, Math.max(labelEnd.get(lane) ?? -Infinity, x0 + shown.length * 6.4 + 6));
     parts.push(
-      `<g class="lin-${b.role}" data-event="${b.ref.index}"><rect x="${px(x0)}" y="${y + 14}" width="${px(x1 - x0)}" height="12" fill="${colour}"${style}/>` +
+      `<g class="lin-${b.role}" data-event="${b.ref.index}" data-events="${b.ref.index} ${b.ref.completeIndex}"><rect x="${px(x0)}" y="${y + 14}" width="${px(x1 - x0)}" height="12" fill="${colour}"${style}/>` +
         `<text x="${px(x0 + 1)}" y="${y + 10}" class="oplabel">${esc(shown)}</text>` +
         (b.role === 'step' ? `<text x="${px(x1 + 3)}" y="${y + 24}" class="where">⇒ ${esc(show(b.state))}</text>` : '') +
         `<title>${esc(tip)}</title></g>`,

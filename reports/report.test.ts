@@ -45,19 +45,19 @@ const config = { test: 'failover', seed: 7, workload: 'failover', runtime: 'sim'
 
 test('run shape: ops as columns, faults, who acked writes under which epoch, recoveries, reasons', () => {
   const s = runShape(events);
-  assert.equal(s.origin, 1 * ms);
+  assert.equal(s.origin, 0, 'times count from the run start, as results.json and event lines do');
   assert.equal(s.ops.n, 5);
   assert.deepEqual(s.ops.lanes, ['p0', 'p1', 'p2']);
   assert.deepEqual([...s.ops.outcome], [0, 0, 1, 0, 0]);
-  assert.deepEqual(s.faults.map((w) => [w.label, w.start, w.end, w.stopped]), [['kill a', 3 * ms, 19 * ms, true]]);
-  assert.deepEqual(s.roles.map((r) => [r.node, r.epoch, r.start, r.acks]), [['a', 1, 2 * ms, 1], ['b', 2, 15 * ms, 1]]);
-  assert.deepEqual(s.recoveries, [{ time: 12 * ms, node: 'b', faultId: 1 }]);
+  assert.deepEqual(s.faults.map((w) => [w.label, w.start, w.end, w.stopped]), [['kill a', 4 * ms, 20 * ms, true]]);
+  assert.deepEqual(s.roles.map((r) => [r.node, r.epoch, r.start, r.acks]), [['a', 1, 3 * ms, 1], ['b', 2, 16 * ms, 1]]);
+  assert.deepEqual(s.recoveries, [{ time: 13 * ms, node: 'b', faultId: 1 }]);
   assert.deepEqual(s.reasons, [{ f: 'write', type: 'fail', reason: 'not-primary', count: 1, duringFaults: 1 }]);
   assert.equal(s.opOfEvent(12), 4);
   assert.equal(s.opOfEvent(2), -1);
   // the write gap runs from the fault's start to the first acked write invoked after it
   const [impact] = faultImpacts(s, (f) => isWriteLike({ f } as HistoryEvent));
-  assert.deepEqual(impact.writeGap, { from: 3 * ms, to: 15 * ms });
+  assert.deepEqual(impact.writeGap, { from: 4 * ms, to: 16 * ms });
   assert.equal(impact.recovery?.node, 'b');
   const lat = latencySplit(s);
   assert.deepEqual(lat.map((r) => [r.f, r.faultFree?.count ?? 0, r.duringFaults?.count ?? 0]), [['read', 1, 1], ['write', 1, 1]]);
