@@ -5,7 +5,7 @@
 // anomaly without one is left to the generic drawing.
 import { axisSvg, esc, makeAxis, px, WIDTH } from './axis.js';
 import type { RunShape } from './facts.js';
-import { OUTCOME_COLOUR } from './overview.js';
+import { faultBands, faultHue, OUTCOME_COLOUR } from './overview.js';
 import { shortValue } from './values.js';
 
 interface Ref {
@@ -72,12 +72,18 @@ export function linearizationView(shape: RunShape, a: Record<string, unknown>, a
   const LANE = 34;
   const top = 6;
   const axis = makeAxis(from, to, 80, WIDTH, 200);
-  const parts: string[] = [];
+  const parts: string[] = [faultBands(shape, axis, top, top + procs.length * LANE, 0.16)];
+  for (const w of shape.faults) if (w.end >= from && w.start <= to) parts.push(`<text x="${px(Math.max(axis.left, axis.x(w.start)) + 2)}" y="${top + procs.length * LANE - 3}" class="faultlabel" fill="${faultHue(w.kind)}">${esc(w.label)}</text>`);
   for (const [i, p] of procs.entries()) {
     const y = top + i * LANE;
     parts.push(`<line x1="${axis.left}" x2="${axis.right}" y1="${y + LANE}" y2="${y + LANE}" stroke="#eee"/><text x="4" y="${y + 22}" class="lane">p${esc(p.replace(/^p/, ''))}</text>`);
   }
   const labelEnd = new Map<string, number>();
+  const stateEnd = new Map<string, number>();
+  const nodeOf = (r: Ref) => {
+    const e = shape.eventAt(r.completeIndex >= 0 ? r.completeIndex : r.index);
+    return e?.node ? ` @${e.node}` : '';
+  };
   bars.sort((p, q) => p.s - q.s);
   for (const b of bars) {
     const lane = String(b.ref.process);
@@ -89,15 +95,19 @@ export function linearizationView(shape: RunShape, a: Record<string, unknown>, a
     const style = b.role === 'stuck' ? ' stroke="#000" stroke-width="2"' : b.role === 'candidate' ? ` stroke="${colour}" stroke-width="2" stroke-dasharray="5 3" fill-opacity="0.25"` : ' fill-opacity="0.8"';
     const label = b.role === 'step' ? `${b.step}. ${refText(b.ref)}` : b.role === 'stuck' ? `✗ ${refText(b.ref)}` : `? ${refText(b.ref)}`;
     const tip = b.role === 'step' ? `step ${b.step} of the prefix: ${refText(b.ref)}; state after: ${show(b.state)}` : b.role === 'stuck' ? `stuck: ${refText(b.ref)} cannot follow state ${show(c.state)}` : `concurrent with the stuck op: ${refText(b.ref)}`;
-    // a label that would run into the previous one in its lane is cut short; the table and
-    // the tooltip carry it whole
-    const room = (labelEnd.get(lane) ?? -Infinity) <= x0 ? Infinity : 0;
-    const shown = room === Infinity ? label : label.split(' ')[0];
-    labelEnd.set(lane, Math.max(labelEnd.get(lane) ?? -Infinity, x0 + shown.length * 6.4 + 6));
+    // a label that would run into the previous one in its lane is left out: the table and the
+    // tooltip carry it whole
+    const node = b.role === 'step' ? '' : nodeOf(b.ref);
+    const text = `${label}${node}`;
+    const fits = b.role === 'stuck' || (labelEnd.get(lane) ?? -Infinity) <= x0;
+    if (fits) labelEnd.set(lane, x0 + text.length * 6.4 + 6);
+    const stateText = b.role === 'step' ? `⇒ ${show(b.state)}` : '';
+    const stateFits = (stateEnd.get(lane) ?? -Infinity) <= x1 + 3;
+    if (stateText && stateFits) stateEnd.set(lane, x1 + 3 + stateText.length * 5.9 + 6);
     parts.push(
       `<g class="lin-${b.role}" data-event="${b.ref.index}" data-events="${b.ref.index} ${b.ref.completeIndex}"><rect x="${px(x0)}" y="${y + 14}" width="${px(x1 - x0)}" height="12" fill="${colour}"${style}/>` +
-        `<text x="${px(x0 + 1)}" y="${y + 10}" class="oplabel">${esc(shown)}</text>` +
-        (b.role === 'step' ? `<text x="${px(x1 + 3)}" y="${y + 24}" class="where">⇒ ${esc(show(b.state))}</text>` : '') +
+        (fits ? `<text x="${px(x0 + 1)}" y="${y + 10}" class="oplabel">${esc(text)}</text>` : '') +
+        (stateText && stateFits ? `<text x="${px(x1 + 3)}" y="${y + 24}" class="where">${esc(stateText)}</text>` : '') +
         `<title>${esc(tip)}</title></g>`,
     );
   }
