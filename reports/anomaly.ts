@@ -21,7 +21,18 @@ export interface DrawnOp {
 
 /** The ops an anomaly names (in the order its events list them) and, for context, other ops
  *  on the same keys inside the named ops' window, nearest first. */
-export function anomalyOps(shape: RunShape, a: Anomaly): { ops: DrawnOp[]; from: number; to: number; nemesis: HistoryEvent[] } {
+type Drawn = { ops: DrawnOp[]; from: number; to: number; nemesis: HistoryEvent[] };
+const drawnCache = new WeakMap<RunShape, WeakMap<Anomaly, Drawn>>();
+
+export function anomalyOps(shape: RunShape, a: Anomaly): Drawn {
+  let perShape = drawnCache.get(shape);
+  if (!perShape) drawnCache.set(shape, (perShape = new WeakMap()));
+  let d = perShape.get(a);
+  if (!d) perShape.set(a, (d = findOps(shape, a)));
+  return d;
+}
+
+function findOps(shape: RunShape, a: Anomaly): Drawn {
   const seen = new Map<number, DrawnOp>();
   const nemesis: HistoryEvent[] = [];
   const found = new Set<number>();
@@ -60,12 +71,22 @@ export function anomalyOps(shape: RunShape, a: Anomaly): { ops: DrawnOp[]; from:
   if (vlo < vhi) {
     const found: { k: number; d: number }[] = [];
     const mid = (from + to) / 2;
-    for (let k = 0; k < ops.n; k++) {
-      if (seen.has(k) || ops.outcome[k] !== 0) continue;
-      const done = shape.eventAt(ops.completeIndex[k]);
-      const v = done?.meta?.version;
-      if (typeof v !== 'number' || v <= vlo || v > vhi || !isWriteLike(done!)) continue;
-      if (keys.size && (done!.key === undefined || done!.key === null || !keys.has(String(done!.key)))) continue;
+    const wv = shape.writesByVersion();
+    // first version above vlo, by binary search; then every write up to vhi
+    let lo = 0;
+    let hi = wv.version.length;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (wv.version[m] <= vlo) lo = m + 1;
+      else hi = m;
+    }
+    for (let i = lo; i < wv.version.length && wv.version[i] <= vhi && found.length < 5000; i++) {
+      const k = wv.op[i];
+      if (seen.has(k)) continue;
+      if (keys.size) {
+        const key = shape.eventAt(ops.invokeIndex[k])?.key;
+        if (key === undefined || key === null || !keys.has(String(key))) continue;
+      }
       found.push({ k, d: Math.abs(ops.start[k] - mid) });
     }
     found.sort((x, y) => x.d - y.d);
@@ -78,11 +99,12 @@ export function anomalyOps(shape: RunShape, a: Anomaly): { ops: DrawnOp[]; from:
   if (keys.size) {
     const ctx: { k: number; d: number }[] = [];
     const mid = (from + to) / 2;
-    for (let k = 0; k < ops.n; k++) {
-      if (seen.has(k) || ops.end[k] < from || ops.start[k] > to) continue;
-      const key = shape.eventAt(ops.invokeIndex[k])?.key;
-      if (key === undefined || key === null || !keys.has(String(key))) continue;
-      ctx.push({ k, d: Math.abs(ops.start[k] - mid) });
+    const byKey = shape.opsByKey();
+    for (const key of keys) {
+      for (const k of byKey.get(key) ?? []) {
+        if (seen.has(k) || ops.end[k] < from || ops.start[k] > to) continue;
+        ctx.push({ k, d: Math.abs(ops.start[k] - mid) });
+      }
     }
     ctx.sort((x, y) => x.d - y.d);
     for (const c of ctx.slice(0, MAX_CONTEXT)) seen.set(c.k, { op: c.k, named: false });

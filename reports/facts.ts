@@ -74,6 +74,10 @@ export interface RunShape {
   opOfEvent: (index: number) => number;
   /** History index -> event. */
   eventAt: (index: number) => HistoryEvent | undefined;
+  /** Ops by key (String(key)), in invocation order; built on first use. */
+  opsByKey: () => Map<string, number[]>;
+  /** Acknowledged write-like ops sorted by the version they were given; built on first use. */
+  writesByVersion: () => { version: Float64Array; op: Int32Array };
 }
 
 /** Reads that observe state, as opposed to ops that change it; everything else counts as a
@@ -272,6 +276,8 @@ export function runShape(events: readonly HistoryEvent[]): RunShape {
   }
   const reasons = [...reasonMap.values()].sort((a, b) => b.count - a.count);
 
+  let byKey: Map<string, number[]> | null = null;
+  let byVersion: { version: Float64Array; op: Int32Array } | null = null;
   return {
     origin,
     span,
@@ -280,6 +286,32 @@ export function runShape(events: readonly HistoryEvent[]): RunShape {
     recoveries,
     roles,
     reasons,
+    opsByKey: () => {
+      if (byKey) return byKey;
+      byKey = new Map();
+      for (let k = 0; k < ops.n; k++) {
+        const key = events[pos(ops.invokeIndex[k])]?.key;
+        if (key === undefined || key === null) continue;
+        const s = String(key);
+        let list = byKey.get(s);
+        if (!list) byKey.set(s, (list = []));
+        list.push(k);
+      }
+      return byKey;
+    },
+    writesByVersion: () => {
+      if (byVersion) return byVersion;
+      const pairs: [number, number][] = [];
+      for (let k = 0; k < ops.n; k++) {
+        if (ops.outcome[k] !== 0) continue;
+        const done = events[pos(ops.completeIndex[k])];
+        const v = done?.meta?.version;
+        if (typeof v === 'number' && isWriteLike(done)) pairs.push([v, k]);
+      }
+      pairs.sort((a, b) => a[0] - b[0]);
+      byVersion = { version: Float64Array.from(pairs, (p) => p[0]), op: Int32Array.from(pairs, (p) => p[1]) };
+      return byVersion;
+    },
     opOfEvent: (index) => {
       const p = pos(index);
       return p < 0 ? -1 : opAt[p];

@@ -12,7 +12,7 @@ import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { faultImpacts, isWriteLike, latencySplit, runShape } from './facts.js';
 import { historyData, MAX_DETAIL_OPS } from './history-view.js';
-import { rebuildReport, writeHtmlFromDir } from './index.js';
+import { readHistory, rebuildReport, writeHtmlFromDir } from './index.js';
 import { shortValue, describeEvent } from './values.js';
 import { verdictLine } from './verdict.js';
 
@@ -171,6 +171,27 @@ test('the history view carries every op of a small run, and samples only ok ops 
   assert.ok(d.i.includes(shape.ops.invokeIndex[12345]), 'anomaly ops are kept');
 });
 
+test('readHistory: batches parse fast, a torn last line is dropped, a bad line earlier is named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chaos-hist-'));
+  try {
+    const p = join(dir, 'h.jsonl');
+    const many = Array.from({ length: 45_000 }, (_, i) => JSON.stringify({ index: i, time: i, process: 0, type: i % 2 ? 'ok' : 'invoke', f: 'read' }));
+    writeFileSync(p, many.join('\n') + '\n{"index": 45000, "ti');
+    const evs = readHistory(p);
+    assert.equal(evs.length, 45_000);
+    assert.equal(evs[44_999].index, 44_999);
+    const bad = [...many];
+    bad[30_001] = '{"index": 30001,';
+    writeFileSync(p, bad.join('\n') + '\n');
+    assert.throws(() => readHistory(p), (e: unknown) => e instanceof InputError && e.message.includes('h.jsonl:30002'));
+    bad[30_001] = '{"index": 1},{"index": 2}';
+    writeFileSync(p, bad.join('\n') + '\n');
+    assert.throws(() => readHistory(p), (e: unknown) => e instanceof InputError && e.message.includes('h.jsonl:30002'), 'two values on one line');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('junit.xml: a failure per violated checker, skipped for unknown', () => {
   const x = renderJunit('failover', 7, results, ['nemesis: pause refused']);
   assert.match(x, /<testsuite name="chaos.failover" tests="4" failures="1" errors="0" skipped="2">/);
@@ -188,7 +209,18 @@ test('chaos report rebuilds results, junit and html from a run directory, with l
     writeFileSync(join(dir, 'history.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n{"index": 13, "ti');
     writeFileSync(join(dir, 'shrink.json'), JSON.stringify({ from: join(root, 'run-seed7'), target: 'durability:lost-write' }));
     const r = await rebuildReport(dir);
-    assert.equal(r.checkers.durability.valid, false, 'the lost write is found again');
+    assert.equal(r.checkers.durability.valid, false, 'no verdict recorded: the lost write is found by checking');
+    assert.equal(r.rechecked, true);
+    // a recorded verdict is drawn as recorded; --recheck judges the history again
+    const recorded = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...recorded, checkers: { ...recorded.checkers, durability: { valid: true, anomalies: [] } }, valid: 'unknown' }));
+    const again = await rebuildReport(dir);
+    assert.equal(again.rechecked, false);
+    assert.equal(again.checkers.durability.valid, true);
+    assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /<td>durability<\/td><td class="ok">valid/);
+    const re = await rebuildReport(dir, undefined, { recheck: true });
+    assert.equal(re.rechecked, true);
+    assert.equal(re.checkers.durability.valid, false);
     for (const f of ['results.json', 'junit.xml', 'report.html']) assert.ok(existsSync(join(dir, f)), f);
     assert.equal(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).valid, false);
     const html = readFileSync(join(dir, 'report.html'), 'utf8');

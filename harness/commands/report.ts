@@ -1,12 +1,13 @@
-// `chaos report RUN_DIR`: checks the recorded history again and rebuilds results.json,
-// junit.xml and report.html (with its charts) from the run directory alone.
+// `chaos report RUN_DIR [--recheck]`: rebuilds junit.xml and report.html from the run directory
+// alone, with the recorded verdict (results.json); --recheck (or no recorded verdict) runs every
+// checker over the history again and rewrites results.json too.
 import { resolve, join } from 'node:path';
 import { InputError, exitFor } from '../../ground/errors.js';
 import { rebuildReport } from '../../reports/index.js';
 import { parseConfig, reproduceCommand } from '../run/config.js';
 import { checkerLines, lastLine } from '../run/display.js';
 
-export default async function report(args: string[]): Promise<number> {
+export default async function report(args: string[], opts: Record<string, unknown> = {}): Promise<number> {
   const dir = args[0];
   if (!dir) throw new InputError('expected a run directory', 'chaos report');
   const repro = (c: Record<string, unknown>): string => {
@@ -18,7 +19,8 @@ export default async function report(args: string[]): Promise<number> {
     }
   };
   let reproduce = `chaos replay ${dir}`;
-  const results = await rebuildReport(dir, (c) => (reproduce = repro(c)));
-  process.stdout.write([...checkerLines(results), `report: ${resolve(join(dir, 'report.html'))}`, lastLine(results, reproduce)].join('\n') + '\n');
+  const results = await rebuildReport(dir, (c) => (reproduce = repro(c)), { recheck: Boolean(opts.recheck) });
+  const how = results.rechecked ? 'checked the history again' : 'verdict as recorded in results.json (--recheck runs the checkers again)';
+  process.stdout.write([...checkerLines(results), `report: ${resolve(join(dir, 'report.html'))} (${how})`, lastLine(results, reproduce)].join('\n') + '\n');
   return exitFor(results.valid);
 }
