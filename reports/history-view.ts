@@ -107,25 +107,52 @@ const HISTORY_SCRIPT = `
     ctx.clearRect(0, 0, W, H);
     ctx.font = '11px system-ui, sans-serif';
     var bottom = TOP + lanes * laneH;
+    var labelEnd = -1;
     D.faults.forEach(function (f) {
       var a = Math.max(L, xOf(f.s)), b = Math.min(R, Math.max(xOf(f.e), a + 2));
       if (b < L || a > R) return;
       ctx.globalAlpha = 0.13; ctx.fillStyle = f.colour; ctx.fillRect(a, TOP, b - a, bottom - TOP);
-      ctx.globalAlpha = 0.9; ctx.fillText(f.label, a + 2, 11);
+      // a fault's name only where it does not run over the previous one
+      if (a >= labelEnd) { ctx.globalAlpha = 0.9; ctx.fillText(f.label, a + 2, 11); labelEnd = a + ctx.measureText(f.label).width + 8; }
     });
     ctx.globalAlpha = 1;
     ctx.fillStyle = '#333';
     var every = Math.max(1, Math.ceil(11 / laneH));
     for (var j = 0; j < lanes; j += every) ctx.fillText(D.lanes[j], 4, TOP + j * laneH + Math.min(laneH, 12));
     var bh = Math.max(2, laneH - 3);
+    // Ops at least a pixel wide are drawn as bars; narrower ones are counted per lane and pixel
+    // column (ok ops weighted by the sampling) and drawn as that column's share of each outcome,
+    // so a zoomed-out view of a huge history shows proportions, not whichever op came last.
+    var cols = Math.ceil(R - L) + 1, agg = new Float64Array(lanes * cols * 4), any = false;
+    var upp = (v1 - v0) / (R - L);
     for (var o = 0; o < 4; o++) {
       ctx.fillStyle = COL[o];
       var list = byOutcome[o];
       for (var q = 0; q < list.length; q++) {
         var k = list[q], s = D.s[k], e = D.d[k] < 0 ? span : s + D.d[k];
         if (e < v0 || s > v1) continue;
+        if (e - s < upp) {
+          var c = Math.floor(xOf((s + e) / 2) - L);
+          if (c >= 0 && c < cols) { agg[(D.l[k] * cols + c) * 4 + o] += o === 0 ? D.sampledEvery : 1; any = true; }
+          continue;
+        }
         var x0 = Math.max(L, xOf(s)), x1 = Math.min(R, xOf(e));
         ctx.fillRect(x0, TOP + D.l[k] * laneH + 1, Math.max(1, x1 - x0), bh);
+      }
+    }
+    if (any) {
+      for (var ln = 0; ln < lanes; ln++) {
+        for (var c2 = 0; c2 < cols; c2++) {
+          var b = (ln * cols + c2) * 4, tot = agg[b] + agg[b + 1] + agg[b + 2] + agg[b + 3];
+          if (!tot) continue;
+          var y = TOP + ln * laneH + 1 + bh;
+          for (var o2 = 0; o2 < 4; o2++) {
+            if (!agg[b + o2]) continue;
+            // a rare outcome still gets a pixel: it must stay findable
+            var hgt = Math.max(1, Math.round(bh * agg[b + o2] / tot));
+            ctx.fillStyle = COL[o2]; ctx.fillRect(L + c2, y - hgt, 1, hgt); y -= hgt;
+          }
+        }
       }
     }
     D.marks.forEach(function (m) {
