@@ -12,7 +12,7 @@ import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { faultImpacts, isWriteLike, latencySplit, runShape } from './facts.js';
 import { historyData, MAX_DETAIL_OPS } from './history-view.js';
-import { readHistory, rebuildReport, writeHtmlFromDir } from './index.js';
+import { originLinks, readHistory, rebuildReport, writeHtmlFromDir } from './index.js';
 import { shortValue, describeEvent } from './values.js';
 import { verdictLine } from './verdict.js';
 
@@ -231,6 +231,11 @@ test('chaos report rebuilds results, junit and html from a run directory, with l
     for (const f of ['config.json', 'history.jsonl', 'results.json']) writeFileSync(join(orig, f), readFileSync(join(dir, f)));
     writeHtmlFromDir(orig);
     assert.ok(readFileSync(join(orig, 'report.html'), 'utf8').includes('<a href="../run-seed7-shrunk/report.html">shrunk run run-seed7-shrunk</a>'));
+    // a failing sweep seed links to the sweep's summary
+    const seedDir = join(root, 'sweeps', 's1', 'runs', 'register', 'seed4');
+    mkdirSync(seedDir, { recursive: true });
+    writeFileSync(join(seedDir, 'origin.json'), JSON.stringify({ from: 'sweep', summary: join(root, 'sweeps', 's1', 'summary.json'), seeds: '1..10' }));
+    assert.deepEqual(originLinks(seedDir), [{ label: 'found by a sweep (seeds 1..10)', href: '../../../summary.json' }]);
     await assert.rejects(rebuildReport(join(dir, 'nodes')), (e: unknown) => e instanceof InputError && /not a run directory/.test(e.message));
   } finally {
     rmSync(root, { recursive: true, force: true });
