@@ -11,6 +11,8 @@ import { describeEvent, focusKeys, shortValue } from './values.js';
 
 const LANE = 34;
 const MAX_CONTEXT = 40;
+/** Named ops drawn per anomaly. */
+export const MAX_NAMED = 30;
 
 export interface DrawnOp {
   op: number;
@@ -21,7 +23,7 @@ export interface DrawnOp {
 
 /** The ops an anomaly names (in the order its events list them) and, for context, other ops
  *  on the same keys inside the named ops' window, nearest first. */
-type Drawn = { ops: DrawnOp[]; from: number; to: number; nemesis: HistoryEvent[] };
+type Drawn = { ops: DrawnOp[]; from: number; to: number; nemesis: HistoryEvent[]; more: number };
 const drawnCache = new WeakMap<RunShape, WeakMap<Anomaly, Drawn>>();
 
 export function anomalyOps(shape: RunShape, a: Anomaly): Drawn {
@@ -46,9 +48,11 @@ function findOps(shape: RunShape, a: Anomaly): Drawn {
     if (e && e.process === 'nemesis') nemesis.push(e);
   }
   // numbered in time order, so the badges read as the story: the write (1), then the read (2)
-  const named = [...found].sort((x, y) => shape.ops.start[x] - shape.ops.start[y] || x - y);
+  const all = [...found].sort((x, y) => shape.ops.start[x] - shape.ops.start[y] || x - y);
+  // a drawing stays readable: the first MAX_NAMED named ops in time order; the event list says how many more
+  const named = all.slice(0, MAX_NAMED);
   named.forEach((k, i) => seen.set(k, { op: k, named: true, badge: i + 1 }));
-  if (!named.length) return { ops: [], from: 0, to: 0, nemesis };
+  if (!named.length) return { ops: [], from: 0, to: 0, nemesis, more: 0 };
   const { ops } = shape;
   let from = Infinity;
   let to = -Infinity;
@@ -109,7 +113,7 @@ function findOps(shape: RunShape, a: Anomaly): Drawn {
     ctx.sort((x, y) => x.d - y.d);
     for (const c of ctx.slice(0, MAX_CONTEXT)) seen.set(c.k, { op: c.k, named: false });
   }
-  return { ops: [...seen.values()], from, to, nemesis };
+  return { ops: [...seen.values()], from, to, nemesis, more: all.length - named.length };
 }
 
 /** The lowest and highest version or cut number an anomaly names (fields whose name says
@@ -243,6 +247,7 @@ export function anomalyEvents(shape: RunShape, a: Anomaly, anchor: string): stri
     const evs = [shape.ops.invokeIndex[k], shape.ops.completeIndex[k]].filter((i) => i >= 0).map((i) => shape.eventAt(i)).filter((e): e is HistoryEvent => !!e);
     rows.push(`<li id="${anchor}-op${d.badge}" value="${d.badge}">${evs.map((e) => `<code>${esc(describeEvent(e, focus))}</code>`).join('<br>')}${fullValue(evs, focus)}</li>`);
   }
+  if (drawn.more) rows.push(`<li class="nem">${drawn.more} more op(s) named: see the anomaly's events in results.json</li>`);
   for (const e of drawn.nemesis) rows.push(`<li class="nem"><code>${esc(describeEvent(e, focus))}</code></li>`);
   // events that are neither ops nor nemesis (an index the history lacks) are named, not hidden
   const known = new Set<number>();

@@ -107,7 +107,10 @@ export function overviewSvg(shape: RunShape, marks: readonly AnomalyMark[], impa
     y += nodes.length * ROW;
   }
 
-  // anomaly marks: one lane, each mark linked to its drawing
+  // anomaly marks: one lane, each mark linked to its drawing; faint guides carry the first
+  // few down through the charts, so an anomaly's moment is read against latency and throughput
+  const guides: number[] = [];
+  let guideTop = 0;
   if (marks.length) {
     section(`anomalies (${marks.length}${marks.length > 400 ? ', first 400 marked' : ''})`);
     for (const m of marks.slice(0, 400)) {
@@ -117,6 +120,8 @@ export function overviewSvg(shape: RunShape, marks: readonly AnomalyMark[], impa
       const x1 = axis.x(m.to);
       const mid = y - ROW / 2 + 1;
       const ticks = (m.at.length ? m.at : [m.from]).map((t) => `<rect x="${px(axis.x(t) - 1.5)}" y="${y - ROW + 3}" width="3" height="${ROW - 5}"/>`).join('');
+      if (guides.length < 40) guides.push(...(m.at.length ? m.at : [m.from]).slice(0, 4).map((t) => axis.x(t)));
+      guideTop = y;
       parts.push(
         `<a href="#${esc(m.id)}" class="amark"><g fill="#b00020"><line x1="${px(x0)}" x2="${px(Math.max(x1, x0 + 1))}" y1="${mid}" y2="${mid}" stroke="#b00020" stroke-opacity="0.6"/>${ticks}</g><title>${esc(m.label)}</title></a>`,
       );
@@ -160,6 +165,7 @@ export function overviewSvg(shape: RunShape, marks: readonly AnomalyMark[], impa
     y += 26;
   }
   y += 4;
+  for (const gx of guides) parts.push(`<line x1="${px(gx)}" x2="${px(gx)}" y1="${guideTop}" y2="${y}" stroke="#b00020" stroke-opacity="0.3" stroke-dasharray="2 3" class="guide"/>`);
   parts.push(axisSvg(axis, y));
   const height = y + 22;
   const bands = faultBands(shape, axis, faultTop, y, 0.09);
