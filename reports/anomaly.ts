@@ -258,6 +258,8 @@ export function anomalyEvents(shape: RunShape, a: Anomaly, anchor: string): stri
   return rows.length ? `<ol class="events">${rows.join('')}</ol>` : '';
 }
 
+const ABSENT = Symbol('absent');
+
 /** A big value (a dr image) whole, folded, so no report line has to cut it mid-JSON. */
 function fullValue(evs: HistoryEvent[], focus: ReadonlySet<string>): string {
   for (const e of evs) {
@@ -265,10 +267,13 @@ function fullValue(evs: HistoryEvent[], focus: ReadonlySet<string>): string {
     const json = JSON.stringify(e.value);
     if (json.length < 120) continue;
     const entries = Object.entries(e.value as Record<string, unknown>);
-    const about = entries.filter(([k]) => focus.has(k));
+    const has = new Set(entries.map(([k]) => k));
+    // the blocks the anomaly names, as this value holds them, or absent: a torn image's story
+    // is often the blocks it lacks
+    const about: [string, unknown][] = Array.isArray(e.value) ? [] : [...focus].slice(0, 24).map((k) => [k, has.has(k) ? (e.value as Record<string, unknown>)[k] : ABSENT]);
     const shown = json.length > 20000 ? `${entries.length} entries; the first 200:\n${JSON.stringify(Object.fromEntries(entries.slice(0, 200)), null, 1)}` : JSON.stringify(e.value, null, 1);
     return (
-      (about.length ? `<div class="about">blocks this anomaly names: ${about.map(([k, v]) => `<code>${esc(k)} = ${esc(JSON.stringify(v))}</code>`).join(' ')}</div>` : '') +
+      (about.length ? `<div class="about">in #${e.index}, the blocks this anomaly names: ${about.map(([k, v]) => `<code>${esc(k)} = ${v === ABSENT ? 'absent' : esc(JSON.stringify(v))}</code>`).join(' ')}</div>` : '') +
       `<details><summary>#${e.index} value in full (${entries.length} entries)</summary><pre>${esc(shown)}</pre></details>`
     );
   }

@@ -60,7 +60,7 @@ test('reports open in chromium: no console error, every image loaded, each anoma
       assert.ok(facts.zoom, `${s.name}: anomalies have "show in history"`);
       if (facts.zoom.share < 0.5) assert.notEqual(facts.zoom.after, facts.zoom.before, `${s.name}: "show in history" zooms the history view`);
     }
-    assert.deepEqual(samples.map((s) => s.name), ['valid', 'stale-cache-read', 'lost-write', 'torn-dr', 'nonlinearizable']);
+    assert.deepEqual(samples.map((s) => s.name), ['valid', 'stale-cache-read', 'lost-write', 'torn-dr', 'torn-dr-image', 'nonlinearizable']);
   } finally {
     await browser.close();
     rmSync(work, { recursive: true, force: true });

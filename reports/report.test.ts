@@ -73,6 +73,22 @@ test('values are shortened whole, never cut mid-JSON; the blocks an anomaly name
   assert.match(line, /^#3 t=2\.000s p4 ok dr-snapshot \{0: \{v: 0, value: "x0"\}, .*…\+296 entries\} @dr \[barrier=7\]$/);
 });
 
+test('a dr image anomaly shows the image whole (folded) and the blocks it names, present or absent', () => {
+  const image = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [String(i), { value: `v${i}`, version: i + 1 }]));
+  const ev: HistoryEvent[] = [
+    { index: 0, time: 0, process: 0, type: 'invoke', f: 'write', key: 77, value: 'x', node: 'a' },
+    { index: 1, time: 1e6, process: 0, type: 'ok', f: 'write', key: 77, value: 'x', node: 'a', meta: { version: 41 } },
+    { index: 2, time: 2e6, process: 1, type: 'invoke', f: 'dr-snapshot', node: 'dr' },
+    { index: 3, time: 3e6, process: 1, type: 'ok', f: 'dr-snapshot', value: image, node: 'dr', meta: { barrier: 2, cut: 41 } },
+  ];
+  const a = { kind: 'torn-dr-image', message: 'torn', events: [2, 3, 0], tornBlocks: { behind: [{ block: '77', missing: 41 }], ahead: [{ block: '3', version: 4 }] } };
+  const html = renderHtml({ config: { test: 'dr', seed: 1 }, events: ev, results: { valid: false, checkers: { 'dr-prefix': { valid: false, anomalies: [a] } } } });
+  assert.ok(html.includes('in #3, the blocks this anomaly names: <code>77 = absent</code> <code>3 = {&quot;value&quot;:&quot;v3&quot;,&quot;version&quot;:4}</code>'), 'named blocks, absent or as held');
+  assert.ok(html.includes('<summary>#3 value in full (40 entries)</summary>'));
+  assert.match(html, /class="named-op" data-events="0 1"/);
+  assert.match(html, /class="named-op" data-events="2 3"/);
+});
+
 test('the verdict is one sentence: what went wrong, or that nothing did', () => {
   const bad = verdictLine(results, { ops: 4, spanS: 0.03, faults: 1 });
   assert.equal(bad.sentence, '1 acknowledged write was lost (durability), in 4 ops over 0.0 s with 1 fault injected.');

@@ -40,9 +40,13 @@ export function focusKeys(a: Record<string, unknown>): Set<string> {
       return;
     }
     for (const [k, x] of Object.entries(v)) {
-      if ((k === 'block' || k === 'key') && (typeof x === 'string' || typeof x === 'number')) out.add(String(x));
-      else if (k === 'blocks' && Array.isArray(x)) for (const b of x) if (typeof b === 'string' || typeof b === 'number') out.add(String(b));
-      else walk(x, depth + 1);
+      if ((k === 'block' || k === 'key') && (typeof x === 'string' || typeof x === 'number')) {
+        out.add(String(x));
+      } else if (k === 'blocks' && Array.isArray(x)) {
+        for (const b of x) if (typeof b === 'string' || typeof b === 'number') out.add(String(b));
+      } else {
+        walk(x, depth + 1);
+      }
     }
   };
   walk(a, 0);

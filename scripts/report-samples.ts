@@ -1,5 +1,5 @@
 // Run directories with known stories, for the report's browser tests and `npm run screenshots`:
-// a valid failover run, a stale cache read, a lost write, a torn dr image (each found on the
+// a valid failover run, a stale cache read, a lost write, dr images off their cut and torn (each found on the
 // simulator with the switch hunts the sweep tests use), and a non-linearizable register history
 // of another system (nodes n1..n3, string keys) recorded into a run directory.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -129,6 +129,9 @@ export async function allSamples(out: string): Promise<Sample[]> {
     await huntSample('stale-cache-read', 'ack-before-invalidate', 'cache-invalidation:stale-cache-read', out, 'a read served from b’s cache after a newer write was acked'),
     await huntSample('lost-write', 'vault-no-flush', 'durability:lost-write', out, 'an acked write gone from the final read after the primary was killed'),
     await huntSample('torn-dr', 'torn-barrier', 'dr-prefix:torn-dr-image', out, 'a dr image that is no prefix of the primary’s writes at the cut it claims'),
+    // torn-barrier shows on the simulator as a cut mismatch; a torn image proper (no cut fits
+    // at all, the blocks named) comes with the volatile-bitmap switch
+    await huntSample('torn-dr-image', 'volatile-bitmap', 'dr-prefix:torn-dr-image', out, 'a dr image equal to the primary at no version cut, torn blocks named'),
     await nonlinearizableSample(out),
   ];
 }
