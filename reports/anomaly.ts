@@ -100,6 +100,26 @@ function findOps(shape: RunShape, a: Anomaly): Drawn {
       to = Math.max(to, Math.min(shape.span, ops.end[c.k] + pad));
     }
   }
+  // for each key the anomaly is about, the last write acked before its ops ended: what the
+  // primary held there (a replica that diverged, an image missing a block)
+  if (keys.size) {
+    const byKey = shape.opsByKey();
+    const namedEnd = to;
+    for (const key of [...keys].slice(0, 12)) {
+      const list = byKey.get(key) ?? [];
+      for (let i = list.length - 1; i >= 0; i--) {
+        const k = list[i];
+        if (ops.outcome[k] !== 0 || ops.end[k] > namedEnd) continue;
+        const done = shape.eventAt(ops.completeIndex[k]);
+        if (!done || !isWriteLike(done)) continue;
+        if (!seen.has(k)) {
+          seen.set(k, { op: k, named: false });
+          from = Math.min(from, Math.max(0, ops.start[k] - pad));
+        }
+        break;
+      }
+    }
+  }
   if (keys.size) {
     const ctx: { k: number; d: number }[] = [];
     const mid = (from + to) / 2;

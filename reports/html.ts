@@ -76,7 +76,7 @@ function anomalyCard(shape: RunShape, checker: string, a: Anomaly, n: number, id
     `<article class="anomaly" id="${id}" data-checker="${esc(checker)}" data-kind="${esc(a.kind)}" data-n="${n}"><h4>${esc(a.kind)} #${n} <small>${esc(checker)}</small>${zoom}</h4><p class="msg">${esc(a.message)}</p>` +
     details(a) +
     (lin || drawing || '<p class="muted">This anomaly names no client operation of this history to draw.</p>') +
-    (drawing ? '<p class="muted legend">Outlined and numbered: the ops the checker named, in time order. Faint: other ops on the same keys, and writes whose versions lie between those the anomaly names. Bands: faults.</p>' : '') +
+    (drawing ? '<p class="muted legend">Outlined and numbered: the ops the checker named, in time order. Faint, for context: the last write acked on each key the anomaly names, other ops on those keys nearby, and writes whose versions lie between those it names. Bands: faults.</p>' : '') +
     anomalyEvents(shape, a, id) +
     `</article>`
   );

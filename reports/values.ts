@@ -43,7 +43,10 @@ export function focusKeys(a: Record<string, unknown>): Set<string> {
       if ((k === 'block' || k === 'key') && (typeof x === 'string' || typeof x === 'number')) {
         out.add(String(x));
       } else if (k === 'blocks' && Array.isArray(x)) {
-        for (const b of x) if (typeof b === 'string' || typeof b === 'number') out.add(String(b));
+        for (const b of x.slice(0, 50)) {
+          if (typeof b === 'string' || typeof b === 'number') out.add(String(b));
+          else walk(b, depth + 1);
+        }
       } else {
         walk(x, depth + 1);
       }
