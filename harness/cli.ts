@@ -58,7 +58,12 @@ export function buildProgram(): Command {
     .action(action('check'));
 
   program.command('replay').description('rerun a run with its recorded config and seed').argument('<run-dir>').option('--out <dir>', 'runs directory').action(action('replay'));
-  program.command('report').description('(re)build report.html from a run directory').argument('<run-dir>').action(action('report'));
+  program
+    .command('report')
+    .description('(re)build report.html and junit.xml from a run directory')
+    .argument('<run-dir>')
+    .option('--recheck', 'run every checker over the history again (rewrites results.json)')
+    .action(action('report'));
 
   program
     .command('sweep')

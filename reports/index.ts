@@ -1,7 +1,7 @@
-// The run's verdict files: results.json (composed checkers), junit.xml, and report.html with
-// its PNG charts. `rebuildReport` makes them again from a run directory alone.
+// The run's verdict files: results.json (composed checkers), junit.xml, and report.html (its
+// drawings are inline SVG). `rebuildReport` makes them again from a run directory alone.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { ComposedResult } from '../checkers/types.js';
 import type { HistoryEvent } from '../ground/history/types.js';
 import type { CheckerSelection } from '../ground/system.js';
@@ -25,6 +25,8 @@ export interface RunFacts {
   reproduce?: string;
   /** Runtime ns when the final heal ended (convergence measures from it). */
   healNs?: number;
+  /** Links the report shows beside the verdict (besides those found in the run directory). */
+  links?: readonly { label: string; href: string }[];
 }
 
 /** The checkers that judge a run, from its config: the system under test decides. */
@@ -105,26 +107,61 @@ export async function writeReports(dir: string, facts: RunFacts, opts: { html?: 
   writeFileSync(join(dir, 'results.json'), resultsJson({ ...facts.results, ...extra }));
   writeFileSync(join(dir, 'junit.xml'), renderJunit({ test: facts.config.test, seed: facts.config.seed, run: basename(resolve(dir)) }, facts.results, facts.errors));
   if (opts.html === false) return;
-  const charts: { latency?: string; throughput?: string } = {};
-  const errors = [...(facts.errors ?? [])];
-  try {
-    const { latencyChart, throughputChart } = await import('./charts.js');
-    writeFileSync(join(dir, 'latency.png'), await latencyChart(facts.events));
-    charts.latency = 'latency.png';
-    writeFileSync(join(dir, 'throughput.png'), await throughputChart(facts.events));
-    charts.throughput = 'throughput.png';
-  } catch (e) {
-    // A report without charts beats no report (canvas missing its native libraries).
-    errors.push(`charts: ${(e as Error).message.split('\n')[0]}`);
-  }
-  writeFileSync(join(dir, 'report.html'), renderHtml({ ...facts, errors, charts }));
+  writeFileSync(join(dir, 'report.html'), renderHtml({ ...facts, links: [...originLinks(dir), ...(facts.links ?? [])] }));
 }
 
 /** The run history reader every command shares (ground/history/run-history.ts). */
 export const readHistory = readRunHistory;
 
-/** `chaos report RUN_DIR`: checks the recorded history again and rewrites every report file. */
-export async function rebuildReport(dir: string, select: SelectCheckers, reproduce?: (config: Record<string, unknown>) => string): Promise<ComposedResult> {
+/** Links from a run to where it came from and went, read from files in and beside the run
+ *  directory (so `chaos report DIR` finds them again): shrink.json's `from` (a shrunk run),
+ *  origin.json (a sweep's failing seed: its summary), and DIR-shrunk beside it. */
+export function originLinks(dir: string): { label: string; href: string }[] {
+  const out: { label: string; href: string }[] = [];
+  const rel = (p: string) => relative(resolve(dir), resolve(dir, p)).split('\\').join('/');
+  const json = (f: string): Record<string, unknown> | null => {
+    try {
+      return JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    } catch {
+      return null;
+    }
+  };
+  const shrunk = json('shrink.json');
+  if (shrunk && typeof shrunk.from === 'string') {
+    const what = typeof shrunk.target === 'string' ? ` while keeping ${shrunk.target}` : '';
+    out.push({ label: `shrunk from ${basename(shrunk.from)}${what}`, href: `${rel(shrunk.from)}/report.html` });
+    out.push({ label: 'shrink.json (what was removed)', href: 'shrink.json' });
+  }
+  const origin = json('origin.json');
+  if (origin && typeof origin.summary === 'string') {
+    out.push({ label: `found by a sweep (${typeof origin.seeds === 'string' ? `seeds ${origin.seeds}` : 'summary'})`, href: rel(origin.summary) });
+  }
+  const parent = dirname(resolve(dir));
+  for (let i = 1; i < 10; i++) {
+    const s = `${resolve(dir)}-shrunk${i === 1 ? '' : `-${i}`}`;
+    if (!existsSync(s)) break;
+    out.push({ label: `shrunk run ${basename(s)}`, href: `${rel(join(parent, basename(s)))}/report.html` });
+  }
+  return out;
+}
+
+/** report.html alone, from a run directory that already holds its verdict (results.json): for
+ *  runs recorded without the page (sweep seeds, shrunk runs) once they turn out to matter. */
+export function writeHtmlFromDir(dir: string, reproduce?: string): string {
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as RunFacts['config'];
+  const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as ComposedResult & { errors?: unknown };
+  const errors = Array.isArray(results.errors) ? results.errors.filter((e): e is string => typeof e === 'string') : [];
+  const events = readHistory(join(dir, 'history.jsonl'));
+  const path = join(dir, 'report.html');
+  writeFileSync(path, renderHtml({ config, events, results, errors, reproduce, links: originLinks(dir) }));
+  return path;
+}
+
+/** `chaos report RUN_DIR`: rewrites junit.xml and report.html from the run directory. The
+ *  verdict is the recorded one (results.json) unless `recheck` is set or none was recorded (the
+ *  run died before checking): then the checkers the system names run again and results.json is
+ *  rewritten too. */
+export async function rebuildReport(dir: string, select: SelectCheckers, reproduce?: (config: Record<string, unknown>) => string, opts: { recheck?: boolean } = {}): Promise<ComposedResult & { rechecked: boolean }> {
   const cfgPath = join(dir, 'config.json');
   const histPath = join(dir, 'history.jsonl');
   if (!existsSync(cfgPath) || !existsSync(histPath)) {
@@ -141,15 +178,23 @@ export async function rebuildReport(dir: string, select: SelectCheckers, reprodu
   let prevErrors: string[] = [];
   let healNs: number | undefined;
   let interrupted: Interruption | undefined;
+  let prev: (ComposedResult & Record<string, unknown>) | null = null;
   try {
-    const prev = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
-    if (typeof prev.healNs === 'number') healNs = prev.healNs;
-    if (prev.interrupted && typeof prev.interrupted === 'object') interrupted = prev.interrupted as Interruption;
-    if (Array.isArray(prev.errors)) prevErrors = prev.errors.filter((e: unknown) => typeof e === 'string' && !e.startsWith('charts:'));
+    prev = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    if (typeof prev!.healNs === 'number') healNs = prev!.healNs;
+    if (prev!.interrupted && typeof prev!.interrupted === 'object') interrupted = prev!.interrupted as Interruption;
+    // 'charts:' errors came from the PNG charts older versions drew; they are not the run's
+    if (Array.isArray(prev!.errors)) prevErrors = prev!.errors.filter((e: unknown) => typeof e === 'string' && !e.startsWith('charts:'));
   } catch {
     // no earlier results: the run died before checking
   }
+  const recorded = prev && typeof prev.checkers === 'object' && prev.checkers !== null && 'valid' in prev ? prev : null;
+  if (recorded && !opts.recheck) {
+    writeFileSync(join(dir, 'junit.xml'), renderJunit({ test: config.test, seed: config.seed, run: basename(resolve(dir)) }, recorded, prevErrors));
+    writeFileSync(join(dir, 'report.html'), renderHtml({ config, events, results: recorded, errors: prevErrors, reproduce: reproduce?.(config), links: originLinks(dir) }));
+    return { ...recorded, rechecked: false };
+  }
   const results = await checkRun(events, config, select, prevErrors, healNs, { interrupted, crashes: crashesIn(dir) });
   await writeReports(dir, { config, events, results, errors: prevErrors, healNs, reproduce: reproduce?.(config) });
-  return results;
+  return { ...results, rechecked: true };
 }

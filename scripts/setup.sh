@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 
 need_pkgs=()
 have() { dpkg -s "$1" >/dev/null 2>&1; }
-for p in docker.io iptables iproute2 build-essential libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev; do
+# iproute2: the suite's second-engine test (network namespaces); chromium: the report tests
+# open every kind of report.html in a real browser (reports/browser.ts)
+for p in docker.io iptables iproute2 chromium; do
   have "$p" || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -35,7 +37,7 @@ fi
 # them on first use (nodes/image/binary.ts).
 bash scripts/fetch-debs.sh etcd-server redis-server redis-tools libjemalloc2 liblzf1
 
-# npm dependencies (canvas builds from source against the cairo/pango packages above).
+# npm dependencies.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error

@@ -1,5 +1,6 @@
-// `chaos report RUN_DIR`: checks the recorded history again and rebuilds results.json,
-// junit.xml and report.html (with its charts) from the run directory alone.
+// `chaos report RUN_DIR [--recheck]`: rebuilds junit.xml and report.html from the run directory
+// alone, with the recorded verdict (results.json); --recheck (or no recorded verdict) runs every
+// checker over the history again and rewrites results.json too.
 import { resolve, join } from 'node:path';
 import { InputError, exitFor } from '../../ground/errors.js';
 import { rebuildReport } from '../../reports/index.js';
@@ -8,14 +9,15 @@ import { reproduceCommand } from '../run/config.js';
 import { loadRunConfig } from '../run/load-config.js';
 import { checkerLines, lastLine } from '../run/display.js';
 
-export default async function report(args: string[]): Promise<number> {
+export default async function report(args: string[], opts: Record<string, unknown> = {}): Promise<number> {
   const dir = args[0];
   if (!dir) throw new InputError('expected a run directory', 'chaos report');
   if (!existsSync(join(dir, 'config.json'))) throw new InputError('not a run directory; expected config.json and history.jsonl in it', dir);
   // The system the run names decides which checkers judge it, as it did when the run ended.
   const { config, system } = await loadRunConfig(join(dir, 'config.json'));
   const reproduce = config.planGiven ? `chaos replay ${dir}` : reproduceCommand(config);
-  const results = await rebuildReport(dir, (c) => system.checkers(c), () => reproduce);
-  process.stdout.write([...checkerLines(results), `report: ${resolve(join(dir, 'report.html'))}`, lastLine(results, reproduce)].join('\n') + '\n');
+  const results = await rebuildReport(dir, (c) => system.checkers(c), () => reproduce, { recheck: Boolean(opts.recheck) });
+  const how = results.rechecked ? 'checked the history again' : 'verdict as recorded in results.json (--recheck runs the checkers again)';
+  process.stdout.write([...checkerLines(results), `report: ${resolve(join(dir, 'report.html'))} (${how})`, lastLine(results, reproduce)].join('\n') + '\n');
   return exitFor(results.valid);
 }

@@ -9,6 +9,7 @@ import { InputError, EXIT } from '../../ground/errors.js';
 import { reproduceCommand } from '../run/config.js';
 import { loadRunConfig } from '../run/load-config.js';
 import { anomalyKinds, runOnSim } from '../sweep/seed-run.js';
+import { writeHtmlFromDir } from '../../reports/index.js';
 import { countOps, shrink as shrinkRun, tryConfig } from '../shrink/shrink.js';
 import type { ComposedResult } from '../../checkers/types.js';
 import { readRunHistory } from '../../ground/history/run-history.js';
@@ -55,6 +56,9 @@ export default async function shrink(args: string[], _opts: Record<string, unkno
     const cut = life.received();
     const summary = { from: dir, target, ...(cut ? { interrupted: cut } : {}), attempts: r.attempts, accepted: r.accepted, original: r.original, minimal: r.minimal, seed: r.config.seed, plan: r.config.plan, kinds: anomalyKinds(fin.results) };
     writeFileSync(join(out, 'shrink.json'), JSON.stringify(summary, null, 2) + '\n');
+    // both reports link to each other: the minimal run back to its origin, the origin onward
+    writeHtmlFromDir(out, `chaos replay ${out}`);
+    if (existsSync(join(dir, 'history.jsonl'))) writeHtmlFromDir(dir, config.planGiven ? `chaos replay ${dir}` : reproduceCommand(config));
     process.stdout.write(
       `shrunk in ${r.attempts} rerun(s): faults ${r.original.faults} -> ${r.minimal.faults}, ops ${r.original.ops} -> ${r.minimal.ops}, ` +
         `${r.original.timeLimitS}s -> ${r.minimal.timeLimitS}s, concurrency ${r.original.concurrency} -> ${r.minimal.concurrency}; still '${target}'.\n` +

@@ -33,6 +33,7 @@ export default async function sweep(_args: string[], opts: Record<string, unknow
     concurrency: opts.concurrency as string | undefined,
     thinkMs: opts.thinkMs as string | undefined,
     outDir: join(sweepDir, 'runs'),
+    origin: { summary: join(sweepDir, 'summary.json'), seeds: `${range.from}..${range.to}` },
   };
   // Validate the shared options once, here, so bad flags are one line and exit 2, not N worker errors.
   const probe = seedConfig(runOpts, seeds[0] ?? range.from, system);

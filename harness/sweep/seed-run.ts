@@ -2,8 +2,10 @@
 // run it on the simulator without the HTML report, and boil the verdict down to the
 // anomaly kinds. A passing seed's run directory is removed (a sweep of thousands of seeds
 // would otherwise leave gigabytes); failing and unknown ones stay for replay and shrink.
-import { rmSync } from 'node:fs';
-import { buildConfig, type RunConfig, type RunOptions } from '../run/config.js';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildConfig, reproduceCommand, type RunConfig, type RunOptions } from '../run/config.js';
+import { writeHtmlFromDir } from '../../reports/index.js';
 import { executeRun } from '../run/execute.js';
 import type { ComposedResult } from '../../checkers/types.js';
 import type { Verdict } from '../../ground/errors.js';
@@ -27,6 +29,8 @@ export interface SweepRunOptions {
   outDir: string;
   /** Keep passing runs too. */
   keepPassing?: boolean;
+  /** The sweep's summary file and seed range: a kept seed's report links back to it. */
+  origin?: { summary: string; seeds: string };
 }
 
 export interface SeedResult {
@@ -92,6 +96,11 @@ export async function runSeed(opts: SweepRunOptions, seed: number): Promise<Seed
   const kinds = anomalyKinds(r.results);
   const keep = opts.keepPassing || r.results.valid !== true;
   if (!keep) rmSync(r.dir, { recursive: true, force: true });
+  else if (r.results.valid !== true) {
+    // a failing seed is a run someone will open: give it its report, linked to the sweep
+    if (opts.origin) writeFileSync(join(r.dir, 'origin.json'), JSON.stringify({ from: 'sweep', ...opts.origin }, null, 2) + '\n');
+    writeHtmlFromDir(r.dir, reproduceCommand(config));
+  }
   return {
     seed,
     valid: r.results.valid,
