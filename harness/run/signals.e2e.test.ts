@@ -65,3 +65,15 @@ test('sim: a signal stops a sweep handing out seeds; it ends interrupted (exit 3
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('a signal while the CLI is still loading ends it with exit 3 and one line, not death by signal', async () => {
+  const c = chaos(['run', '--runtime', 'sim', '--time-limit', '5', '--seed', '1', '--out', join(tmpdir(), 'chaos-never')]);
+  // late enough for node itself to have started (a signal before node runs any of our code
+  // can only kill it), early enough to land while tsx loads the sources
+  await new Promise((r) => setTimeout(r, 700));
+  c.proc.kill('SIGTERM');
+  const r = await c.done;
+  assert.equal(r.signal, null);
+  assert.equal(r.code, 3, r.err);
+  assert.match(r.err.trim(), /SIGTERM (before the command started|before the run started|received)/);
+});

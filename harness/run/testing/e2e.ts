@@ -9,6 +9,7 @@ import { buildConfig } from '../config.js';
 import type { FaultStep } from '../../nemesis/plan.js';
 import { executeRun } from '../execute.js';
 import { createRuntime } from '../runtime-select.js';
+import { uniqueSuffix } from '../run-dir.js';
 
 export interface BugCase {
   bug: BugSwitch;
@@ -33,6 +34,8 @@ export interface DockerShape {
   plan?: FaultStep[];
   /** Not yet found in 5 of 5 trials of the whole case on containers: why (run as node:test todo). */
   todo?: string;
+  /** Seeds the docker test tries before it calls the switch unfound (e2e-policy.ts). */
+  seeds?: number;
 }
 
 // Fixed fault plans for docker runs: with real timing a drawn plan often puts no fault where the
@@ -105,7 +108,7 @@ export async function runOnce(kind: 'sim' | 'docker', o: { workload: string; nem
   const out = mkdtempSync(join(tmpdir(), `chaos-e2e-${kind}-`));
   try {
     const config = buildConfig({ runtime: kind, workload: o.workload, nemesis: o.nemesis, bug: o.bug ?? [], seed: o.seed, timeLimit: o.timeLimitS, concurrency: o.concurrency, thinkMs: o.thinkMs, params: o.params, ...(o.plan ? { plan: o.plan } : {}) });
-    const runtime = await createRuntime(kind, { seed: o.seed, runId: `e2e-${o.workload}-${o.seed}-${process.pid}` });
+    const runtime = await createRuntime(kind, { seed: o.seed, runId: `e2e-${o.workload}-${o.seed}-${uniqueSuffix()}` });
     const r = await executeRun(config, { runtime, outDir: out, skipHtml: true });
     return { results: r.results, errors: r.errors, dir: r.dir };
   } finally {
@@ -124,4 +127,22 @@ export function verdicts(r: ComposedResult): string {
  *  linearizability checker reports it unknown, and that alone does not fail the test. */
 export function allValid(r: ComposedResult): boolean {
   return Object.entries(r.checkers).every(([k, v]) => v.valid === true || (k === 'linearizability' && v.valid === 'unknown' && /not available/.test(v.reason ?? '')));
+}
+
+/** Where a case's fixed docker plan is kept as a file for `chaos run --plan` (cases.test.ts
+ *  keeps the files equal to the plans above). */
+export const caseFile = (c: BugCase) => `harness/run/cases/${c.bug}.plan.json`;
+
+/** The command line that runs a case's docker shape, as a user types it (harness/run/README.md). */
+export function caseCommand(c: BugCase): string {
+  const d = c.docker ?? {};
+  const params = { ...c.params, ...d.params };
+  const parts = ['chaos run --runtime docker', `--workload ${c.workload}`, `--bug ${c.bug}`];
+  const nemesis = d.nemesis ?? c.nemesis;
+  if (nemesis && !d.plan) parts.push(`--nemesis ${nemesis}`);
+  if (d.concurrency) parts.push(`--concurrency ${d.concurrency}`);
+  for (const [k, v] of Object.entries(params)) parts.push(`--param ${k}=${v}`);
+  parts.push(`--time-limit ${d.timeLimitS ?? 6}`);
+  if (d.plan) parts.push(`--plan ${caseFile(c)}`);
+  return parts.join(' ');
 }
