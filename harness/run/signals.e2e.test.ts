@@ -19,7 +19,7 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       const r = await c.done;
       assert.equal(r.code, 3, r.err);
       const last = r.out.trim().split('\n').at(-1)!;
-      assert.match(last, new RegExp(`^INTERRUPTED; interrupted by ${sig} during workload after [\\d.]+ s of 3000 s, \\d+ of \\d+ planned faults started; the whole run: chaos run .*--time-limit 3000 .*--seed 4$`));
+      assert.match(last, new RegExp(`^INTERRUPTED( \\([^)]*\\))?; interrupted by ${sig} during workload after [\\d.]+ s of 3000 s, \\d+ of \\d+ planned faults started; the whole run: chaos run .*--time-limit 3000 .*--seed 4$`), `${r.out}\n${r.err}`);
       assert.doesNotMatch(last, /reproduce with/);
       assert.match(r.err, new RegExp(`${sig} received; stopping the workload`));
       const dir = realpathSync(join(out, 'latest'));
@@ -29,6 +29,13 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       assert.equal(res.interrupted.signal, sig);
       assert.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), /type="interrupted"/);
       assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /INTERRUPTED<\/p>\s*<p class="unk">Interrupted by/);
+      if (sig === 'SIGTERM') {
+        // a rebuilt report keeps the interruption: still exit 3, still never valid
+        const rep = await chaos(['report', dir]).done;
+        assert.equal(rep.code, 3, rep.err);
+        assert.match(rep.out.trim().split('\n').at(-1)!, /^INTERRUPTED; interrupted by SIGTERM/);
+        assert.equal(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).verdict, 'interrupted');
+      }
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
