@@ -16,6 +16,6 @@ export const MAX_SEEDS_SHAPED = 4;
 export function seedsFor(c: BugCase): number {
   const d = c.docker ?? {};
   if (d.todo) return 1;
-  if (d.seeds) return d.seeds;
+  if (c.dockerSeeds) return c.dockerSeeds;
   return d.plan || d.timeLimitS ? MAX_SEEDS_SHAPED : MAX_SEEDS;
 }

@@ -22,6 +22,9 @@ export interface BugCase {
   checker: string;
   /** Node parameters that widen the bug's window (recorded in config.json; replay keeps them). */
   params?: Partial<NodeParams>;
+  /** Seeds the docker test tries before it calls the switch unfound, when more than the
+   *  default (e2e-policy.ts): the cases found least often in a single run under CPU load. */
+  dockerSeeds?: number;
 }
 
 /** Overrides for docker runs: every field replaces the case's own (params are merged). */
@@ -34,8 +37,6 @@ export interface DockerShape {
   plan?: FaultStep[];
   /** Not yet found in 5 of 5 trials of the whole case on containers: why (run as node:test todo). */
   todo?: string;
-  /** Seeds the docker test tries before it calls the switch unfound (e2e-policy.ts). */
-  seeds?: number;
 }
 
 // Fixed fault plans for docker runs: with real timing a drawn plan often puts no fault where the
@@ -82,7 +83,8 @@ export const BUG_CASES: BugCase[] = [
   { bug: 'no-index-replication', workload: 'failover', checker: 'durability' },
   // A restart must beat the partner's takeover for a to recover as owner from its vault:
   // a long takeover time gives a container restart room to.
-  { bug: 'vault-no-flush', workload: 'failover', checker: 'durability', params: { leaseMs: 1000, takeoverMs: 4000 } },
+  // Under load (2 CPU hogs, load average ~27) found in 1 of 3 single runs: 6 seeds.
+  { bug: 'vault-no-flush', workload: 'failover', checker: 'durability', params: { leaseMs: 1000, takeoverMs: 4000 }, dockerSeeds: 6 },
   // b's invalidation round trip usually outlasts the fsync; cut b off so a acks alone, then
   // kill a with its unsynced tail dropped.
   // On containers a paired write acks when b's invalidation returns, which on loopback is
@@ -90,7 +92,10 @@ export const BUG_CASES: BugCase[] = [
   // So no partition there: 16 writers keep fsyncs in flight and five short kills of the primary
   // (each back before b's takeover, so a recovers from its own cut-back oplog) land in the gap.
   {
-    bug: 'ack-before-fsync', workload: 'failover', nemesis: 'partition-primary-partner,kill-unsynced', checker: 'durability', params: { leaseMs: 1000, takeoverMs: 4000 },
+    // Under heavy load (load average 20-28) a kill-unsynced with its restart takes ~2 s instead
+    // of 0.4 s and this shape found the switch in 0 of 3 runs (a longer takeover, 15 s, in 1
+    // of 3): 6 seeds, and an open problem in harness/run/README.md.
+    bug: 'ack-before-fsync', workload: 'failover', nemesis: 'partition-primary-partner,kill-unsynced', checker: 'durability', params: { leaseMs: 1000, takeoverMs: 4000 }, dockerSeeds: 6,
     docker: { concurrency: 16, timeLimitS: 8, plan: [0, 1, 2, 3, 4].map((id) => ({ id, at: 1000 + 1500 * id, durationMs: 400, kind: 'kill-unsynced' as const, targets: ['primary' as const] })) },
   },
   { bug: 'sync-dr-journal', workload: 'dr', nemesis: 'partition-site-dr', checker: 'latency' },
