@@ -3,7 +3,7 @@
 // Every command returns its exit status; bad input is an InputError, printed as one line.
 import { Command, CommanderError, Option } from 'commander';
 import { InputError, EXIT } from '../ground/errors.js';
-import { harnessFailure } from './run/harness-failure.js';
+import { emergencyCleanup, harnessFailure } from './run/harness-failure.js';
 
 type CommandModule = { default: (args: string[], opts: Record<string, unknown>) => Promise<number> };
 
@@ -113,7 +113,14 @@ const isEntry = process.argv[1] && /(?:cli\.[tj]s|chaos(?:\.mjs)?)$/.test(proces
 if (isEntry) {
   // An error no await caught (a socket's, a timer's) would end node with status 1, which CI reads
   // as "violation found": it is a harness failure, exit 4, like any other.
-  const fatal = (e: unknown) => process.exit(harnessFailure(e));
+  let dying = false;
+  const fatal = (e: unknown) => {
+    const code = harnessFailure(e);
+    if (dying) return;
+    dying = true;
+    // Tear the run's cluster down before going (its own resources only), then exit 4.
+    void emergencyCleanup().finally(() => process.exit(code));
+  };
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
   main(process.argv).then((code) => process.exit(code), fatal);

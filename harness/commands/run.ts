@@ -8,6 +8,7 @@ import { executeRun } from '../run/execute.js';
 import { checkerLines, lastLine, liveDisplay } from '../run/display.js';
 import { installLifecycle, type Lifecycle } from '../run/lifecycle.js';
 import { uniqueSuffix } from '../run/run-dir.js';
+import { setEmergencyCleanup } from '../run/harness-failure.js';
 import type { RunConfig } from '../run/config.js';
 
 export async function runAndPrint(config: RunConfig, opts: { out: string; json?: boolean; firstLine: string; reproduce: string; command?: string; life?: Lifecycle }): Promise<number> {
@@ -27,8 +28,10 @@ export async function runAndPrint(config: RunConfig, opts: { out: string; json?:
   try {
     // Unique per process and per run: two runs of one seed started together never share a name.
     const runtime = await createRuntime(config.runtime, { seed: config.seed, runId: `${config.test}-s${config.seed}-${uniqueSuffix()}` });
+    setEmergencyCleanup(() => runtime.down());
     outcome = await executeRun(config, { runtime, outDir: opts.out, onProgress: display ? (p) => display.update(p) : undefined, signal: life.signal });
   } finally {
+    setEmergencyCleanup(null);
     display?.clear();
     life.dispose();
   }
