@@ -14,6 +14,7 @@ for (const s of signals) process.on(s, early);
 globalThis[Symbol.for('chaos.earlySignals')] = () => {
   for (const s of signals) process.off(s, early);
 };
-import { register } from 'tsx/esm/api';
+// Imported dynamically: a static import would be loaded before the handlers above exist.
+const { register } = await import('tsx/esm/api');
 register();
 await import('../harness/cli.ts');
