@@ -3,7 +3,7 @@
 // Every command returns its exit status; bad input is an InputError, printed as one line.
 import { Command, CommanderError, Option } from 'commander';
 import { InputError, EXIT } from '../ground/errors.js';
-import { harnessFailure } from './run/harness-failure.js';
+import { emergencyCleanup, harnessFailure } from './run/harness-failure.js';
 
 type CommandModule = Record<string, (args: string[], opts: Record<string, unknown>) => Promise<number>>;
 
@@ -159,7 +159,14 @@ if (isEntry) {
   const exit = (code: number) => Promise.all([flushed(process.stdout), flushed(process.stderr)]).then(() => process.exit(code));
   // An error no await caught (a socket's, a timer's) would end node with status 1, which CI reads
   // as "violation found": it is a harness failure, exit 4, like any other.
-  const fatal = (e: unknown) => exit(harnessFailure(e));
+  let dying = false;
+  const fatal = (e: unknown) => {
+    const code = harnessFailure(e);
+    if (dying) return;
+    dying = true;
+    // Tear the run's cluster down before going (its own resources only), then exit 4.
+    void emergencyCleanup().finally(() => exit(code));
+  };
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
   main(process.argv).then(exit, fatal);

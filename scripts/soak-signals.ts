@@ -50,7 +50,7 @@ try {
       } catch {
         verdict = 'no results.json';
       }
-    } else if (/before the run started/.test(r.out)) {
+    } else if (/before the run started/.test(r.out) || /before the command started/.test(r.err)) {
       verdict = 'interrupted';
       phase = 'before start';
     }

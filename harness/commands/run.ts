@@ -8,6 +8,7 @@ import { executeRun } from '../run/execute.js';
 import { checkerLines, lastLine, liveDisplay } from '../run/display.js';
 import { installLifecycle, type Lifecycle } from '../run/lifecycle.js';
 import { uniqueSuffix } from '../run/run-dir.js';
+import { setEmergencyCleanup } from '../run/harness-failure.js';
 import type { RunConfig } from '../run/config.js';
 import type { System } from '../../ground/system.js';
 import { loadSystem, systemRef } from '../systems/load.js';
@@ -30,8 +31,10 @@ export async function runAndPrint(config: RunConfig, system: System, opts: { out
   try {
     // Unique per process and per run: two runs of one seed started together never share a name.
     const runtime = await createRuntime(config.runtime, { seed: config.seed, runId: `${config.test}-s${config.seed}-${uniqueSuffix()}` });
+    setEmergencyCleanup(() => runtime.down());
     outcome = await executeRun(config, { runtime, system, outDir: opts.out, onProgress: display ? (p) => display.update(p) : undefined, signal: life.signal });
   } finally {
+    setEmergencyCleanup(null);
     display?.clear();
     life.dispose();
   }

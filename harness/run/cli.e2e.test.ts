@@ -146,3 +146,17 @@ test('a harness failure is exit 4 with one line on stderr and the stack in a log
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('no engine: image build is exit 2, and auto under CI refuses the simulator (one line naming DOCKER_HOST)', async () => {
+  const env = { ...process.env, DOCKER_HOST: 'tcp://127.0.0.1:9', FORCE_COLOR: '0' };
+  const img = spawnSync(process.execPath, [BIN, 'image', 'build'], { encoding: 'utf8', env });
+  assert.equal(img.status, 2, img.stderr);
+  assert.match(img.stderr.trim(), /^chaos: chaos image build: no Docker engine answers at DOCKER_HOST=tcp:\/\/127\.0\.0\.1:9; expected a running dockerd/);
+  const auto = spawnSync(process.execPath, [BIN, 'run', '--runtime', 'auto', '--time-limit', '1'], { encoding: 'utf8', env: { ...env, CI: 'true' } });
+  assert.equal(auto.status, 2, auto.stderr);
+  assert.equal(auto.stderr.trim().split('\n').length, 1);
+  assert.match(auto.stderr, /--runtime auto: no Docker engine answers at DOCKER_HOST=tcp:\/\/127\.0\.0\.1:9 and CI is set, so auto will not fall back to the simulator/);
+  const local = spawnSync(process.execPath, [BIN, 'run', '--runtime', 'auto', '--time-limit', '1', '--nemesis', 'none', '--out', join(tmpdir(), `chaos-auto-${process.pid}`)], { encoding: 'utf8', env: { ...env, CI: '' } });
+  rmSync(join(tmpdir(), `chaos-auto-${process.pid}`), { recursive: true, force: true });
+  assert.match(local.stdout.split('\n')[0], /^chaos run: runtime sim \(no Docker engine answers; falling back to the simulator\)/);
+});

@@ -96,3 +96,21 @@ test('docker: a second signal leaves the cluster, and `chaos down` then removes 
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('docker: a cluster that cannot come up is a harness failure: exit 4, its stack in harness-error.log, nothing left', { skip }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'chaos-h4-'));
+  try {
+    const c = chaos([...RUN, '--time-limit', '5', '--seed', '1', '--out', out], { CHAOS_NODE_IMAGE: 'chaos-no-such-image:never' });
+    const r = await c.done;
+    assert.equal(r.code, 4, `${r.out}\n${r.err}`);
+    // one line on stderr naming the log, and the log holds the stack
+    const line = r.err.trim().split('\n').filter((l) => l.startsWith('chaos: harness failure:'));
+    assert.equal(line.length, 1, r.err);
+    const log = line[0].match(/\(stack in (.+harness-error\.log)\)$/)![1];
+    assert.match(readFileSync(log, 'utf8'), /node \w+ did not start/);
+    assert.match(readFileSync(log, 'utf8'), /\n\s+at /);
+    assert.deepEqual(await ownedBy(c.pid), { containers: 0, running: 0, networks: 0, volumes: 0 });
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

@@ -6,13 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUG_CASES, MIXED, allValid, runOnce, verdicts } from './testing/e2e.js';
+import { DOCKER_TIME_S, seedsFor } from './testing/e2e-policy.js';
 import { isDockerAvailable } from '../runtime/docker/engine.js';
 
-const TIME_S = 6;
-const MAX_SEEDS = 2;
-/** Cases with a docker run shape of their own (testing/e2e.ts) stop at the first of 3 seeds
- *  that finds the switch; each shape was measured finding it in 5 of 5 trials of the case. */
-const MAX_SEEDS_SHAPED = 3;
+const TIME_S = DOCKER_TIME_S;
 
 const available = await isDockerAvailable();
 const skip = !available && !process.env.CI ? 'no Docker engine answers (start dockerd, or set CI to make this a failure)' : false;
@@ -35,7 +32,8 @@ for (const c of BUG_CASES) {
   const params = c.params || d.params ? { ...c.params, ...d.params } : undefined;
   const timeLimitS = d.timeLimitS ?? TIME_S;
   // A todo case runs one seed and prints its outcome without failing the suite.
-  const seeds = d.todo ? 1 : d.plan || d.timeLimitS ? MAX_SEEDS_SHAPED : MAX_SEEDS;
+  // Retry policy (testing/e2e-policy.ts): the next seed after a miss, stop at the first find.
+  const seeds = seedsFor(c);
   const shape = d.plan ? `a fixed plan of ${d.plan.length} faults` : `nemesis ${nemesis ?? 'default'}`;
   const todo = d.todo ? `not yet found in 5 of 5 trials on containers: ${d.todo}` : undefined;
   test(`docker: ${c.bug} is found by ${c.checker} (${c.workload}, ${shape}, ${timeLimitS} s) within ${seeds} seed${seeds > 1 ? 's' : ''}`, { skip, todo }, async () => {

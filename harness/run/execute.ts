@@ -3,7 +3,7 @@
 // errors heal too), recovery and final reads, dr's final image, checkers, reports, and
 // runtime.down() whatever happened. Time inside the run comes only from the runtime.
 import { writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Runtime } from '../runtime/types.js';
 import type { ComposedResult } from '../../checkers/types.js';
 import type { System } from '../../ground/system.js';
@@ -174,7 +174,8 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
   opts.signal?.removeEventListener('abort', onAbort);
   const interrupted = cut.result(config, events);
   if (interrupted) results = applyRunEnd(results, { interrupted });
-  const reproduce = config.planGiven ? undefined : reproduceCommand(config);
+  // A given plan is named by a file that holds it: its --plan file, else this run's config.json.
+  const reproduce = reproduceCommand(config, config.planGiven && !config.planFile ? join(resolve(dir), 'config.json') : undefined);
   await writeReports(dir, { config, events, results, errors, healNs, reproduce: reproduce && interrupted ? `${reproduce}   (the whole shape; this run was interrupted)` : reproduce }, { html: !opts.skipHtml });
   pointLatest(opts.outDir, dir);
   phase = 'done';

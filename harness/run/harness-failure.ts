@@ -7,13 +7,33 @@ import { EXIT } from '../../ground/errors.js';
 import { stamp } from './run-dir.js';
 
 let runDir: string | null = null;
+let emergency: (() => Promise<unknown>) | null = null;
+
+/** What must run before the process exits on an uncaught error: the run's own teardown. */
+export function setEmergencyCleanup(fn: (() => Promise<unknown>) | null): void {
+  emergency = fn;
+}
+
+/** Runs the emergency teardown (once, at most `ms`), so a fatal error leaves nothing behind. */
+export async function emergencyCleanup(ms = 30_000): Promise<void> {
+  const fn = emergency;
+  emergency = null;
+  if (!fn) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([fn().catch(() => {}), new Promise((r) => { timer = setTimeout(r, ms); })]);
+  clearTimeout(timer);
+}
 
 /** The directory of the run in progress: a failure from now on is logged there. */
 export function setFailureDir(dir: string | null): void {
   runDir = dir;
 }
 
-/** Writes the stack to a log file and one line to stderr; returns EXIT.harness (4). */
+let reported = false;
+
+/** Writes the stack to a log file and one line to stderr (the first failure only: stray errors
+ *  that follow it, e.g. from the same dead cluster's sockets, go to the log alone); returns
+ *  EXIT.harness (4). */
 export function harnessFailure(e: unknown, where?: string): number {
   const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
   const first = (e instanceof Error ? e.message : String(e)).split('\n')[0];
@@ -24,7 +44,8 @@ export function harnessFailure(e: unknown, where?: string): number {
     process.stderr.write(`chaos: harness failure: ${first}\n${text}\n`);
     return EXIT.harness;
   }
-  process.stderr.write(`chaos: harness failure: ${first} (stack in ${log})\n`);
+  if (!reported) process.stderr.write(`chaos: harness failure: ${first} (stack in ${log})\n`);
+  reported = true;
   return EXIT.harness;
 }
 

@@ -47,6 +47,9 @@ export function installLifecycle(o: LifecycleOptions): Lifecycle {
   };
   const handlers = SIGNALS.map((s) => [s, () => on(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
+  // The bin's handlers for signals while the code loads (bin/chaos.mjs) hand over to these.
+  (globalThis as Record<symbol, unknown>)[Symbol.for('chaos.earlySignals')] instanceof Function &&
+    ((globalThis as Record<symbol, unknown>)[Symbol.for('chaos.earlySignals')] as () => void)();
   return {
     signal: abort.signal,
     received: () => first,

@@ -10,6 +10,7 @@ import { buildConfig } from '../config.js';
 import type { FaultStep } from '../../nemesis/plan.js';
 import { executeRun } from '../execute.js';
 import { createRuntime } from '../runtime-select.js';
+import { uniqueSuffix } from '../run-dir.js';
 
 export interface BugCase {
   bug: BugSwitch;
@@ -22,6 +23,9 @@ export interface BugCase {
   checker: string;
   /** Node parameters that widen the bug's window (recorded in config.json; replay keeps them). */
   params?: Partial<NodeParams>;
+  /** Seeds the docker test tries before it calls the switch unfound, when more than the
+   *  default (e2e-policy.ts): the cases found least often in a single run under CPU load. */
+  dockerSeeds?: number;
 }
 
 /** Overrides for docker runs: every field replaces the case's own (params are merged). */
@@ -80,7 +84,8 @@ export const BUG_CASES: BugCase[] = [
   { bug: 'no-index-replication', workload: 'failover', checker: 'durability' },
   // A restart must beat the partner's takeover for a to recover as owner from its vault:
   // a long takeover time gives a container restart room to.
-  { bug: 'vault-no-flush', workload: 'failover', checker: 'durability', params: { leaseMs: 1000, takeoverMs: 4000 } },
+  // Under load (2 CPU hogs, load average ~27) found in 1 of 3 single runs: 6 seeds.
+  { bug: 'vault-no-flush', workload: 'failover', checker: 'durability', params: { leaseMs: 1000, takeoverMs: 4000 }, dockerSeeds: 6 },
   // b's invalidation round trip usually outlasts the fsync; cut b off so a acks alone, then
   // kill a with its unsynced tail dropped.
   // On containers a paired write acks when b's invalidation returns, which on loopback is
@@ -88,7 +93,10 @@ export const BUG_CASES: BugCase[] = [
   // So no partition there: 16 writers keep fsyncs in flight and five short kills of the primary
   // (each back before b's takeover, so a recovers from its own cut-back oplog) land in the gap.
   {
-    bug: 'ack-before-fsync', workload: 'failover', nemesis: 'partition-primary-partner,kill-unsynced', checker: 'durability', params: { leaseMs: 1000, takeoverMs: 4000 },
+    // Under heavy load (load average 20-28) a kill-unsynced with its restart takes ~2 s instead
+    // of 0.4 s and this shape found the switch in 0 of 3 runs (a longer takeover, 15 s, in 1
+    // of 3): 6 seeds, and an open problem in harness/run/README.md.
+    bug: 'ack-before-fsync', workload: 'failover', nemesis: 'partition-primary-partner,kill-unsynced', checker: 'durability', params: { leaseMs: 1000, takeoverMs: 4000 }, dockerSeeds: 6,
     docker: { concurrency: 16, timeLimitS: 8, plan: [0, 1, 2, 3, 4].map((id) => ({ id, at: 1000 + 1500 * id, durationMs: 400, kind: 'kill-unsynced' as const, targets: ['primary' as const] })) },
   },
   { bug: 'sync-dr-journal', workload: 'dr', nemesis: 'partition-site-dr', checker: 'latency' },
@@ -106,7 +114,7 @@ export async function runOnce(kind: 'sim' | 'docker', o: { workload: string; nem
   const out = mkdtempSync(join(tmpdir(), `chaos-e2e-${kind}-`));
   try {
     const config = buildConfig({ runtime: kind, workload: o.workload, nemesis: o.nemesis, bug: o.bug ?? [], seed: o.seed, timeLimit: o.timeLimitS, concurrency: o.concurrency, thinkMs: o.thinkMs, params: o.params, ...(o.plan ? { plan: o.plan } : {}) }, blockstore);
-    const runtime = await createRuntime(kind, { seed: o.seed, runId: `e2e-${o.workload}-${o.seed}-${process.pid}` });
+    const runtime = await createRuntime(kind, { seed: o.seed, runId: `e2e-${o.workload}-${o.seed}-${uniqueSuffix()}` });
     const r = await executeRun(config, { runtime, system: blockstore, outDir: out, skipHtml: true });
     return { results: r.results, errors: r.errors, dir: r.dir };
   } finally {
@@ -125,4 +133,22 @@ export function verdicts(r: ComposedResult): string {
  *  linearizability checker reports it unknown, and that alone does not fail the test. */
 export function allValid(r: ComposedResult): boolean {
   return Object.entries(r.checkers).every(([k, v]) => v.valid === true || (k === 'linearizability' && v.valid === 'unknown' && /not available/.test(v.reason ?? '')));
+}
+
+/** Where a case's fixed docker plan is kept as a file for `chaos run --plan` (cases.test.ts
+ *  keeps the files equal to the plans above). */
+export const caseFile = (c: BugCase) => `harness/run/cases/${c.bug}.plan.json`;
+
+/** The command line that runs a case's docker shape, as a user types it (harness/run/README.md). */
+export function caseCommand(c: BugCase): string {
+  const d = c.docker ?? {};
+  const params = { ...c.params, ...d.params };
+  const parts = ['chaos run --runtime docker', `--workload ${c.workload}`, `--bug ${c.bug}`];
+  const nemesis = d.nemesis ?? c.nemesis;
+  if (nemesis && !d.plan) parts.push(`--nemesis ${nemesis}`);
+  if (d.concurrency) parts.push(`--concurrency ${d.concurrency}`);
+  for (const [k, v] of Object.entries(params)) parts.push(`--param ${k}=${v}`);
+  parts.push(`--time-limit ${d.timeLimitS ?? 6}`);
+  if (d.plan) parts.push(`--plan ${caseFile(c)}`);
+  return parts.join(' ');
 }

@@ -4,8 +4,8 @@
 //
 //   node --import tsx harness/runtime/docker/soak.ts [--runs 20] [--time-limit 6] [--down]
 //
-// `chaos down` removes live runs too, so the final step calls it only with --down (an engine
-// nobody else uses); otherwise it removes dead runs' resources, as every run's start does.
+// --down ends with `chaos down` (which removes only dead runs' resources, so it is safe on a shared
+// engine); otherwise the soak removes dead runs' resources itself, as every run's start does.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,12 +113,11 @@ async function main(): Promise<number> {
     console.log(`leftovers of the soak's runs: before cleanup ${show(before)}; after removing dead runs' resources: ${show(after)}`);
     if (!zero(after)) failures++;
   } else {
-    // `chaos down` removes every chaos resource on the engine, live runs included: only on an
-    // engine nobody else is using.
+    // `chaos down` removes the resources of dead runs (every harness of this soak is gone by
+    // now), sparing live runs of others: so what is counted after it is this soak's own.
     const down = spawnSync(process.execPath, [chaos, 'down'], { cwd: root, encoding: 'utf8' });
-    const after = (await resources()).counts;
+    const after = await ours(pids);
     console.log(`before chaos down: ${show(before)} of the soak's runs; chaos down: ${down.stdout.trim()}; after: ${show(after)}`);
-    console.log(`docker ps -a / network ls / volume ls with label chaos=1: ${zero(after) ? 'empty' : 'NOT EMPTY'}`);
     if (!zero(after)) failures++;
   }
   console.log(`run directories under ${out}`);

@@ -67,7 +67,15 @@ test('scheduler: concurrent async sleepers interleave by virtual time, whatever 
 test('disk: a crash drops exactly the unsynced tail, and only the crashing node\'s records', () => {
   const v = new SimVolume('backend');
   v.append('data', ['a1', 'a2'], 'a');
-  v.markSynced('data', 1);
+  const t = v.fsync('data', 'a');
+  v.append('data', ['a2b'], 'a');
+  v.crash('a', false); // a plain kill: nothing dropped, but the fsync in flight is void
+  assert.equal(v.fsyncDone(t), false);
+  assert.deepEqual(v.image().data, ['a1', 'a2', 'a2b']);
+  assert.equal(v.crash('a'), 3, 'nothing of a was synced');
+  v.append('data', ['a1', 'a2'], 'a');
+  const ok = v.fsync('data', 'a');
+  assert.equal(v.fsyncDone({ ...ok, upTo: 1 }), true);
   v.append('data', ['b1'], 'b');
   v.append('data', ['a3'], 'a');
   assert.equal(v.crash('a'), 1, 'only the trailing unsynced a3 goes');
@@ -216,4 +224,12 @@ test('timers never fire before their at, whatever the ms-to-ns rounding (a core 
   await rt.down();
   assert.equal(early, 0);
   assert.ok(fired > 3 * 300, `timers fired ${fired} times`);
+});
+
+test('the simulator and the core\'s test cluster interpret storage effects with one model', async () => {
+  const { RecordVolume } = await import('../../../nodes/blockstore/core/disk-model.js');
+  const { Cluster } = await import('../../../nodes/blockstore/core/testing/cluster.js');
+  assert.equal(SimVolume, RecordVolume);
+  const c = new Cluster();
+  assert.ok(c.backend instanceof RecordVolume && c.disks.a instanceof RecordVolume);
 });

@@ -134,11 +134,13 @@ export class SimWorld {
     if (n.state !== 'up') return;
     this.stopLife(n, 'crash');
     n.state = 'down';
+    // Either way its fsyncs in flight never complete for it (disk-model.ts).
+    const drop = how === 'power';
+    const dropped = this.locals.get(name)!.crash(name, drop) + (this.mountsBackend(name) ? this.backend.crash(name, drop) : 0);
     if (how === 'process') {
       this.logLine(n, 'warn', 'sim: killed (unsynced writes stay in the page cache)');
       return;
     }
-    const dropped = this.locals.get(name)!.crash(name) + (this.mountsBackend(name) ? this.backend.crash(name) : 0);
     this.logLine(n, 'warn', `sim: crash, ${dropped} unsynced record(s) lost`);
   }
 
@@ -219,6 +221,8 @@ export class SimWorld {
       this.coreCrashes++;
       this.stopLife(n, 'core exception');
       n.state = 'down';
+      this.locals.get(n.name)!.crash(n.name, false);
+      if (this.mountsBackend(n.name)) this.backend.crash(n.name, false);
       return;
     }
     const life = n.life;
@@ -301,10 +305,10 @@ export class SimWorld {
         this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: true }));
         return;
       case 'fsync': {
-        const upTo = vol.length(file);
+        const token = vol.fsync(file, n.name);
         this.sched.at(done, () => {
-          // The sync happened whether or not the node lived to hear of it.
-          vol.markSynced(file, upTo);
+          // Durable only if the node is still in the life that issued it (disk-model.ts).
+          vol.fsyncDone(token);
           this.deliver(n, life, { type: 'io-done', now: 0, io, ok: true });
         });
         return;

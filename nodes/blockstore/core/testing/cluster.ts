@@ -2,6 +2,7 @@
 // records apart (a crash drops them), a message queue with one-way cuts and a hold filter,
 // and manual time. Events run in (time, sequence) order, so a test is a plain script.
 import { createNode } from '../index.js';
+import { RecordVolume } from '../disk-model.js';
 import type {
   BugSwitch, ClientReply, ClientRequest, DiskImage, Effect, NodeCore, NodeName, NodeParams, PeerMessage, Volume,
 } from '../types.js';
@@ -11,8 +12,7 @@ export const TEST_PARAMS: NodeParams = {
   barrierMs: 50, barrierWrites: 4, journalCapacity: 64, retryMs: 20,
 };
 
-interface Rec { r: string; synced: boolean; by: NodeName }
-type Disk = Map<string, Rec[]>;
+type Disk = RecordVolume;
 interface Ev { at: number; seq: number; run: () => void }
 export interface Msg { from: NodeName; to: NodeName; msg: PeerMessage }
 
@@ -27,8 +27,9 @@ export class Cluster {
   timerEarlyBy = 0;
   /** Per-node IO latency overriding `ioDelay` (e.g. a slow NVRAM on a). */
   readonly ioDelayOf: Partial<Record<NodeName, number>> = {};
-  readonly backend: Disk = new Map();
-  readonly disks: Record<NodeName, Disk> = { a: new Map(), b: new Map(), dr: new Map() };
+  /** The disks follow the shared model of append, fsync and crash (disk-model.ts). */
+  readonly backend: Disk = new RecordVolume('backend');
+  readonly disks: Record<NodeName, Disk> = { a: new RecordVolume('a'), b: new RecordVolume('b'), dr: new RecordVolume('dr') };
   readonly logs: string[] = [];
   readonly replies = new Map<string, ClientReply>();
   readonly sent: Msg[] = [];
@@ -76,9 +77,8 @@ export class Cluster {
     this.paused.delete(node);
     this.parked = this.parked.filter((p) => p.node !== node);
     for (const k of [...this.timers.keys()]) if (k.startsWith(`${node}:`)) this.timers.delete(k);
-    if (!dropUnsynced) return;
-    for (const recs of this.disks[node].values()) dropUnsyncedOf(recs, null);
-    for (const recs of this.backend.values()) dropUnsyncedOf(recs, node);
+    this.disks[node].crash(node, dropUnsynced);
+    if (node !== 'dr') this.backend.crash(node, dropUnsynced);
   }
 
   /** Freezes a node: everything addressed to it waits until `resume`. */
@@ -94,7 +94,7 @@ export class Cluster {
 
   destroy(node: NodeName): void {
     this.crash(node, true);
-    this.disks[node].clear();
+    this.disks[node].wipe();
   }
 
   // ---- network --------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ export class Cluster {
   // ---- disks ----------------------------------------------------------------------------------
   records(volume: Volume | NodeName, file: string): unknown[] {
     const disk = volume === 'backend' ? this.backend : volume === 'local' ? this.disks.a : this.disks[volume];
-    return (disk.get(file) ?? []).map((x) => JSON.parse(x.r));
+    return disk.recordsOf(file).map((x) => JSON.parse(x));
   }
 
   // ---- plumbing -------------------------------------------------------------------------------
@@ -210,32 +210,22 @@ export class Cluster {
       }
       case 'cancel-timer': this.timers.delete(`${node}:${e.timer}`); return;
       case 'append': {
-        const d = disk(e.target.volume);
-        const recs = d.get(e.target.file) ?? [];
-        d.set(e.target.file, recs);
-        for (const r of e.records) recs.push({ r, synced: false, by: node });
+        disk(e.target.volume).append(e.target.file, e.records, node);
         done(e.io, true);
         return;
       }
       case 'fsync': {
-        const d = disk(e.target.volume);
-        const file = e.target.file;
-        const upTo = (d.get(file) ?? []).length;
+        const token = disk(e.target.volume).fsync(e.target.file, node);
         this.at(this.now + ioDelay, () => {
           const core = this.live(node, inc);
-          if (!core) return; // crashed before the fsync completed: nothing became durable
-          const recs = d.get(file) ?? [];
-          const from = Math.min(syncedPrefix.get(recs) ?? 0, recs.length);
-          const to = Math.min(upTo, recs.length);
-          for (let i = from; i < to; i++) recs[i].synced = true;
-          if (to > from) syncedPrefix.set(recs, to);
+          // crashed before the fsync completed: nothing became durable (disk-model.ts)
+          if (!disk(e.target.volume).fsyncDone(token) || !core) return;
           this.feed(node, () => core.step({ type: 'io-done', now: this.now, io: e.io, ok: true }));
         });
         return;
       }
       case 'read': {
-        const recs = (disk(e.target.volume).get(e.target.file) ?? []).slice(e.from, e.to).map((x) => x.r);
-        done(e.io, true, recs);
+        done(e.io, true, disk(e.target.volume).read(e.target.file, e.from, e.to));
         return;
       }
       case 'delete': disk(e.target.volume).delete(e.target.file); done(e.io, true); return;
@@ -252,18 +242,9 @@ export class Cluster {
   }
 }
 
-/** How far each file is known synced, so an fsync touches only the records after it. */
-const syncedPrefix = new WeakMap<Rec[], number>();
-
 function dump(d: Disk): Record<string, string[]> {
+  const img = d.image();
   const out: Record<string, string[]> = {};
-  for (const k of [...d.keys()].sort()) out[k] = d.get(k)!.map((x) => x.r);
+  for (const k of Object.keys(img).sort()) out[k] = img[k];
   return out;
-}
-
-function dropUnsyncedOf(recs: Rec[], by: NodeName | null): void {
-  // Only a trailing unsynced run can vanish: a record before a synced one was flushed with it.
-  let keep = recs.length;
-  while (keep > 0 && !recs[keep - 1].synced && (by === null || recs[keep - 1].by === by)) keep--;
-  recs.length = keep;
 }
