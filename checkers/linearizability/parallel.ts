@@ -6,12 +6,13 @@
 // Threads cost: a worker starts in tens of ms (hundreds when it must load TypeScript through
 // tsx), and its share's ops are copied to it, linearly, on this thread. They pay off only when
 // the search is long, which `worthThreads` guesses from the history's shape before any search.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { Operation } from '../../ground/history/types.js';
 import { InputError } from '../../ground/errors.js';
 import { KeyRounds } from './check.js';
 import type { WorkerMessage } from './worker.js';
+import { moduleWorker } from '../../ground/threads.js';
 import { modelName, type CheckOptions, type LinResult } from './types.js';
 
 type Key = string | number | null;
@@ -44,12 +45,7 @@ export function worthThreads(parts: readonly Operation[][]): boolean {
 }
 
 function startWorker(): Worker {
-  const url = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
-  if (!url.pathname.endsWith('.ts')) return new Worker(url);
-  // running from TypeScript sources: the worker loads tsx first (hooks do not cross threads on node 20)
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true });
+  return moduleWorker(import.meta.url, 'worker');
 }
 
 /** What a worker needs of an op (no node, meta or times: less to copy). */

@@ -4,7 +4,8 @@
 // the cores. A docker seed that ends unknown under `unknown: retry` runs again.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { moduleWorker } from '../../ground/threads.js';
 import { WORKER_LIMITS } from '../sweep/pool.js';
 import { readHistory, writeReports } from '../../reports/index.js';
 import { runCase } from './run-case.js';
@@ -111,11 +112,10 @@ export async function runSuite(o: RunnerOptions): Promise<RunnerOutcome> {
 /** One worker thread taking jobs until the queue is empty; a worker that dies is replaced and
  *  its run recorded as a harness failure. */
 async function workerLoop(take: () => RunSpec | undefined, caseOf: (s: RunSpec) => SuiteCase, outDir: string, dropPassing: boolean, done: (r: RunRecord) => void): Promise<void> {
-  const entry = new URL('./worker-entry.mjs', import.meta.url);
   let w: Worker | null = null;
   try {
     for (let s = take(); s; s = take()) {
-      w ??= new Worker(entry, { resourceLimits: WORKER_LIMITS });
+      w ??= moduleWorker(import.meta.url, 'worker', { resourceLimits: WORKER_LIMITS });
       const job: WorkerJob = { c: caseOf(s), seed: s.seed, outDir, dropPassing };
       const worker = w;
       const r = await new Promise<RunRecord>((resolve) => {

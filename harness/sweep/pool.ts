@@ -2,7 +2,8 @@
 // handing out seeds after the first failure unless asked to keep going. Seeds already
 // running when a failure arrives still finish, so the lowest failing seed among those handed
 // out is reported whatever the threads' timing.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { moduleWorker } from '../../ground/threads.js';
 import { runSeed, type SeedResult, type SweepRunOptions } from './seed-run.js';
 
 export interface PoolOptions {
@@ -55,13 +56,10 @@ export async function runPool(opts: SweepRunOptions, seeds: readonly number[], p
       }
     }
   } else {
-    // Compiled (dist/): the worker's own JavaScript. From the sources: an entry that registers
-    // tsx first, since a worker does not inherit the loader the CLI registered.
-    const entry = new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker-entry.mjs', import.meta.url);
     await Promise.all(
       Array.from({ length: k }, () =>
         new Promise<void>((resolve) => {
-          const w = new Worker(entry, { workerData: { opts }, resourceLimits: WORKER_LIMITS });
+          const w = moduleWorker(import.meta.url, 'worker', { workerData: { opts }, resourceLimits: WORKER_LIMITS });
           let current: number | undefined;
           const feed = () => {
             current = take();
