@@ -53,8 +53,9 @@ export async function runAndPrint(config: RunConfig, system: System, opts: { out
   // The run itself broke (cluster never up, a harness step threw): a harness failure, exit 4,
   // unless the checkers found a violation in what was recorded or a signal cut it short.
   const broken = results.checkers.harness?.valid === 'unknown' && verdict === 'unknown';
-  if (broken) lines.push(`harness failure: stack in ${resolve(dir, 'harness-error.log')}`);
   human.write(lines.join('\n') + '\n');
+  // Exit 4 says so in one line on stderr, naming the first thing that broke and the log.
+  if (broken) process.stderr.write(`chaos: harness failure: ${(errors.find((e) => e.startsWith('run:')) ?? 'the run broke').replace(/^run: /, '').split('\n')[0]} (stack in ${resolve(dir, 'harness-error.log')})\n`);
   return broken ? EXIT.harness : exitForRun(verdict);
 }
 

@@ -2,9 +2,9 @@
 // replay identical byte for byte, report rebuilt from the directory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -84,16 +84,17 @@ test('one history rule for check, report, replay and shrink: a torn or garbage h
 test('replay of an interrupted sim run does not blame determinism', async () => {
   const out = mkdtempSync(join(tmpdir(), 'chaos-cli-'));
   try {
-    const { chaos, until } = await import('./testing/cli-child.js');
+    const { chaos, runUnderWay, until } = await import('./testing/cli-child.js');
     const c = chaos(['run', '--runtime', 'sim', '--time-limit', '2000', '--seed', '6', '--out', out]);
-    await until('the run to start', () => existsSync(join(out, 'latest', 'history.jsonl')), 60_000, 50);
+    await until('the run to start', () => runUnderWay(out) !== null, 60_000, 50);
     await new Promise((r) => setTimeout(r, 300));
     c.proc.kill('SIGTERM');
     assert.equal((await c.done).code, 3);
     const dir = realpathSync(join(out, 'latest'));
     // the replay is itself cut short at once: what matters is what it says of the original
     const rp = chaos(['replay', dir]);
-    await until('the replay to start', () => realpathSync(join(out, 'latest')) !== dir, 60_000, 50);
+    // runs/latest moves only when a run finishes: the replay has started once its directory exists
+    await until('the replay to start', () => readdirSync(dirname(dir)).filter((d) => !d.startsWith('.')).length > 1, 60_000, 50);
     rp.proc.kill('SIGINT');
     const r = await rp.done;
     assert.equal(r.code, 3);

@@ -107,7 +107,7 @@ test('docker: a cluster that cannot come up is a harness failure: exit 4, its st
     const line = r.err.trim().split('\n').filter((l) => l.startsWith('chaos: harness failure:'));
     assert.equal(line.length, 1, r.err);
     const log = line[0].match(/\(stack in (.+harness-error\.log)\)$/)![1];
-    assert.match(readFileSync(log, 'utf8'), /node \w+ did not start/);
+    assert.match(readFileSync(log, 'utf8'), /node \w+(: cannot create its container| did not start)/);
     assert.match(readFileSync(log, 'utf8'), /\n\s+at /);
     assert.deepEqual(await ownedBy(c.pid), { containers: 0, running: 0, networks: 0, volumes: 0 });
   } finally {

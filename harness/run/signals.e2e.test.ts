@@ -4,17 +4,17 @@
 // docker-lifecycle.e2e.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chaos, until } from './testing/cli-child.js';
+import { chaos, runUnderWay, until } from './testing/cli-child.js';
 
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   test(`sim: ${sig} mid-run ends interrupted (exit 3) in every output, and the line offers the whole run`, async () => {
     const out = mkdtempSync(join(tmpdir(), 'chaos-sig-'));
     try {
       const c = chaos(['run', '--runtime', 'sim', '--time-limit', '3000', '--seed', '4', '--out', out]);
-      await until('the run to start', () => existsSync(join(out, 'latest', 'history.jsonl')) && readFileSync(join(out, 'latest', 'history.jsonl'), 'utf8').length > 10_000, 60_000, 50);
+      await until('the run to start', () => { const d = runUnderWay(out); return d !== null && readFileSync(join(d, 'history.jsonl'), 'utf8').length > 10_000; }, 60_000, 50);
       c.proc.kill(sig);
       const r = await c.done;
       assert.equal(r.code, 3, r.err);
@@ -28,7 +28,7 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       assert.notEqual(res.valid, true);
       assert.equal(res.interrupted.signal, sig);
       assert.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), /type="interrupted"/);
-      assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /INTERRUPTED<\/p>\s*<p class="unk">Interrupted by/);
+      assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /<b>INTERRUPTED<\/b>[^<]*<\/p>\s*<p class="unk">Interrupted by/);
       if (sig === 'SIGTERM') {
         // a rebuilt report keeps the interruption: still exit 3, still never valid
         const rep = await chaos(['report', dir]).done;
@@ -45,10 +45,12 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
 test('sim: a second signal quits at once (128+signal) and names chaos down', async () => {
   const out = mkdtempSync(join(tmpdir(), 'chaos-sig-'));
   try {
-    const c = chaos(['run', '--runtime', 'sim', '--time-limit', '3000', '--seed', '4', '--out', out]);
-    await until('the run to start', () => existsSync(join(out, 'latest', 'history.jsonl')), 60_000, 50);
+    // A dense run with a long history behind it: the orderly end after the first signal (heal,
+    // final reads, checks) takes long enough for the second to land in it.
+    const c = chaos(['run', '--runtime', 'sim', '--time-limit', '3000', '--think-ms', '5', '--seed', '4', '--out', out]);
+    await until('the run to be well under way', () => { const d = runUnderWay(out); return d !== null && statSync(join(d, 'history.jsonl')).size > 4_000_000; }, 60_000, 20);
     c.proc.kill('SIGINT');
-    await until('the first signal to be seen', () => /SIGINT received/.test(c.err()), 10_000, 20);
+    await until('the first signal to be seen', () => /SIGINT received/.test(c.err()), 10_000, 5);
     c.proc.kill('SIGTERM');
     const r = await c.done;
     assert.equal(r.code, 143);
@@ -74,9 +76,10 @@ test('sim: a signal stops a sweep handing out seeds; it ends interrupted (exit 3
 });
 
 test('a signal while the CLI is still loading ends it with exit 3 and one line, not death by signal', async () => {
-  const c = chaos(['run', '--runtime', 'sim', '--time-limit', '5', '--seed', '1', '--out', join(tmpdir(), 'chaos-never')]);
-  // late enough for node itself to have started (a signal before node runs any of our code
-  // can only kill it), early enough to land while tsx loads the sources
+  // From the sources (the compiled dist/ loads in tens of ms, too fast to hit): late enough for
+  // node itself to have started (a signal before node runs any of our code can only kill it),
+  // early enough to land while tsx loads the sources
+  const c = chaos(['run', '--runtime', 'sim', '--time-limit', '3000', '--seed', '1', '--out', join(tmpdir(), 'chaos-never')], { CHAOS_FROM_SOURCE: '1' });
   await new Promise((r) => setTimeout(r, 700));
   c.proc.kill('SIGTERM');
   const r = await c.done;

@@ -1,6 +1,8 @@
 // Runs the real `chaos` CLI as a child process, for the end-to-end tests of signals, exit
 // codes and parallel runs: its output, its exit status, and a way to signal it mid-run.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { LABEL } from '../../runtime/docker/ownership.js';
@@ -25,6 +27,33 @@ export function chaos(argv: string[], env: NodeJS.ProcessEnv = {}): Child {
     proc.on('close', (code, signal) => resolve({ code, signal, out, err }));
   });
   return { proc, pid: proc.pid!, done, out: () => out, err: () => err };
+}
+
+/** The run directory a run under way writes in, beneath `out` (runs/latest moves only when a
+ *  run has finished): the newest <test>/<stamp>-seed<N>-<unique>/ holding a history, or null. */
+export function runUnderWay(out: string): string | null {
+  let best: { dir: string; t: number } | null = null;
+  let tests: string[] = [];
+  try {
+    tests = readdirSync(out).filter((t) => t !== 'latest' && !t.startsWith('.'));
+  } catch {
+    return null;
+  }
+  for (const t of tests) {
+    let runs: string[] = [];
+    try {
+      runs = readdirSync(join(out, t));
+    } catch {
+      continue;
+    }
+    for (const r of runs) {
+      const h = join(out, t, r, 'history.jsonl');
+      if (!existsSync(h)) continue;
+      const m = statSync(join(out, t, r)).mtimeMs;
+      if (!best || m > best.t) best = { dir: join(out, t, r), t: m };
+    }
+  }
+  return best?.dir ?? null;
 }
 
 export interface Owned { containers: number; running: number; networks: number; volumes: number }

@@ -312,6 +312,9 @@ export class ContainerRuntime implements SystemRuntime {
   private live(node: string): Box {
     const b = this.box(node);
     if (b.life === 'destroyed') throw new Error(`docker runtime: node ${node} was destroyed`);
+    // An empty id would reach the engine as a malformed path (it tries to resolve a host
+    // named "containers"): say what happened instead.
+    if (!b.id) throw new Error(`docker runtime: node ${node} has no container (the cluster never came up)`);
     return b;
   }
 
@@ -481,7 +484,8 @@ export class ContainerRuntime implements SystemRuntime {
   }
 
   async healAll(): Promise<void> {
-    const alive = [...this.boxes.values()].filter((b) => b.life !== 'destroyed');
+    // A node whose container was never created (up() failed) has nothing to heal.
+    const alive = [...this.boxes.values()].filter((b) => b.life !== 'destroyed' && b.id);
     await Promise.all(alive.map((b) => this.refresh(b)));
     await Promise.all(alive.filter((b) => b.life === 'paused').map(async (b) => {
       await this.docker.getContainer(b.id).unpause();
