@@ -62,6 +62,7 @@ describe('etcd on the generic docker runtime', { skip }, () => {
     const l = await until('a leader', 10_000, () => leader());
     assert.ok(NODES.includes(l));
     for (const n of NODES) {
+      assert.deepEqual(await rt.rules(n), [], 'no cut yet (this also waits for the helpers up() did not wait for)');
       const w = rt.where(n);
       assert.equal(w.life, 'running');
       assert.ok(w.helper, `${n} has a partition helper`);
