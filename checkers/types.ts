@@ -1,5 +1,5 @@
 // The checker seam (DESIGN.md): (history, context) -> verdict, anomalies, stats.
-import type { Verdict } from '../ground/errors.js';
+import type { Interruption, RunVerdict, Verdict } from '../ground/errors.js';
 import type { HistoryEvent } from '../ground/history/types.js';
 import type { Paired } from '../ground/history/pair.js';
 
@@ -36,4 +36,9 @@ export type Checker = (ctx: CheckContext) => CheckerResult | Promise<CheckerResu
 export interface ComposedResult {
   valid: Verdict;
   checkers: Record<string, CheckerResult>;
+  /** The run's own verdict (ground/errors.ts runVerdict): adds `interrupted` and `crash` to the
+   *  checkers' composition. Absent for a bare checker composition (`chaos check`). */
+  verdict?: RunVerdict;
+  /** Set when a signal cut the run short. */
+  interrupted?: Interruption;
 }

@@ -192,6 +192,9 @@ export interface WorkloadSupport {
 export interface CheckerSelection {
   use: string[];
   skipped: Record<string, string>;
+  /** Facts the named checkers read from their run context (e.g. `parts`: which node is the
+   *  remote replica the latency checker judges). */
+  context?: Record<string, unknown>;
 }
 
 export interface Topology {

@@ -3,6 +3,7 @@
 // Every command returns its exit status; bad input is an InputError, printed as one line.
 import { Command, CommanderError, Option } from 'commander';
 import { InputError, EXIT } from '../ground/errors.js';
+import { harnessFailure } from './run/harness-failure.js';
 
 type CommandModule = { default: (args: string[], opts: Record<string, unknown>) => Promise<number> };
 
@@ -34,11 +35,14 @@ export function buildProgram(): Command {
     .option('--time-limit <s>', 'seconds of workload', '30')
     .option('--seed <n>', 'seed of the op and fault schedules (default: random, printed)')
     .option('--bug <switch>', 'node bug switch (repeatable)', collect, [])
+    .option('--plan <file>', 'a fault plan as data (a JSON list of steps, or a run\'s config.json) instead of one drawn from the seed')
+    .option('--param <key=value>', 'node parameter, e.g. leaseMs=2500 (repeatable)', collect, [])
     .option('--concurrency <c>', 'client processes')
     .option('--think-ms <ms>', 'mean think time between a process\'s ops (default: the workload\'s 10 on docker, 300 in the sim)')
     .option('--out <dir>', 'runs directory', 'runs')
     .option('--json', 'print results as JSON')
     .option('--op-limit <n>', 'stop invoking after N workload ops')
+    .option('--require-docker', 'with --runtime auto: fail (exit 2) rather than fall back to the simulator (implied by CI=true)')
     .action(action('run'));
 
   program
@@ -84,7 +88,11 @@ export function buildProgram(): Command {
   const image = program.command('image').description('the node container image');
   image.command('build').description('build the node image locally (no registry)').option('--force', 'rebuild even if the tag exists').action(action('image-build'));
 
-  program.command('down').description('remove every container, network and volume of chaos runs (including dead runs)').action(action('down'));
+  program
+    .command('down')
+    .description('remove the containers, networks and volumes of chaos runs whose process is gone (dead runs)')
+    .option('--all', 'remove those of every chaos run, live ones included (other users\' on a shared engine too)')
+    .action(action('down'));
   return program;
 }
 
@@ -103,17 +111,18 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`chaos: ${e.message}\n`);
       return EXIT.input;
     }
-    throw e;
+    // Anything else is the harness failing (never exit 1, which means a violation was found):
+    // the stack goes to a log file, one line to stderr.
+    return harnessFailure(e);
   }
 }
 
 const isEntry = process.argv[1] && /(?:cli\.[tj]s|chaos(?:\.mjs)?)$/.test(process.argv[1]);
 if (isEntry) {
-  main(process.argv).then(
-    (code) => process.exit(code),
-    (e) => {
-      process.stderr.write(`chaos: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
-      process.exit(4);
-    },
-  );
+  // An error no await caught (a socket's, a timer's) would end node with status 1, which CI reads
+  // as "violation found": it is a harness failure, exit 4, like any other.
+  const fatal = (e: unknown) => process.exit(harnessFailure(e));
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+  main(process.argv).then((code) => process.exit(code), fatal);
 }

@@ -86,7 +86,11 @@ export function renderHtml(r: ReportInput): string {
     (w) => `<tr><td>${w.id}</td><td>${esc(w.kind)}</td><td>${esc(w.label)}</td><td>${w.start.toFixed(3)}</td><td>${w.end.toFixed(3)}</td><td>${esc(w.error ?? '')}</td></tr>`,
   );
   const cfg = config;
-  const title = `chaos ${cfg.test} seed ${cfg.seed}: ${verdictText(results.valid)}`;
+  // The run's own verdict (interrupted, crash) over the checkers' composition when there is one.
+  const word = results.verdict && results.verdict !== 'valid' && results.verdict !== 'unknown' ? results.verdict.toUpperCase() : verdictText(results.valid);
+  const i = results.interrupted;
+  const cutNote = i ? `<p class="unk">Interrupted by ${esc(i.signal)} during ${esc(i.phase)} after ${i.ranS} s of ${i.plannedS} s; ${i.faultsStarted} of ${i.faultsPlanned} planned faults started. The verdict covers only what ran.</p>` : '';
+  const title = `chaos ${cfg.test} seed ${cfg.seed}: ${word}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>
@@ -98,7 +102,8 @@ pre{background:#f6f6f6;padding:.5em;overflow-x:auto;font-size:12px}img{max-width
 code{background:#f0f0f0;padding:0 .3em}
 </style></head><body>
 <h1>${esc(cfg.test)} <small>seed ${esc(String(cfg.seed))}</small></h1>
-<p class="verdict ${verdictClass(results.valid)}">${verdictText(results.valid)}</p>
+<p class="verdict ${verdictClass(results.valid)}">${word}</p>
+${cutNote}
 <p>workload <b>${esc(String(cfg.workload ?? ''))}</b>, runtime <b>${esc(String(cfg.runtime ?? ''))}</b>, bugs <b>${esc((cfg.bugs ?? []).join(', ') || 'none')}</b>, ${pts.length} ops over ${span.toFixed(1)} s (ok ${count('ok')}, fail ${count('fail')}, info ${count('info')}); ok latency p50 ${percentile(lat, 50).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms.</p>
 ${r.reproduce ? `<p>Reproduce: <code>${esc(r.reproduce)}</code></p>` : ''}
 <h2>Checkers</h2>

@@ -51,12 +51,22 @@ test('report.html names the verdict per checker, the anomaly with its ops, the f
   assert.ok(html.includes('chaos run --seed 7'));
 });
 
-test('junit.xml: a failure per violated checker, skipped for unknown', () => {
-  const x = renderJunit('failover', 7, results, ['nemesis: pause refused']);
-  assert.match(x, /<testsuite name="chaos.failover" tests="4" failures="1" errors="0" skipped="2">/);
+test('junit.xml: a failure per violated checker; unknown, harness failure, interruption are errors, never skipped', () => {
+  const x = renderJunit({ test: 'failover', seed: 7 }, results, ['nemesis: pause refused']);
+  assert.match(x, /<testsuite name="chaos.failover" tests="4" failures="1" errors="2" skipped="0">/);
   assert.match(x, /<testcase classname="chaos.failover.seed7" name="durability"><failure message="1 anomalies: lost-write" type="violation">lost-write: write 0.1 to block 0 &lt;acked&gt; &amp; lost<\/failure>/);
-  assert.match(x, /name="linearizability"><skipped message="unknown: timed out"\/>/);
-  assert.match(x, /name="harness"><skipped/);
+  assert.match(x, /name="linearizability"><error message="unknown: timed out" type="unknown"\/>/);
+  assert.match(x, /name="harness-errors"><error message="1 harness errors" type="harness"\/>/);
+  assert.doesNotMatch(x, /<skipped/);
+  // a broken run: the harness checker and the harness errors both appear, under distinct names,
+  // and the class names the run directory so files of two runs never share a test name
+  const broken = { valid: 'unknown' as const, checkers: { harness: { valid: 'unknown' as const, anomalies: [], reason: 'run: network has active endpoints' } }, interrupted: { signal: 'SIGINT', phase: 'workload', ranS: 12, plannedS: 30, faultsStarted: 1, faultsPlanned: 3 } };
+  const y = renderJunit({ test: 'register', seed: 1, run: '20261130T120000Z-seed1-abc' }, broken, ['run: network has active endpoints']);
+  const names = [...y.matchAll(/<testcase classname="([^"]+)" name="([^"]+)"/g)].map((m) => `${m[1]}/${m[2]}`);
+  assert.equal(new Set(names).size, names.length, names.join(' '));
+  assert.ok(names.every((n) => n.startsWith('chaos.register.seed1.20261130T120000Z-seed1-abc/')));
+  assert.match(y, /name="run"><error message="interrupted by SIGINT during workload after 12 s of 30 s \(1 of 3 planned faults started\)" type="interrupted"\/>/);
+  assert.match(y, /tests="3" failures="0" errors="3" skipped="0"/);
 });
 
 test('chaos report rebuilds results, junit and html (with charts) from a run directory', async () => {
@@ -64,7 +74,10 @@ test('chaos report rebuilds results, junit and html (with charts) from a run dir
   try {
     mkdirSync(join(dir, 'nodes'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    // A torn last line is bad input, the same rule as `chaos check`: nothing dropped silently.
     writeFileSync(join(dir, 'history.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n{"index": 8, "ti');
+    await assert.rejects(rebuildReport(dir, (c) => blockstore.checkers(c)), (e: unknown) => e instanceof InputError && /history\.jsonl:9: not valid JSON/.test(e.message) && !e.message.includes('\n'));
+    writeFileSync(join(dir, 'history.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     const r = await rebuildReport(dir, (c) => blockstore.checkers(c));
     assert.equal(r.checkers.durability.valid, false, 'the lost write is found again');
     for (const f of ['results.json', 'junit.xml', 'report.html', 'latency.png', 'throughput.png']) assert.ok(existsSync(join(dir, f)), f);

@@ -40,10 +40,17 @@ export function latencyOptions(run: Record<string, unknown> | undefined): Latenc
 }
 
 const exceeds = (measured: number, ref: number, o: LatencyOptions, tolerance = o.tolerance): boolean => measured > ref * (1 + tolerance) + o.slackMs;
-const isDrFault = (targets: string[]): boolean => targets.includes('dr');
+/** The node of the remote replica whose effect on write latency is judged: the system names it
+ *  as its `dr` part (ground/system.ts Topology.named), passed in the run context. */
+function remoteNode(run: Record<string, unknown> | undefined): string {
+  const parts = (run?.parts ?? {}) as Record<string, unknown>;
+  return typeof parts.dr === 'string' ? parts.dr : 'dr';
+}
 
 export const latencyChecker: Checker = (ctx: CheckContext): CheckerResult => {
   const o = latencyOptions(ctx.run);
+  const dr = remoteNode(ctx.run);
+  const isDrFault = (targets: string[]): boolean => targets.includes(dr);
   const faults = faultWindows(ctx.paired.nemesis);
   const drOnly = new IntervalSet(faults, (f) => isDrFault(f.targets));
   const others = new IntervalSet(faults, (f) => !isDrFault(f.targets));

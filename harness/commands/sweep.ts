@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError, EXIT } from '../../ground/errors.js';
 import { stamp } from '../run/run-dir.js';
+import { installLifecycle } from '../run/lifecycle.js';
 import { seedConfig, type SweepRunOptions } from '../sweep/seed-run.js';
 import { parseSeeds, parseShard, shardSeeds } from '../sweep/range.js';
 import { runPool } from '../sweep/pool.js';
@@ -46,7 +47,9 @@ export default async function sweep(_args: string[], opts: Record<string, unknow
   const foundAt = new Map<number, number>();
   let failed = 0;
   const every = Math.max(1, Math.floor(seeds.length / 20));
+  const life = installLifecycle({ command: 'chaos sweep', beforeMessage: () => tty && process.stderr.write('\n') });
   const outcome = await runPool(runOpts, seeds, {
+    signal: life.signal,
     workers,
     keepGoing: Boolean(opts.keepGoing),
     onResult: (r, done, total) => {
@@ -60,6 +63,8 @@ export default async function sweep(_args: string[], opts: Record<string, unknow
       else if (!json && (r.valid !== true || done % every === 0 || done === total)) process.stderr.write(line + '\n');
     },
   });
+  life.dispose();
+  const interrupted = life.received();
   if (tty) process.stderr.write('\n');
   const wallS = (performance.now() - t0) / 1000;
   const summary = summarize(
@@ -68,6 +73,7 @@ export default async function sweep(_args: string[], opts: Record<string, unknow
     wallS,
     foundAt,
   );
+  if (interrupted) Object.assign(summary, { interrupted, verdict: summary.failed > 0 ? 'invalid' : 'interrupted' });
   const path = writeSummary(sweepDir, summary);
   if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   else {
@@ -79,5 +85,7 @@ export default async function sweep(_args: string[], opts: Record<string, unknow
         `(${summary.seedsPerMinute} seeds/min, ${summary.simSecondsPerWallSecond} sim-s per wall-s). Summary: ${path}\n`,
     );
   }
-  return summary.failed > 0 ? EXIT.invalid : summary.unknown > 0 ? EXIT.unknown : EXIT.valid;
+  if (interrupted && !json) process.stdout.write(`INTERRUPTED by ${interrupted} after ${summary.ran} of ${seeds.length} seed(s); the seeds not run prove nothing\n`);
+  // Interrupted is never a pass: exit 3 unless a seed already failed (1).
+  return summary.failed > 0 ? EXIT.invalid : interrupted ? EXIT.interrupted : summary.unknown > 0 ? EXIT.unknown : EXIT.valid;
 }

@@ -2,7 +2,7 @@
 // replay identical byte for byte, report rebuilt from the directory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -54,5 +54,95 @@ test('bad input is one line and exit 2', async () => {
     const r = await capture(argv);
     assert.equal(r.code, 2, argv.join(' '));
     assert.equal(r.err.trim().split('\n').length, 1, `${argv.join(' ')}: ${r.err}`);
+  }
+});
+
+test('one history rule for check, report, replay and shrink: a torn or garbage history is one line and exit 2', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'chaos-cli-'));
+  try {
+    const r = await capture(['run', '--runtime', 'sim', '--workload', 'failover', '--bug', 'no-index-replication', '--time-limit', '4', '--seed', '1', '--think-ms', '10', '--out', out]);
+    assert.ok(r.code === 0 || r.code === 1, r.err);
+    const dir = realpathSync(join(out, 'latest'));
+    const hist = join(dir, 'history.jsonl');
+    const good = readFileSync(hist, 'utf8');
+    for (const [what, text] of [['torn mid-line', good.slice(0, good.length - 40)], ['garbage appended', good + 'garbage\x00\n{"half": \n']] as const) {
+      writeFileSync(hist, text);
+      for (const argv of [['check', hist], ['report', dir], ['replay', dir], ['shrink', dir]]) {
+        const c = await capture(argv);
+        assert.equal(c.code, 2, `${what}: ${argv[0]}: ${c.out}${c.err}`);
+        const lines = c.err.trim().split('\n');
+        assert.equal(lines.length, 1, `${what}: ${argv[0]}: ${c.err}`);
+        assert.match(lines[0], /history\.jsonl:\d+: /, `${what}: ${argv[0]} names file:line`);
+        assert.doesNotMatch(c.out + c.err, /determinism|VALID/);
+      }
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('replay of an interrupted sim run does not blame determinism', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'chaos-cli-'));
+  try {
+    const { chaos, until } = await import('./testing/cli-child.js');
+    const c = chaos(['run', '--runtime', 'sim', '--time-limit', '2000', '--seed', '6', '--out', out]);
+    await until('the run to start', () => existsSync(join(out, 'latest', 'history.jsonl')), 60_000, 50);
+    await new Promise((r) => setTimeout(r, 300));
+    c.proc.kill('SIGTERM');
+    assert.equal((await c.done).code, 3);
+    const dir = realpathSync(join(out, 'latest'));
+    // the replay is itself cut short at once: what matters is what it says of the original
+    const rp = chaos(['replay', dir]);
+    await until('the replay to start', () => realpathSync(join(out, 'latest')) !== dir, 60_000, 50);
+    rp.proc.kill('SIGINT');
+    const r = await rp.done;
+    assert.equal(r.code, 3);
+    assert.match(r.out, /history\.jsonl not compared: the original run was interrupted \(SIGTERM after [\d.]+ s of 2000 s\)/);
+    assert.doesNotMatch(r.out, /determinism/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('flags are validated before any work: --time-limit in ms, --out naming a file, --param, --plan', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'chaos-cli-'));
+  try {
+    const file = join(out, 'afile');
+    writeFileSync(file, 'x');
+    const cases: [string[], RegExp][] = [
+      [['run', '--runtime', 'sim', '--time-limit', '3600000'], /--time-limit: 3600000 s is more than 86400 s/],
+      [['run', '--runtime', 'sim', '--time-limit', '1', '--out', file], /--out .*afile: is a file; expected a directory/],
+      [['run', '--runtime', 'sim', '--param', 'nope=1'], /--param: unknown node parameter 'nope'/],
+      [['run', '--runtime', 'sim', '--plan', join(out, 'missing.json')], /--plan .*missing\.json: cannot read/],
+      [['run', '--runtime', 'auto', '--time-limit', '1', '--require-docker'], /./],
+    ];
+    for (const [argv, re] of cases) {
+      const t = performance.now();
+      const r = await capture(argv);
+      if (argv.includes('--require-docker')) continue; // depends on the engine here; unit-tested in config.test.ts
+      assert.equal(r.code, 2, `${argv.join(' ')}: ${r.err}`);
+      assert.equal(r.err.trim().split('\n').length, 1, r.err);
+      assert.match(r.err, re);
+      assert.ok(performance.now() - t < 20_000, 'at once');
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('a harness failure is exit 4 with one line on stderr and the stack in a log file, never exit 1', async () => {
+  // A runs directory that cannot be written: the harness fails before any verdict.
+  const out = mkdtempSync(join(tmpdir(), 'chaos-cli-'));
+  try {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', `
+      const { harnessFailure } = await import(${JSON.stringify(new URL('./harness-failure.ts', import.meta.url).pathname)});
+      setTimeout(() => { throw new Error('socket hang up'); }, 10);
+      process.on('uncaughtException', (e) => process.exit(harnessFailure(e, ${JSON.stringify(out)})));
+    `], { encoding: 'utf8' });
+    assert.equal(r.status, 4);
+    assert.match(r.stderr.trim(), /^chaos: harness failure: socket hang up \(stack in .*harness-error\.log\)$/);
+    assert.match(readFileSync(join(out, 'harness-error.log'), 'utf8'), /Error: socket hang up\n\s+at /);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
 });

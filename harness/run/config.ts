@@ -1,6 +1,8 @@
 // A run's configuration: everything a run is a function of (with the code). It is written
 // to config.json before the run starts, fault plan included, so `chaos replay` and
 // `chaos shrink` can rerun or edit exactly what ran.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../ground/errors.js';
 import { Rng } from '../../ground/rng.js';
@@ -35,12 +37,25 @@ export const RunConfigSchema = z
     plan: FaultPlanSchema,
     /** true when the plan was given (replay, shrink, a hand-written config), not drawn from the seed. */
     planGiven: z.boolean().optional(),
+    /** The file a given plan came from (`--plan FILE`, absolute): the reproduce line names it. */
+    planFile: z.string().optional(),
+    /** The node parameters that differ from the system's and the workload's defaults (`--param`
+     *  on the reproduce line). */
+    paramsGiven: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
     /** Tolerances of the latency checker (checkers/stats/latency.ts); real containers on a
      *  shared machine jitter far more than the simulator's virtual clock. */
     latency: z.object({ tolerance: z.number().nonnegative(), slackMs: z.number().nonnegative(), minSamples: z.number().int().positive() }).partial().optional(),
   })
   .strict();
 export type RunConfig = z.infer<typeof RunConfigSchema>;
+
+/** The longest run a config may ask for (24 h). */
+export const MAX_TIME_LIMIT_S = 24 * 3600;
+
+/** A path as one shell word (quoted only when it needs to be). */
+function shellWord(s: string): string {
+  return /^[A-Za-z0-9_./@:+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
 
 /** Docker runs judge dr's effect on latency loosely: a 2-core machine running three containers,
  *  iptables changes and the harness itself adds milliseconds of noise to every write. */
@@ -74,6 +89,44 @@ export interface RunOptions {
   test?: string;
   plan?: unknown;
   params?: Record<string, unknown>;
+  /** `--plan FILE`: a JSON fault plan (a list of steps), or a run's config.json (its plan). */
+  planFile?: string;
+  /** `--param key=value` (repeatable): node parameters over the workload's defaults. */
+  param?: string[];
+}
+
+/** Reads `--plan FILE`: a list of fault steps as config.json holds them, or a whole config.json.
+ *  The steps are validated against the system by buildConfig. */
+export function readPlanFile(file: string): { plan: unknown[]; path: string } {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'}); expected a JSON fault plan file`, `--plan ${file}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new InputError('not JSON; expected a list of fault steps, or a run\'s config.json', `--plan ${file}`);
+  }
+  const plan = Array.isArray(raw) ? raw : raw && typeof raw === 'object' && Array.isArray((raw as { plan?: unknown }).plan) ? (raw as { plan: unknown[] }).plan : null;
+  if (!plan) throw new InputError('neither a list of fault steps nor a config with a plan; expected [{id, at, durationMs, kind, targets, ...}]', `--plan ${file}`);
+  return { plan, path };
+}
+
+/** Parses `--param key=value` flags: numbers where the value is one, else the word as given
+ *  (etcd's reads=serializable). The system's own schema judges names and values. */
+export function parseParams(flags: readonly string[] = []): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const f of flags) {
+    const m = /^([A-Za-z][A-Za-z0-9_-]*)=(.+)$/.exec(f.trim());
+    if (!m) throw new InputError(`'${f}' is not key=value; expected e.g. leaseMs=2500`, '--param');
+    const v = m[2].trim();
+    out[m[1]] = v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  }
+  return out;
 }
 
 function num(v: string | number | undefined, flag: string, opts: { int?: boolean; min?: number } = {}): number | undefined {
@@ -116,19 +169,26 @@ export function buildConfig(o: RunOptions, system: System): RunConfig {
   }
   const bugs = o.bug ?? [];
   const timeLimitS = num(o.timeLimit, '--time-limit', { min: 0.001 }) ?? 30;
-  if (timeLimitS > 24 * 3600) throw new InputError(`${timeLimitS} s is more than a day; expected seconds (at most 86400)`, '--time-limit');
+  // Checked before the plan is drawn: a plan for ms typed as s would take minutes to build.
+  if (timeLimitS > MAX_TIME_LIMIT_S) throw new InputError(`${timeLimitS} s is more than ${MAX_TIME_LIMIT_S} s (24 h); expected seconds, not milliseconds`, '--time-limit');
   const seed = num(o.seed, '--seed', { int: true, min: 0 }) ?? randomSeed();
   if (seed > Number.MAX_SAFE_INTEGER) throw new InputError(`seed too large; expected at most ${Number.MAX_SAFE_INTEGER}`, '--seed');
   const concurrency = num(o.concurrency, '--concurrency', { int: true, min: 1 }) ?? d.concurrency;
   const opLimit = num(o.opLimit, '--op-limit', { int: true, min: 1 });
   const thinkMs = num(o.thinkMs, '--think-ms', { min: 0 }) ?? (runtime === 'sim' ? Math.max(d.thinkMs, SIM_THINK_MS) : d.thinkMs);
-  const params = system.params.parse({ ...(d.params ?? {}), ...(o.params ?? {}) });
+  const base = system.params.parse({ ...(d.params ?? {}) });
+  const params = withWhere('--param', () => system.params.parse({ ...(d.params ?? {}), ...(o.params ?? {}), ...parseParams(o.param) }));
+  const paramsGiven = Object.fromEntries(Object.entries(params).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(base[k]))) as Record<string, string | number | boolean>;
   const space = nemesisSpace(system, system.nodes(params), runtime);
   const nemesis = o.nemesis === undefined ? d.nemesis.filter((k) => space.kinds.includes(k)) : parseNemesisKinds(o.nemesis, space);
-  const planGiven = o.plan !== undefined;
-  const plan: FaultStep[] = planGiven
-    ? validatePlan(o.plan, space, 'plan')
-    : generatePlan(new Rng(seed).fork('nemesis'), space, { kinds: nemesis, timeLimitMs: timeLimitS * 1000 });
+  if (o.plan !== undefined && o.planFile !== undefined) throw new InputError('a plan is given twice; expected either a plan or --plan FILE', '--plan');
+  const fromFile = o.planFile !== undefined ? readPlanFile(o.planFile) : undefined;
+  const planGiven = o.plan !== undefined || fromFile !== undefined;
+  const plan: FaultStep[] = fromFile
+    ? validatePlan(fromFile.plan, space, `--plan ${o.planFile}`)
+    : planGiven
+      ? validatePlan(o.plan, space, 'plan')
+      : generatePlan(new Rng(seed).fork('nemesis'), space, { kinds: nemesis, timeLimitMs: timeLimitS * 1000 });
   const systemName = o.system ?? system.name;
   const test = o.test ?? [...(systemName === 'blockstore' ? [] : [system.name]), workload, ...bugs].join('-');
   return parseConfig({
@@ -148,8 +208,20 @@ export function buildConfig(o: RunOptions, system: System): RunConfig {
     ...(opLimit !== undefined ? { opLimit } : {}),
     plan,
     ...(planGiven ? { planGiven: true } : {}),
+    ...(fromFile ? { planFile: fromFile.path } : {}),
+    ...(Object.keys(paramsGiven).length ? { paramsGiven } : {}),
     ...(runtime === 'docker' ? { latency: DOCKER_LATENCY } : {}),
   }, system, 'config');
+}
+
+/** A system's parameter error names the flag it came from. */
+function withWhere<T>(where: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InputError && !e.message.startsWith(where)) throw new InputError(e.message, where);
+    throw e;
+  }
 }
 
 /** Validates a config read from disk (config.json) or built in code, against its system. */
@@ -162,7 +234,7 @@ export function parseConfig(raw: unknown, system: System, where = 'config.json')
   const c = r.data;
   workloadSupport(system, c.workload, `${where}: workload`);
   for (const b of c.bugs) if (!system.bugs.includes(b)) throw new InputError(`unknown bug switch '${b}' for system '${system.name}'`, `${where}: bugs`);
-  c.params = system.params.parse(c.params);
+  c.params = withWhere(`${where}: params`, () => system.params.parse(c.params));
   const space = spaceOf(system, c);
   for (const k of c.nemesis) if (!space.kinds.includes(k)) throw new InputError(`fault kind '${k}' is not one system '${system.name}' declares in ${c.runtime}; expected ${space.kinds.join(', ')}`, `${where}: nemesis`);
   if (c.plan.length) validatePlan(c.plan, space, `${where}: plan`);
@@ -175,10 +247,16 @@ export function systemOfRaw(raw: unknown): string {
   return typeof s === 'string' && s ? s : 'blockstore';
 }
 
-/** The command line that reproduces a run with this config. */
-export function reproduceCommand(c: RunConfig): string {
-  const parts = ['chaos run', ...(c.system !== 'blockstore' ? [`--system ${c.system}`] : []), `--runtime ${c.runtime}`, `--workload ${c.workload}`, `--nemesis ${c.nemesis.length ? c.nemesis.join(',') : 'none'}`, `--time-limit ${c.timeLimitS}`];
+/** The command line that reproduces a run with this config: node parameters that differ from
+ *  the defaults as `--param`, and a given plan as `--plan` naming a file that holds it (the file
+ *  it came from, or `planPath`: e.g. the run's own config.json). A given plan with no file to
+ *  name cannot be put on one line; the caller says `chaos replay DIR` instead. */
+export function reproduceCommand(c: RunConfig, planPath?: string): string {
+  const parts = ['chaos run', ...(c.system !== 'blockstore' ? [`--system ${shellWord(c.system)}`] : []), `--runtime ${c.runtime}`, `--workload ${c.workload}`, `--nemesis ${c.nemesis.length ? c.nemesis.join(',') : 'none'}`, `--time-limit ${c.timeLimitS}`];
   for (const b of c.bugs) parts.push(`--bug ${b}`);
+  for (const [k, v] of Object.entries(c.paramsGiven ?? {})) parts.push(`--param ${shellWord(`${k}=${v}`)}`);
+  const plan = c.planGiven ? (planPath ?? c.planFile) : undefined;
+  if (plan) parts.push(`--plan ${shellWord(plan)}`);
   parts.push(`--concurrency ${c.concurrency}`, `--think-ms ${c.thinkMs}`);
   if (c.opLimit !== undefined) parts.push(`--op-limit ${c.opLimit}`);
   parts.push(`--seed ${c.seed}`);

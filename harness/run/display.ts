@@ -47,9 +47,24 @@ export function checkerLines(r: ComposedResult): string[] {
     });
 }
 
+/** The run's verdict word: CRASH and INTERRUPTED beside the checkers' three. */
+export function runWord(r: ComposedResult): string {
+  return r.verdict ? r.verdict.toUpperCase() : verdictWord(r.valid);
+}
+
+/** What a signal cut short, in words (null when the run ran to its end). */
+export function interruptedText(r: ComposedResult): string | null {
+  const i = r.interrupted;
+  if (!i) return null;
+  return `interrupted by ${i.signal} during ${i.phase} after ${i.ranS} s of ${i.plannedS} s, ${i.faultsStarted} of ${i.faultsPlanned} planned faults started`;
+}
+
 export function lastLine(r: ComposedResult, reproduce: string): string {
   const bad = Object.keys(r.checkers).filter((n) => r.checkers[n].valid === false).sort();
   const unk = Object.keys(r.checkers).filter((n) => r.checkers[n].valid === 'unknown').sort();
   const which = r.valid === false ? ` (${bad.join(', ')})` : r.valid === 'unknown' && unk.length ? ` (${unk.join(', ')} unknown)` : '';
-  return `${verdictWord(r.valid)}${which}; reproduce with: ${reproduce}`;
+  const cut = interruptedText(r);
+  // An interrupted run did not run its shape: the line offers the whole shape again, and says so.
+  if (cut) return `${runWord(r)}${which}; ${cut}; the whole run: ${reproduce}`;
+  return `${runWord(r)}${which}; reproduce with: ${reproduce}`;
 }

@@ -23,7 +23,7 @@ test('a run writes its directory, records the history as it goes, heals, reads b
     const rt = new FakeRuntime();
     const seen: string[] = [];
     const { dir, results } = await executeRun(config, { runtime: rt, outDir: out, skipHtml: true, onProgress: (p) => seen.push(p.phase) });
-    assert.match(dir, /register\/\d{8}T\d{6}Z-seed42$/);
+    assert.match(dir, /register\/\d{8}T\d{6}Z-seed42-[0-9a-z]+$/);
     assert.equal(readlinkSync(join(out, 'latest')), join('register', dir.split('/').pop()!));
     for (const f of ['config.json', 'history.jsonl', 'results.json', 'junit.xml', 'nodes/a.log', 'nodes/b.log', 'nodes/dr.log']) assert.ok(existsSync(join(dir, f)), f);
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), config);
@@ -90,6 +90,61 @@ test('an op limit thins the run', async () => {
     const { dir } = await executeRun(config, { runtime: new FakeRuntime(), outDir: out, skipHtml: true });
     const ops = pairHistory(read(join(dir, 'history.jsonl'))).ops.filter((o) => o.meta?.final !== true);
     assert.equal(ops.length, 25);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('a signal mid-run heals, reads back, tears down and ends interrupted, never valid', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'chaos-run-'));
+  try {
+    const config = buildConfig({ runtime: 'sim', workload: 'register', nemesis: 'kill,pause,partition', timeLimit: 30, seed: 42, concurrency: 4, thinkMs: 10 });
+    const rt = new FakeRuntime();
+    const abort = new AbortController();
+    // SIGTERM 10 s (runtime time) into the workload
+    const { dir, results } = await executeRun(config, {
+      runtime: rt, outDir: out, skipHtml: true, signal: abort.signal,
+      onProgress: (p) => { if (p.phase === 'workload' && p.elapsedS >= 10 && !abort.signal.aborted) abort.abort('SIGTERM'); },
+    });
+    assert.equal(rt.downCalled, 1);
+    assert.deepEqual(rt.activeCuts(), []);
+    assert.deepEqual(rt.deadNodes(), []);
+    assert.notEqual(results.valid, true);
+    assert.equal(results.verdict, 'interrupted');
+    const i = results.interrupted!;
+    assert.equal(i.signal, 'SIGTERM');
+    assert.equal(i.phase, 'workload');
+    assert.ok(i.ranS >= 10 && i.ranS < 11, `ran ${i.ranS} s`);
+    assert.equal(i.plannedS, 30);
+    assert.equal(i.faultsPlanned, config.plan.length);
+    assert.ok(i.faultsStarted < i.faultsPlanned, `${i.faultsStarted} of ${i.faultsPlanned}`);
+    const onDisk = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    assert.equal(onDisk.verdict, 'interrupted');
+    assert.deepEqual(onDisk.interrupted, i);
+    assert.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), /name="run"><error message="interrupted by SIGTERM during workload/);
+    // what ran was still judged: the final reads happened after the heal
+    const { ops } = pairHistory(read(join(dir, 'history.jsonl')));
+    assert.ok(ops.some((o) => o.meta?.final === true && o.status === 'ok'));
+    assert.ok(ops.every((o) => o.status !== 'open'));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('a signal during up() runs no op and no fault, and still ends interrupted', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'chaos-run-'));
+  try {
+    const config = buildConfig({ runtime: 'sim', timeLimit: 5, seed: 2 });
+    const abort = new AbortController();
+    abort.abort('SIGINT');
+    const rt = new FakeRuntime();
+    const { dir, results } = await executeRun(config, { runtime: rt, outDir: out, skipHtml: true, signal: abort.signal });
+    assert.equal(results.verdict, 'interrupted');
+    assert.equal(results.interrupted!.ranS, 0);
+    assert.equal(results.interrupted!.faultsStarted, 0);
+    assert.equal(rt.downCalled, 1);
+    const evs = read(join(dir, 'history.jsonl'));
+    assert.ok(evs.every((e) => e.process !== 'nemesis'));
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -15,8 +15,11 @@ import { getWorkload } from '../../workloads/index.js';
 import type { OpCounts, WorkloadContext } from '../../workloads/types.js';
 import { waitForPrimary } from '../../workloads/final.js';
 import { makeRunDir } from './run-dir.js';
+import { logFailure, setFailureDir } from './harness-failure.js';
 import { reproduceCommand, spaceOf, type RunConfig } from './config.js';
-import { checkRun, writeReports } from '../../reports/index.js';
+import { applyRunEnd, checkRun, crashesIn, writeReports } from '../../reports/index.js';
+import type { Interruption } from '../../ground/errors.js';
+import type { HistoryEvent } from '../../ground/history/types.js';
 
 export interface Progress {
   phase: 'up' | 'workload' | 'heal' | 'final' | 'check' | 'done';
@@ -35,7 +38,9 @@ export interface ExecuteOptions {
   onProgress?: (p: Progress) => void;
   /** Skip report.html and its charts (sweeps, fast tests); results.json and junit.xml are still written. */
   skipHtml?: boolean;
-  /** Ends the workload early (Ctrl-C); the run still heals, reads back, checks and cleans up. */
+  /** Ends the workload early (SIGINT, SIGTERM: harness/run/lifecycle.ts); the run still heals,
+   *  reads back, tears down and checks, and its verdict says `interrupted` (never valid). The
+   *  abort's reason names the signal. */
   signal?: AbortSignal;
   /** Names the cluster's resources (docker labels); defaults to test + run directory. */
   runId?: string;
@@ -51,6 +56,7 @@ export interface RunOutcome {
 export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promise<RunOutcome> {
   const { runtime, system } = opts;
   const dir = makeRunDir(opts.outDir, config.test, config.seed);
+  setFailureDir(dir);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   const history = new HistoryWriter(join(dir, 'history.jsonl'), () => runtime.now(), { flush: runtime.kind === 'sim' ? 'replayable' : 'each-event' });
   const nodes = system.nodes(config.params);
@@ -79,12 +85,14 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
     onOp: progress,
     aborted: { value: false },
   };
-  const onAbort = () => { ctx.aborted.value = true; nemesis?.halt(); };
-  opts.signal?.addEventListener('abort', onAbort);
-  if (opts.signal?.aborted) ctx.aborted.value = true;
   let nemesis: NemesisExecutor | null = null;
+  const cut = interruptionClock(runtime, () => phase, () => t0);
+  const onAbort = () => { cut.mark(opts.signal?.reason); ctx.aborted.value = true; nemesis?.halt(); };
+  opts.signal?.addEventListener('abort', onAbort);
+  if (opts.signal?.aborted) onAbort();
   let results: ComposedResult;
   let healNs: number | undefined;
+  let logsKept = false;
   try {
     try {
       progress();
@@ -101,7 +109,8 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
       t0 = runtime.now();
       ctx.endNs = t0 + config.timeLimitS * 1e9;
       phase = 'workload';
-      nemesis = new NemesisExecutor(config.plan, space, runtime, history, view, t0);
+      // A signal during up() ends the run before any op or fault.
+      nemesis = new NemesisExecutor(ctx.aborted.value ? [] : config.plan, space, runtime, history, view, t0);
       const nem = nemesis;
       const nemDone = nem.run(ctx.endNs).catch((e) => {
         errors.push(`nemesis: ${(e as Error).message}`);
@@ -140,10 +149,15 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
     for (const e of history.events ?? []) if (typeof e.process === 'number' && e.process > maxProcess) maxProcess = e.process;
     errors.push(...(await workload.final(ctx, { firstProcess: maxProcess + 1, deadlineNs: deadline })));
     await collectLogs(runtime, dir, nodes);
+    logsKept = true;
   } catch (e) {
     errors.push(`run: ${(e as Error).message}`);
+    logFailure(e instanceof Error ? (e.stack ?? e.message) : String(e), dir);
     await collectLogs(runtime, dir, nodes);
+    logsKept = true;
   } finally {
+    // An error in the heal itself skips the catch above: keep the logs before they go.
+    if (!logsKept) await collectLogs(runtime, dir, nodes).catch(() => {});
     try {
       await runtime.down();
     } catch (e) {
@@ -151,14 +165,37 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
     }
     history.close();
   }
-  opts.signal?.removeEventListener('abort', onAbort);
   phase = 'check';
   progress();
-  results = await checkRun(history.events ?? [], config, (c) => system.checkers(c), errors, healNs);
-  await writeReports(dir, { config, events: history.events ?? [], results, errors, healNs, reproduce: config.planGiven ? undefined : reproduceCommand(config) }, { html: !opts.skipHtml });
+  const events = history.events ?? [];
+  results = await checkRun(events, config, (c) => system.checkers(c), errors, healNs, { crashes: crashesIn(dir) });
+  // Interrupted: any signal before the verdict is written, even one during the checks (the
+  // user or the CI asked the run to stop; a verdict then is never `valid`).
+  opts.signal?.removeEventListener('abort', onAbort);
+  const interrupted = cut.result(config, events);
+  if (interrupted) results = applyRunEnd(results, { interrupted });
+  const reproduce = config.planGiven ? undefined : reproduceCommand(config);
+  await writeReports(dir, { config, events, results, errors, healNs, reproduce: reproduce && interrupted ? `${reproduce}   (the whole shape; this run was interrupted)` : reproduce }, { html: !opts.skipHtml });
   phase = 'done';
   progress();
+  setFailureDir(null);
   return { dir, results, errors };
+}
+
+/** When a signal cut the run: the phase and runtime time it came at, and what had run by then. */
+function interruptionClock(runtime: Runtime, phase: () => string, t0: () => number) {
+  let at: { signal: string; phase: string; ns: number } | null = null;
+  return {
+    mark(reason: unknown) {
+      at ??= { signal: typeof reason === 'string' ? reason : 'abort', phase: phase(), ns: runtime.now() };
+    },
+    result(config: RunConfig, events: readonly HistoryEvent[]): Interruption | undefined {
+      if (!at) return undefined;
+      const ranS = at.phase === 'up' ? 0 : Math.min(config.timeLimitS, Math.max(0, (at.ns - t0()) / 1e9));
+      const faultsStarted = events.filter((e) => e.process === 'nemesis' && e.f === 'start').length;
+      return { signal: at.signal, phase: at.phase, ranS: Math.round(ranS * 1000) / 1000, plannedS: config.timeLimitS, faultsStarted, faultsPlanned: config.plan.length };
+    },
+  };
 }
 
 async function collectLogs(runtime: Runtime, dir: string, nodes: readonly string[]): Promise<void> {

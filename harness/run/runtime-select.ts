@@ -20,7 +20,22 @@ async function dockerAnswers(): Promise<boolean> {
   }
 }
 
-export async function selectRuntime(choice: string | undefined, probe: () => Promise<boolean> = dockerAnswers): Promise<Selection> {
+export interface SelectOptions {
+  /** Refuse to fall back to the simulator (`--require-docker`; implied by CI=true). */
+  requireDocker?: boolean;
+  /** For tests: the environment to read CI from. */
+  env?: NodeJS.ProcessEnv;
+  probe?: () => Promise<boolean>;
+}
+
+/** CI=true (set by GitHub Actions, GitLab, most CI systems) or CI=1. */
+function inCi(env: NodeJS.ProcessEnv): boolean {
+  const v = (env.CI ?? '').toLowerCase();
+  return v !== '' && v !== 'false' && v !== '0';
+}
+
+export async function selectRuntime(choice: string | undefined, o: SelectOptions = {}): Promise<Selection> {
+  const probe = o.probe ?? dockerAnswers;
   const c = choice ?? 'auto';
   if (c === 'sim') return { kind: 'sim', reason: 'asked for with --runtime sim' };
   if (c === 'docker') {
@@ -30,9 +45,11 @@ export async function selectRuntime(choice: string | undefined, probe: () => Pro
     return { kind: 'docker', reason: 'asked for with --runtime docker' };
   }
   if (c !== 'auto') throw new InputError(`unknown runtime '${c}'; expected docker, sim or auto`, '--runtime');
-  return (await probe())
-    ? { kind: 'docker', reason: 'a Docker engine answers' }
-    : { kind: 'sim', reason: 'no Docker engine answers' };
+  if (await probe()) return { kind: 'docker', reason: 'a Docker engine answers' };
+  // A CI chaos suite must not pass without touching a container because DOCKER_HOST is wrong.
+  const why = o.requireDocker ? '--require-docker' : inCi(o.env ?? process.env) ? 'CI is set' : null;
+  if (why) throw new InputError(`no Docker engine answers${process.env.DOCKER_HOST ? ` at DOCKER_HOST=${process.env.DOCKER_HOST}` : ''} and ${why}, so auto will not fall back to the simulator; start docker, fix DOCKER_HOST, or pass --runtime sim`, '--runtime auto');
+  return { kind: 'sim', reason: 'no Docker engine answers; falling back to the simulator' };
 }
 
 export async function createRuntime(kind: 'docker' | 'sim', opts: { seed: number; runId: string }): Promise<Runtime> {

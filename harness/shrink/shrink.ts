@@ -4,7 +4,8 @@
 // "still fails" is a fact, not a flaky guess. Greedy, in the order that pays most:
 // drop faults (halves, then quarters, ... then one at a time), shorten the run to just past
 // its last fault, thin the ops, lower the concurrency, shorten each fault.
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { readRunHistory } from '../../ground/history/run-history.js';
 import { join } from 'node:path';
 import type { RunConfig } from '../run/config.js';
 import type { HistoryEvent } from '../../ground/history/types.js';
@@ -33,6 +34,8 @@ export interface ShrinkOptions {
   /** Stop after this many reruns. */
   maxAttempts?: number;
   onAttempt?: (a: Attempt, n: number) => void;
+  /** A signal: no further rerun starts; the smallest failing run so far is the result. */
+  signal?: AbortSignal;
 }
 
 /** Workload ops the run invoked (final reads and the nemesis excluded). */
@@ -43,11 +46,7 @@ export function countOps(events: readonly HistoryEvent[]): number {
 }
 
 function readEvents(dir: string): HistoryEvent[] {
-  const text = readFileSync(join(dir, 'history.jsonl'), 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as HistoryEvent);
+  return readRunHistory(join(dir, 'history.jsonl'));
 }
 
 export async function tryConfig(config: RunConfig, scratch: string, target: string): Promise<{ kinds: string[]; ops: number; still: boolean }> {
@@ -69,7 +68,7 @@ export async function shrink(start: RunConfig, target: string, startOps: number,
   const tried = new Set<string>();
 
   const attempt = async (cand: RunConfig, what: string): Promise<boolean> => {
-    if (attempts >= max) return false;
+    if (attempts >= max || opts.signal?.aborted) return false;
     // The same candidate twice would give the same answer: the sim is deterministic.
     const key = JSON.stringify(cand);
     if (tried.has(key)) return false;

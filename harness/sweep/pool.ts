@@ -13,6 +13,8 @@ export interface PoolOptions {
   inline?: boolean;
   /** Which result stops the sweep (unless keepGoing); default: any failing seed. */
   stopWhen?: (r: SeedResult) => boolean;
+  /** A signal (harness/run/lifecycle.ts): no new seed is handed out; running ones finish. */
+  signal?: AbortSignal;
 }
 
 export interface PoolOutcome {
@@ -36,7 +38,7 @@ export async function runPool(opts: SweepRunOptions, seeds: readonly number[], p
   const results: SeedResult[] = [];
   let next = 0;
   let stop = false;
-  const take = (): number | undefined => (stop || next >= seeds.length ? undefined : seeds[next++]);
+  const take = (): number | undefined => (stop || pool.signal?.aborted || next >= seeds.length ? undefined : seeds[next++]);
   const record = (r: SeedResult) => {
     results.push(r);
     if ((pool.stopWhen ?? isFailure)(r) && !pool.keepGoing) stop = true;

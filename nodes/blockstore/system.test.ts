@@ -29,6 +29,6 @@ test('checkers a run cannot observe are skipped with a reason, not reported unkn
 test('params: harness defaults, a bad value is one line naming what was expected', () => {
   assert.equal(blockstore.params.parse({}).leaseMs, 400);
   assert.equal(blockstore.params.parse({ blocks: 8 }).blocks, 8);
-  assert.throws(() => blockstore.params.parse({ leaseMs: 2000 }), /takeoverMs must exceed leaseMs/);
+  assert.throws(() => blockstore.params.parse({ leaseMs: 2000 }), /takeoverMs \(1000\) must exceed leaseMs \(2000\)/);
   assert.throws(() => blockstore.params.parse({ nope: 1 }), (e: unknown) => /nope/.test(String(e)) && !String(e).includes('\n'));
 });

@@ -46,15 +46,20 @@ const ParamsSchema = z
     journalCapacity: z.number().int().positive(),
     retryMs: z.number().positive(),
   })
-  .strict()
-  .refine((p) => p.takeoverMs > p.leaseMs, { message: 'takeoverMs must exceed leaseMs' });
+  .strict();
 
 export function parseParams(raw: Record<string, unknown>): NodeParams {
+  const known = Object.keys(DEFAULT_PARAMS);
+  for (const k of Object.keys(raw)) {
+    if (!known.includes(k)) throw new InputError(`unknown node parameter '${k}'; expected one of ${known.join(', ')}`);
+  }
   const r = ParamsSchema.safeParse({ ...DEFAULT_PARAMS, ...raw });
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new InputError(`${i.message}${i.path.length ? ` at ${i.path.join('.')}` : ''}; expected block-store parameters ${Object.keys(DEFAULT_PARAMS).join(', ')}`, 'params');
+    throw new InputError(`${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}; expected block-store parameters (positive numbers, takeoverMs above leaseMs)`);
   }
+  // b must not take over while a may still hold its lease.
+  if (r.data.takeoverMs <= r.data.leaseMs) throw new InputError(`takeoverMs (${r.data.takeoverMs}) must exceed leaseMs (${r.data.leaseMs})`);
   return r.data;
 }
 
@@ -176,7 +181,7 @@ export function blockstoreCheckers(config: Readonly<Record<string, unknown>>): C
       if (config.workload !== 'dr') skipped['dr-prefix'] = 'the site was lost and this workload images dr only at the end: there is no dr image to judge';
     }
   }
-  return { use: use.filter((n) => !(n in skipped)), skipped };
+  return { use: use.filter((n) => !(n in skipped)), skipped, context: { parts: { dr: DR } } };
 }
 
 export const blockstore: System = {

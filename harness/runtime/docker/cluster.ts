@@ -417,7 +417,18 @@ export class ContainerRuntime implements SystemRuntime {
     await this.settled();
     const b = this.live(node);
     if (b.life !== 'running') return;
-    await this.docker.getContainer(b.id).pause();
+    // The cgroup freezer gives up when a task of the container sits in uninterruptible sleep
+    // (an fsync on a busy disk); runc thaws it again and the engine answers 500 "unable to
+    // freeze". That is the moment, not the container: try again shortly, a few times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.docker.getContainer(b.id).pause();
+        break;
+      } catch (e) {
+        if (attempt >= 4 || !/unable to freeze/i.test((e as Error).message)) throw e;
+        await this.sleep(25 * attempt);
+      }
+    }
     b.life = 'paused';
   }
 

@@ -84,7 +84,7 @@ describe('docker runtime on real containers', { skip }, () => {
 
   it('boots a, b and dr, each serving its role on a loopback-only port', async () => {
     const roles: Record<string, string> = {};
-    for (const n of ['a', 'b', 'dr'] as NodeName[]) roles[n] = String((await waitStatus(n, () => true)).role);
+    for (const n of ['a', 'b', 'dr'] as NodeName[]) roles[n] = String((await waitStatus(n, (s) => s.role !== 'recovering')).role);
     assert.deepEqual(roles, { a: 'primary', b: 'partner', dr: 'dr' });
     const info = await docker.getContainer(rt.where('a').id).inspect();
     const bindings = Object.values(info.HostConfig.PortBindings ?? {}).flat() as { HostIp: string }[];

@@ -16,6 +16,7 @@ import type {
 } from '../../../nodes/blockstore/core/types.js';
 import { checkRequest } from '../../../nodes/blockstore/wire/request.js';
 import { Rng } from '../../../ground/rng.js';
+import { CORE_CRASH_MARK, coreCrashLine } from '../../../ground/core-crash.js';
 import { SimVolume } from './disk.js';
 import { DEFAULT_NET, SimNetwork, type NetParams } from './network.js';
 import { Scheduler, type Handle } from './scheduler.js';
@@ -64,6 +65,8 @@ class SimNode {
   diskFree = { local: 0, backend: 0 };
   log: string[] = [];
   logDropped = 0;
+  /** CORE-CRASH lines among the dropped ones, kept. */
+  keptCrashes: string[] = [];
   /** The last `now` this life was given: inputs never see time run backwards. */
   lastNow = 0;
   constructor(readonly name: NodeName, readonly config: NodeConfig) {}
@@ -79,6 +82,8 @@ export class SimWorld {
   readonly backend = new SimVolume('backend');
   private nextReq = 0;
   private readonly maxLog: number;
+  /** Core exceptions so far (each also a CORE-CRASH line in the node's log). */
+  coreCrashes = 0;
 
   constructor(private readonly opts: WorldOptions) {
     const root = new Rng(opts.seed);
@@ -206,9 +211,14 @@ export class SimWorld {
     try {
       effects = core.step(input);
     } catch (e) {
-      // A core that throws is a node crash, reported loudly in its log (and a bug to fix).
-      this.logLine(n, 'warn', `sim: core threw on ${input.type}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-      this.crash(n.name, 'process');
+      // A core that throws is a bug in the node, not an injected crash: the marker line
+      // (ground/core-crash.ts) is how the run learns of it, as from the real server's log, and
+      // the node stops the way the real server does (its process exits; nothing on disk is
+      // dropped). A heal may start it again, as docker restarts an exited container.
+      this.logLine(n, 'error', coreCrashLine(n.name, input, e));
+      this.coreCrashes++;
+      this.stopLife(n, 'core exception');
+      n.state = 'down';
       return;
     }
     const life = n.life;
@@ -369,6 +379,8 @@ export class SimWorld {
     if (n.log.length > 2 * this.maxLog) {
       // Trim in bulk: shifting one line at a time is quadratic on chatty nodes.
       const extra = n.log.length - this.maxLog;
+      // A CORE-CRASH line is a verdict: it is never trimmed away with the chatter around it.
+      for (const l of n.log.slice(0, extra)) if (l.includes(CORE_CRASH_MARK)) n.keptCrashes.push(l);
       n.log.splice(0, extra);
       n.logDropped += extra;
     }
@@ -376,7 +388,7 @@ export class SimWorld {
 
   logs(name: NodeName): string {
     const n = this.node(name);
-    const head = n.logDropped > 0 ? `(${n.logDropped} earlier line(s) dropped)\n` : '';
+    const head = n.logDropped > 0 ? `(${n.logDropped} earlier line(s) dropped)\n${n.keptCrashes.map((l) => `${l}\n`).join('')}` : '';
     return head + n.log.join('\n') + (n.log.length ? '\n' : '');
   }
 }

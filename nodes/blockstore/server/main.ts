@@ -5,6 +5,9 @@ import type { NodeConfig, NodeCore, NodeParams } from '../core/types.js';
 import { DEFAULT_PARAMS, parseServerArgs, USAGE } from './config.js';
 import { NodeShell, stdLogger } from './shell.js';
 
+/** The server's exit status after a core exception. */
+export const CORE_CRASH_EXIT = 70;
+
 export async function serverMain(
   argv: string[],
   createCore: (cfg: NodeConfig) => NodeCore,
@@ -17,7 +20,9 @@ export async function serverMain(
   let shell: NodeShell;
   try {
     const config = parseServerArgs(argv, defaults);
-    shell = new NodeShell({ config, createCore });
+    // A core exception stops the node (shell.ts); the process then exits 70 (EX_SOFTWARE), so
+    // the container is seen dead, like any crash, and its log holds the CORE-CRASH line.
+    shell = new NodeShell({ config, createCore, onCoreCrash: () => process.exit(CORE_CRASH_EXIT) });
     const addr = await shell.start();
     // The one line container wait strategies and the tests wait for.
     process.stdout.write(`ready ${config.node.name} ${addr.host}:${addr.port}\n`);

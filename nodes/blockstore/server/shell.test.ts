@@ -10,6 +10,7 @@ import { connectClient } from '../client/tcp.js';
 import { parseServerArgs } from './config.js';
 import { NodeShell } from './shell.js';
 import { fakeCore } from './testing.js';
+import { parseCoreCrashes } from '../../../ground/core-crash.js';
 
 const quiet = () => undefined;
 
@@ -166,4 +167,38 @@ test('a connection lost after sending a write is info', async () => {
   assert.deepEqual(await c.write(0, 'v'), { status: 'info', node: 'a', error: 'connection lost' });
   await c.close();
   await new Promise((r) => srv.close(r));
+});
+
+test('a core exception is logged as a CORE-CRASH line and stops the node instead of serving on', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'chaos-shell-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = parseServerArgs(['--name', 'a', '--role', 'primary', '--data', dir, '--listen', '127.0.0.1:0', '--blocks', '8', '--max-value-bytes', '16']);
+  const lines: string[] = [];
+  let stopped!: () => void;
+  const crashed = new Promise<void>((r) => (stopped = r));
+  const shell = new NodeShell({
+    config,
+    log: (level, msg) => lines.push(`${level} ${msg}`),
+    onCoreCrash: () => stopped(),
+    createCore: (c) => {
+      const inner = fakeCore(c);
+      return { ...inner, step: (input) => { if (input.type === 'request' && input.request.f === 'write' && input.request.block === 5) throw new RangeError('core bug'); return inner.step(input); } };
+    },
+  });
+  const { port } = await shell.start();
+  t.after(() => shell.stop());
+  const c = connectClient({ host: '127.0.0.1', port, node: 'a', timeoutMs: 2000 });
+  assert.equal((await c.write(1, 'fine')).status, 'ok');
+  const r = await c.write(5, 'boom');
+  assert.equal(r.status, 'info', 'indeterminate: the write may or may not have happened');
+  await crashed;
+  const marks = parseCoreCrashes(lines.join('\n'), 'a');
+  assert.equal(marks.length, 1);
+  assert.equal(marks[0].node, 'a');
+  assert.match(marks[0].input, /"f":"write".*"block":5/);
+  assert.match(marks[0].stack, /^RangeError: core bug/);
+  // stopped: nothing answers on the port any more
+  const after = await c.read(1);
+  assert.notEqual(after.status, 'ok');
+  await c.close();
 });

@@ -17,6 +17,7 @@ import { checkRequest } from '../wire/request.js';
 import type { ServerConfig } from './config.js';
 import { PeerLinks } from './peers.js';
 import { RecordStore, takeMarker } from './store.js';
+import { coreCrashLine } from '../../../ground/core-crash.js';
 
 /** Milliseconds on the host's monotonic clock (CLOCK_MONOTONIC), the same in every process
  *  on the host, so a restarted node's `now` never runs backwards. */
@@ -55,6 +56,8 @@ export interface ShellOptions {
   createCore: (cfg: NodeConfig) => NodeCore;
   log?: Logger;
   now?: () => number;
+  /** Called once the shell has stopped after a core exception (the server process exits). */
+  onCoreCrash?: () => void;
 }
 
 export class NodeShell {
@@ -127,11 +130,14 @@ export class NodeShell {
     try {
       effects = this.core.step(input);
     } catch (e) {
-      // A core exception is a bug in the node; log it loudly and keep serving others. A
-      // request that caused it may or may not have changed state: answer indeterminate.
+      // A core exception is a bug in the node: its state is now unknown, so the node must not
+      // keep serving as if nothing happened. The marker line (ground/core-crash.ts) is how the
+      // harness learns of it from the node's log; then the node stops, like a crashed process.
+      // A request that caused it may or may not have changed state: answer indeterminate.
       this.counters.coreErrors++;
-      this.log('error', `core threw on ${input.type}: ${(e as Error)?.stack ?? e}`);
+      this.log('error', coreCrashLine(this.name, input, e));
       if (input.type === 'request') this.reply(input.req, { ok: false, node: this.name, error: 'internal', definite: false });
+      void this.stop().then(() => this.opts.onCoreCrash?.(), () => this.opts.onCoreCrash?.());
       return;
     }
     for (const e of effects) this.run(e);

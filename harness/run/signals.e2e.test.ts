@@ -1,0 +1,69 @@
+// The signal lifecycle as a user, a CI job limit or `docker stop` meets it: SIGINT and SIGTERM
+// mid-run heal, tear down, write what was recorded and end `interrupted` (exit 3, never valid);
+// a second signal quits at once and says how to clean up. On the simulator here, on docker in
+// docker-lifecycle.e2e.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chaos, until } from './testing/cli-child.js';
+
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  test(`sim: ${sig} mid-run ends interrupted (exit 3) in every output, and the line offers the whole run`, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'chaos-sig-'));
+    try {
+      const c = chaos(['run', '--runtime', 'sim', '--time-limit', '3000', '--seed', '4', '--out', out]);
+      await until('the run to start', () => existsSync(join(out, 'latest', 'history.jsonl')) && readFileSync(join(out, 'latest', 'history.jsonl'), 'utf8').length > 10_000, 60_000, 50);
+      c.proc.kill(sig);
+      const r = await c.done;
+      assert.equal(r.code, 3, r.err);
+      const last = r.out.trim().split('\n').at(-1)!;
+      // A checker that saw too little before the signal (latency needs a dr-alone window) is
+      // named in parentheses; the verdict is interrupted either way.
+      assert.match(last, new RegExp(`^INTERRUPTED(?: \\([^)]*\\))?; interrupted by ${sig} during workload after [\\d.]+ s of 3000 s, \\d+ of \\d+ planned faults started; the whole run: chaos run .*--time-limit 3000 .*--seed 4$`));
+      assert.doesNotMatch(last, /reproduce with/);
+      assert.match(r.err, new RegExp(`${sig} received; stopping the workload`));
+      const dir = realpathSync(join(out, 'latest'));
+      const res = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+      assert.equal(res.verdict, 'interrupted');
+      assert.notEqual(res.valid, true);
+      assert.equal(res.interrupted.signal, sig);
+      assert.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), /type="interrupted"/);
+      assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /INTERRUPTED<\/p>\s*<p class="unk">Interrupted by/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+}
+
+test('sim: a second signal quits at once (128+signal) and names chaos down', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'chaos-sig-'));
+  try {
+    const c = chaos(['run', '--runtime', 'sim', '--time-limit', '3000', '--seed', '4', '--out', out]);
+    await until('the run to start', () => existsSync(join(out, 'latest', 'history.jsonl')), 60_000, 50);
+    c.proc.kill('SIGINT');
+    await until('the first signal to be seen', () => /SIGINT received/.test(c.err()), 10_000, 20);
+    c.proc.kill('SIGTERM');
+    const r = await c.done;
+    assert.equal(r.code, 143);
+    assert.match(r.err, /second signal \(SIGTERM\); quitting now without cleanup\. .*`chaos down` removes those of runs whose process is gone/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('sim: a signal stops a sweep handing out seeds; it ends interrupted (exit 3), never a pass', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'chaos-sig-'));
+  try {
+    const c = chaos(['sweep', '--seeds', '1..100000', '--workers', '1', '--time-limit', '5', '--out', out]);
+    await until('the sweep to start', () => /chaos sweep: 100000 seed/.test(c.err()), 60_000, 50);
+    await new Promise((r) => setTimeout(r, 1500));
+    c.proc.kill('SIGTERM');
+    const r = await c.done;
+    assert.equal(r.code, 3, r.err);
+    assert.match(r.out, /INTERRUPTED by SIGTERM after \d+ of 100000 seed\(s\)/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
