@@ -84,9 +84,12 @@ export const system: System = {
       clientPort: ETCD_CLIENT_PORT,
       peerPorts: [ETCD_PEER_PORT],
       dataDir: '/data',
-      // zap says 'serving client traffic ...', capnslog 'ready to serve client requests'; both come
-      // after the member is published through raft, i.e. once a quorum is up.
-      readyLog: /serving client traffic|ready to serve client requests/,
+      // Up, not yet serving: etcd prints this once its listeners are open, before it has
+      // joined through raft. 'serving client traffic' comes only once the member reached a
+      // leader, which a member restarted into a partition never does; its start must still
+      // end (its clients then see timeouts, which is the truth). The runtime waits for a
+      // leader (roles.primary) after boot.
+      readyLog: /now serving peer\/client\/metrics/,
       startupTimeoutMs: 30_000,
     };
   },

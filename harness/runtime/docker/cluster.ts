@@ -77,6 +77,7 @@ export class ContainerRuntime implements SystemRuntime {
   private readonly ruleLocks = new Map<string, Promise<unknown>>();
   private labels: Record<string, string> = {};
   private helperImage = '';
+  private settling: Promise<void> = Promise.resolve();
   private slugId = '';
   /** Where the last up() spent its time (ms per phase), for the bench. */
   upTimings: Record<string, number> = {};
@@ -171,8 +172,20 @@ export class ContainerRuntime implements SystemRuntime {
     // All at once: a cluster that needs a quorum to say it is ready (etcd) needs its peers up.
     // (Started one after another instead, etcd 3.4 boots no faster: its bootstrap check waits
     // ~1 s per peer that is not serving yet either way.)
-    await Promise.all([...this.boxes.values()].map((b) => this.startBox(b)));
+    // The partition helpers come up beside the nodes but are not waited for here: no cut
+    // exists yet, and every fault method waits for them first (settled()).
+    // (Chained as they start, so that down() after a failed up() still waits for them.)
+    await Promise.all([...this.boxes.values()].map(async (b) => {
+      const since = await this.launch(b);
+      const helper = this.newLife(b);
+      this.settling = Promise.all([this.settling, helper]).then(() => {});
+      this.settling.catch(() => {});
+      await this.awaitReady(b, since);
+    }));
     phase('containers to ready');
+    // A cluster is ready when one of its nodes holds the primary role (etcd: a leader elected).
+    await this.waitForPrimary(spec.system.roles.primary, 30_000);
+    phase('primary');
   }
 
   private async create(b: Box): Promise<void> {
@@ -240,21 +253,46 @@ export class ContainerRuntime implements SystemRuntime {
 
   /** Waits for the ready line printed after `since`, while giving the new life its helper. */
   private async awaitLife(b: Box, since: number): Promise<void> {
+    const helper = this.newLife(b);
+    helper.catch(() => {});
+    await this.awaitReady(b, since);
+    await helper;
+  }
+
+  /** The ready line printed after `since` (the log holds earlier lives' lines too). */
+  private async awaitReady(b: Box, since: number): Promise<void> {
     const ready = new RegExp(b.spec.readyLog.source, b.spec.readyLog.flags.replace('g', ''));
     const timeout = b.spec.startupTimeoutMs ?? 30_000;
     try {
-      // The ready line only counts after this start (the log holds earlier lives' lines).
-      await Promise.all([
-        waitForReady(this.docker, b.id, since, timeout, ready, true).catch(async (e) => {
-          const tail = (await containerLogs(this.docker, b.id).catch(() => '')).trim().split('\n').slice(-5).join(' | ');
-          throw new Error(`docker runtime: node ${b.name}: ${(e as Error).message}${tail ? `; its log ends: ${tail}` : ''}`);
-        }),
-        this.newLife(b),
-      ]);
+      await waitForReady(this.docker, b.id, since, timeout, ready, true).catch(async (e) => {
+        const tail = (await containerLogs(this.docker, b.id).catch(() => '')).trim().split('\n').slice(-5).join(' | ');
+        throw new Error(`docker runtime: node ${b.name}: ${(e as Error).message}${tail ? `; its log ends: ${tail}` : ''}`);
+      });
     } catch (e) {
       await this.refresh(b).catch(() => {});
       throw e;
     }
+  }
+
+  /** Each node is asked on its own loop, so one that hangs (not serving yet) holds nobody up. */
+  private async waitForPrimary(role: string, timeoutMs: number): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    let found = false;
+    const last = new Map<string, string | null>();
+    await Promise.all([...this.boxes.keys()].map(async (n) => {
+      while (!found && Date.now() < end) {
+        const st = await this.status(n);
+        last.set(n, st?.role ?? null);
+        if (st?.role === role) found = true;
+        else await this.sleep(50);
+      }
+    }));
+    if (!found) throw new Error(`docker runtime: no node reports role '${role}' within ${timeoutMs} ms of boot (last seen: ${JSON.stringify(Object.fromEntries(last))})`);
+  }
+
+  /** The helpers up() started without waiting; a helper that failed fails the next fault. */
+  private settled(): Promise<void> {
+    return this.settling;
   }
 
   /** A new life is a new network namespace: a new helper, the address, and every cut that
@@ -326,12 +364,14 @@ export class ContainerRuntime implements SystemRuntime {
 
   /** The INPUT rules in force in a node's namespace (tests). */
   async rules(node: string): Promise<string[]> {
+    await this.settled();
     const b = this.box(node);
     return b.helper ? b.helper.rules() : [];
   }
 
   /** The INPUT chain of a node's namespace with packet counters (tests). */
   async ruleCounters(node: string): Promise<string> {
+    await this.settled();
     const b = this.box(node);
     return b.helper ? b.helper.counters() : '';
   }
@@ -353,6 +393,7 @@ export class ContainerRuntime implements SystemRuntime {
   }
 
   async kill(node: string): Promise<void> {
+    await this.settled();
     const b = this.live(node);
     if (b.life === 'dead') return;
     const c = this.docker.getContainer(b.id);
@@ -367,6 +408,7 @@ export class ContainerRuntime implements SystemRuntime {
   }
 
   async start(node: string): Promise<void> {
+    await this.settled();
     const b = this.live(node);
     await this.refresh(b);
     if (b.life === 'running') return;
@@ -375,6 +417,7 @@ export class ContainerRuntime implements SystemRuntime {
   }
 
   async pause(node: string): Promise<void> {
+    await this.settled();
     const b = this.live(node);
     if (b.life !== 'running') return;
     // The cgroup freezer gives up when a task of the container sits in uninterruptible sleep
@@ -393,6 +436,7 @@ export class ContainerRuntime implements SystemRuntime {
   }
 
   async resume(node: string): Promise<void> {
+    await this.settled();
     const b = this.live(node);
     if (b.life !== 'paused') return;
     await this.docker.getContainer(b.id).unpause();
@@ -406,6 +450,7 @@ export class ContainerRuntime implements SystemRuntime {
   }
 
   async cut(from: string, to: string): Promise<void> {
+    await this.settled();
     if (from === to) return;
     const key = `${from}>${to}`;
     this.box(from);
@@ -422,27 +467,41 @@ export class ContainerRuntime implements SystemRuntime {
   }
 
   async heal(from: string, to: string): Promise<void> {
+    await this.settled();
     if (!this.cuts.delete(`${from}>${to}`)) return;
-    await this.rebuildRules(to);
+    const receiver = this.boxes.get(to);
+    const ip = this.boxes.get(from)?.ip;
+    if (!receiver?.helper || !ip) return this.rebuildRules(to);
+    // Deleting the one rule costs what adding it did (a flush and rebuild of the chain costs
+    // several times more); when it is not there as expected, the chain is rebuilt instead.
+    await this.withRules(to, async () => {
+      const more = [...this.cuts].some((k) => k.endsWith(`>${to}`) && this.boxes.get(k.split('>')[0]!)?.ip === ip);
+      if (more) return;
+      await receiver.helper?.dropRule(ip).catch(() => this.rebuildNow(to));
+    });
   }
 
   /** Sets `to`'s INPUT chain to exactly its active cuts. */
   private rebuildRules(to: string): Promise<void> {
-    return this.withRules(to, async () => {
-      const b = this.boxes.get(to);
-      if (!b?.helper) return;
-      const ips: string[] = [];
-      for (const key of this.cuts) {
-        const [from, dest] = key.split('>') as [string, string];
-        if (dest !== to) continue;
-        const ip = await this.ip(this.box(from));
-        if (ip) ips.push(ip);
-      }
-      await b.helper.setDrops(ips);
-    });
+    return this.withRules(to, () => this.rebuildNow(to));
   }
 
+  private async rebuildNow(to: string): Promise<void> {
+    const b = this.boxes.get(to);
+    if (!b?.helper) return;
+    const ips: string[] = [];
+    for (const key of this.cuts) {
+      const [from, dest] = key.split('>') as [string, string];
+      if (dest !== to) continue;
+      const ip = await this.ip(this.box(from));
+      if (ip) ips.push(ip);
+    }
+    await b.helper.setDrops(ips);
+  }
+
+
   async destroy(node: string): Promise<void> {
+    await this.settled();
     const b = this.box(node);
     if (b.life === 'destroyed') return;
     b.lastLogs = await containerLogs(this.docker, b.id).catch(() => '');
@@ -484,6 +543,7 @@ export class ContainerRuntime implements SystemRuntime {
   }
 
   async healAll(): Promise<void> {
+    await this.settled();
     // A node whose container was never created (up() failed) has nothing to heal.
     const alive = [...this.boxes.values()].filter((b) => b.life !== 'destroyed' && b.id);
     await Promise.all(alive.map((b) => this.refresh(b)));
@@ -498,6 +558,8 @@ export class ContainerRuntime implements SystemRuntime {
   }
 
   async down(): Promise<void> {
+    // A helper still being made would outlive the removal below.
+    await this.settling.catch(() => {});
     await Promise.all([...this.clients].map((c) => c.close().catch(() => {})));
     this.clients.clear();
     for (const b of this.boxes.values()) {

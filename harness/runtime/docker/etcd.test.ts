@@ -62,6 +62,7 @@ describe('etcd on the generic docker runtime', { skip }, () => {
     const l = await until('a leader', 10_000, () => leader());
     assert.ok(NODES.includes(l));
     for (const n of NODES) {
+      assert.deepEqual(await rt.rules(n), [], 'no cut yet (this also waits for the helpers up() did not wait for)');
       const w = rt.where(n);
       assert.equal(w.life, 'running');
       assert.ok(w.helper, `${n} has a partition helper`);
@@ -149,6 +150,28 @@ describe('etcd on the generic docker runtime', { skip }, () => {
       return o.status === 'ok' ? o : null;
     });
     assert.equal(ok.status, 'ok');
+  });
+
+  it('cuts survive restarts of either end (new namespace, new helper, maybe a new address) and reach a frozen receiver; healAll clears all', async () => {
+    const drops = async (n: string) => (await rt.rules(n)).map((r) => /-s (\S+?)(?:\/32)? /.exec(r)?.[1]).sort();
+    await rt.cut('n1', 'n2');
+    await rt.kill('n2');
+    await rt.start('n2');
+    assert.deepEqual(await drops('n2'), [rt.where('n1').ip], 'the receiver got its cut back after its restart');
+    const helperBefore = rt.where('n1').helper;
+    await rt.kill('n1');
+    await rt.start('n1');
+    assert.notEqual(rt.where('n1').helper, helperBefore, 'a new life has a new helper');
+    assert.deepEqual(await drops('n2'), [rt.where('n1').ip], "the receiver's rule names the sender's address in its new life");
+    await rt.pause('n2');
+    await rt.cut('n3', 'n2');
+    assert.deepEqual(await drops('n2'), [rt.where('n1').ip, rt.where('n3').ip].sort(), 'a frozen receiver gets its cut at once (its helper is not frozen)');
+    await rt.heal('n1', 'n2');
+    assert.deepEqual(await drops('n2'), [rt.where('n3').ip]);
+    await rt.healAll();
+    assert.equal(rt.where('n2').life, 'running');
+    for (const n of NODES) assert.deepEqual(await rt.rules(n), []);
+    await until('a leader after the restarts', 15_000, () => leader());
   });
 
   it('concurrent reads, writes and cas over several keys stay linearizable through partitions, kills and pauses', async (t) => {

@@ -57,6 +57,10 @@ export class NetHelper {
     return this.run(`iptables -w -A INPUT -s ${source} -j DROP`);
   }
 
+  dropRule(source: string): Promise<void> {
+    return this.run(`iptables -w -D INPUT -s ${source} -j DROP`);
+  }
+
   /** The INPUT rules now in force (tests, debugging). */
   async rules(): Promise<string[]> {
     const r = await this.shell.run('iptables -w -S INPUT');
