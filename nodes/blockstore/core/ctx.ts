@@ -2,10 +2,11 @@
 // out IO ids and remembers the continuation of each IO until the driver reports it done.
 // Continuations live in a Map keyed by a counter, so their order never depends on hashing.
 import type {
-  BugSwitch, ClientReply, Effect, IoId, NodeName, NodeParams, PeerMessage, RecordFile, RequestId,
+  BugSwitch, ClientReply, Effect, IoId, Mark, NodeName, NodeParams, PeerMessage, RecordFile, RequestId,
 } from './types.js';
 
-export type IoDone = (ok: boolean, records: string[]) => void;
+/** `error`: the errno name the driver reported for a failed IO (EIO, ENOSPC), if any. */
+export type IoDone = (ok: boolean, records: string[], error?: string) => void;
 
 /** Reads up to the end of a file: drivers slice [from, min(to, length)). */
 export const TO_END = Number.MAX_SAFE_INTEGER;
@@ -43,6 +44,8 @@ export class Ctx {
   reply(req: RequestId, reply: ClientReply): void { this.effects.push({ type: 'reply', req, reply }); }
   timer(timer: string, at: number): void { this.effects.push({ type: 'set-timer', timer, at }); }
   log(level: 'info' | 'warn', msg: string): void { this.effects.push({ type: 'log', level, msg: `${this.name}: ${msg}` }); }
+  /** A coverage mark: the driver counts it; nothing depends on it. */
+  mark(name: Mark): void { this.effects.push({ type: 'mark', name }); }
 
   fail(req: RequestId, error: string, definite: boolean, primary?: NodeName): void {
     const r: ClientReply = { ok: false, node: this.name, error, definite };
@@ -63,10 +66,42 @@ export class Ctx {
   fsync(target: RecordFile, cb?: IoDone): void {
     this.effects.push({ type: 'fsync', io: this.io(cb), target });
   }
-  /** Append then fsync; `cb` runs once the records are durable. */
+  /** Append then fsync; `cb` runs once the records are durable, or with ok = false if the
+   *  append or the fsync failed (an fsync covers the append issued before it, so a failed
+   *  append must fail the pair even when the fsync itself succeeds). */
   persist(target: RecordFile, records: unknown[], cb?: IoDone): void {
-    this.append(target, records);
-    this.fsync(target, cb);
+    if (!cb) { this.append(target, records); this.fsync(target); return; }
+    let appendErr: string | undefined;
+    let appendOk = true;
+    this.append(target, records, (ok, _r, err) => { if (!ok) { appendOk = false; appendErr = err; } });
+    this.fsync(target, (ok, r, err) => cb(ok && appendOk, r, ok ? appendErr : err));
+  }
+
+  /**
+   * Like persist, for bookkeeping that must become durable before the node goes on (claims,
+   * the vault flush, barrier closes, dr's applied barriers): a failed fsync is retried until
+   * one succeeds (the records are still in the file, unsynced), a failed append is appended
+   * again, and `cb` runs only then. Append errors are injected on local volumes only (core
+   * README, "Disk errors"): backend records are located by index.
+   */
+  persistSure(target: RecordFile, records: unknown[], cb?: () => void): void {
+    let appended = true;
+    this.append(target, records, (ok) => { if (!ok) appended = false; });
+    this.fsync(target, (ok) => {
+      if (ok && appended) { cb?.(); return; }
+      this.mark('disk-error-retried');
+      this.log('warn', `${appended ? 'fsync' : 'append'} of ${target.volume}/${target.file} failed; retrying`);
+      if (!appended) this.persistSure(target, records, cb);
+      else this.syncSure(target, cb);
+    });
+  }
+
+  private syncSure(target: RecordFile, cb?: () => void): void {
+    this.fsync(target, (ok) => {
+      if (ok) { cb?.(); return; }
+      this.mark('disk-error-retried');
+      this.syncSure(target, cb);
+    });
   }
   read(target: RecordFile, from: number, to: number, cb: IoDone): void {
     this.effects.push({ type: 'read', io: this.io(cb), target, from, to });
@@ -75,11 +110,11 @@ export class Ctx {
     this.effects.push({ type: 'delete', io: this.io(cb), target });
   }
 
-  ioDone(io: IoId, ok: boolean, records: string[] | undefined): void {
+  ioDone(io: IoId, ok: boolean, records: string[] | undefined, error?: string): void {
     const cb = this.waiting.get(io);
     if (!cb) return; // an IO of an earlier incarnation, or one nobody waits for
     this.waiting.delete(io);
-    cb(ok, records ?? []);
+    cb(ok, records ?? [], error);
   }
 }
 

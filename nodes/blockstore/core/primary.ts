@@ -6,7 +6,7 @@ import { Ctx, backend, local } from './ctx.js';
 import { claimEpoch } from './claim.js';
 import { Splitter, type VolumeView } from './journal.js';
 import { type Entry, type Loc, type OplogRecord, versionOf } from './records.js';
-import type { ClientRequest, NodeName, NodeStatus, PeerMessage, RequestId, Volume } from './types.js';
+import { CLOCK_DRIFT_BOUND, type ClientRequest, type NodeName, type NodeStatus, type PeerMessage, type RequestId, type Volume } from './types.js';
 
 const OPLOG = local('oplog');
 /** 1 µs, far below any lease's slack (the partner's lease starts before our grant). */
@@ -163,8 +163,10 @@ export class Primary {
     const bits = this.splitter ? this.splitter.markDirty(block) : [];
     const rec: OplogRecord = { t: 'w', v: pw.v, block, value };
     let waiting = bits.length ? 2 : 1;
-    const durable = (ok: boolean) => {
-      if (!ok) { this.failWrite(pw, 'io-error', false); return; }
+    const durable = (ok: boolean, _r: string[], err?: string) => {
+      // A failed fsync means the record may not be on disk: the write is not acked (it may
+      // still surface, from b's mirror or a later sync: indeterminate). The switch acks anyway.
+      if (!ok && !this.ctx.bug('ack-after-failed-fsync')) { this.diskFailed(pw, err); return; }
       if (--waiting > 0 || pw.local) return;
       pw.local = true;
       this.trySolo(pw);
@@ -208,6 +210,7 @@ export class Primary {
       // TIME_EPS: a driver keeping time in integer ns may wake us a hair before the float
       // deadline; re-arming the same timer would then fire again at once, forever.
       if (this.ctx.now + TIME_EPS < this.grantedUntil && !this.ctx.bug('ack-without-partner')) {
+        this.ctx.mark('lease-wait');
         this.ctx.timer('lease', this.grantedUntil);
         return;
       }
@@ -215,8 +218,8 @@ export class Primary {
     pw.partner = 'through';
     const loc: Loc = { file: this.dataFile, index: this.dataCount++ };
     const entry: Entry = { v: pw.v, block: pw.block, value: pw.value };
-    this.ctx.persist({ volume: this.init.dataVolume, file: this.dataFile }, [entry], (ok) => {
-      if (!ok) { this.failWrite(pw, 'io-error', false); return; }
+    this.ctx.persist({ volume: this.init.dataVolume, file: this.dataFile }, [entry], (ok, _r, err) => {
+      if (!ok && !this.ctx.bug('ack-after-failed-fsync')) { this.diskFailed(pw, err); return; }
       (pw as PendingWrite & { loc?: Loc }).loc = loc;
       pw.partner = 'done';
       this.tryCommit();
@@ -267,6 +270,14 @@ export class Primary {
     this.ctx.reply(pw.req, { ok: true, node: this.ctx.name, version: pw.v, epoch: this.epoch });
   }
 
+  private diskFailed(pw: PendingWrite, err: string | undefined): void {
+    if (!pw.failed) {
+      this.ctx.mark('disk-error-refused');
+      this.ctx.log('warn', `write v${pw.v} not acked: an fsync failed (${err ?? 'io error'})`);
+    }
+    this.failWrite(pw, err ? `io-error: ${err}` : 'io-error', false);
+  }
+
   private failWrite(pw: PendingWrite, error: string, definite: boolean): void {
     if (pw.failed) return;
     pw.failed = true;
@@ -278,6 +289,7 @@ export class Primary {
   private depose(epoch: number, why: string): void {
     if (this.deposed) return;
     this.deposed = true;
+    this.ctx.mark('fencing-refusal');
     this.ctx.log('warn', `deposed at epoch ${this.epoch} (${why}; epoch ${epoch} is newer)`);
     // The partner may hold any of these (it may have mirrored them): indeterminate.
     for (const pw of this.pending) if (!pw.failed) { pw.failed = true; if (pw.req !== null) this.ctx.fail(pw.req, 'fenced', false); }
@@ -293,6 +305,7 @@ export class Primary {
   private breakPairing(why: string): void {
     if (this.pstate === 'unsynced') return;
     this.ctx.log('warn', `partner out of sync (${why}); stop granting leases`);
+    this.ctx.mark('partner-out-of-sync');
     this.pstate = 'unsynced';
     for (const pw of this.pending) if (pw.partner === 'inval') { pw.partner = 'solo'; this.trySolo(pw); }
     // Also after an unanswered resync: the snapshot may have landed and only b's ack been lost,
@@ -328,7 +341,10 @@ export class Primary {
     }
     this.lastHeardPartner = this.ctx.now;
     if (Number(msg.echoEpoch) === this.epoch && typeof msg.echo === 'number') {
-      this.safeUntil = Math.max(this.safeUntil, msg.echo + this.ctx.params.takeoverMs);
+      // b may take over takeoverMs of *its* clock after it last heard us; its clock may run up
+      // to CLOCK_DRIFT_BOUND faster than ours, so our window is shorter by that factor.
+      const drift = this.ctx.bug('lease-ignores-drift') ? 1 : 1 + CLOCK_DRIFT_BOUND;
+      this.safeUntil = Math.max(this.safeUntil, msg.echo + this.ctx.params.takeoverMs / drift);
     }
     switch (msg.kind) {
       case 'lease-req': {
@@ -353,6 +369,7 @@ export class Primary {
           this.partnerSyncedEpoch = this.epoch;
           this.hideUntil = -Infinity;
           this.ctx.log('info', `partner in sync at epoch ${this.epoch}`);
+          this.ctx.mark('partner-resynced');
           // Writes still waiting to go solo were in the snapshot b just made durable: b holds
           // them as it would after an invalidation, so they need neither a claim nor the backend.
           for (const pw of this.pending) if (pw.partner === 'solo') pw.partner = 'done';

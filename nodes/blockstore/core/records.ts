@@ -1,4 +1,5 @@
 // Record shapes of every file the core writes, and the pure helpers that read them back.
+import CRC32 from 'crc-32';
 import type { NodeName } from './types.js';
 
 /** Versions are epoch-major: every version of epoch e+1 exceeds every version of epoch e, so a
@@ -58,9 +59,39 @@ export function claimWon(claims: readonly ClaimRecord[], e: number, me: NodeName
 export interface JEntry { v: number; block: number; value: string | null }
 export type JournalRecord =
   | { t: 'init'; jid: number; base: number; cut: number; next: number }
-  | ({ t: 'e'; b: number } & JEntry)
+  /** `n`: the entry's sequence number since the last init, so a missing entry shows. */
+  | ({ t: 'e'; b: number; n?: number } & JEntry)
   | { t: 'close'; b: number; cut: number }
   | { t: 'acked'; b: number; cut: number };
+
+/** Journal records carry `k`, a CRC-32 of their JSON without it: a flipped bit or a torn
+ *  record in the replication journal is detected at restart (mech 2's fallback). */
+export function seal<T extends object>(rec: T): T & { k: number } {
+  return { ...rec, k: CRC32.str(JSON.stringify(rec)) };
+}
+
+/** Reads raw journal records. Checked (the default): the records before the first one that is
+ *  unreadable, fails its checksum or leaves a gap in the entries' sequence numbers (an entry
+ *  whose append failed), and that record's index as `bad` (null if all are sound).
+ *  Trusted (the `trust-journal` switch): every readable record, checksums ignored. */
+export function openJournal(raw: readonly string[] | undefined, trust: boolean): { recs: JournalRecord[]; bad: number | null } {
+  const recs: JournalRecord[] = [];
+  const all = raw ?? [];
+  let nextN = 0;
+  for (let i = 0; i < all.length; i++) {
+    let r: (JournalRecord & { k?: number }) | null = null;
+    try { r = JSON.parse(all[i]) as JournalRecord & { k?: number }; } catch { r = null; }
+    if (trust) { if (r && typeof r === 'object') recs.push(r); continue; }
+    if (!r || typeof r !== 'object' || typeof r.k !== 'number') return { recs, bad: i };
+    const { k, ...body } = r;
+    if (CRC32.str(JSON.stringify(body)) !== k) return { recs, bad: i };
+    const rec = body as JournalRecord;
+    if (rec.t === 'init') nextN = 0;
+    else if (rec.t === 'e') { if (rec.n !== nextN) return { recs, bad: i }; nextN++; }
+    recs.push(rec);
+  }
+  return { recs, bad: null };
+}
 
 // ---- local `bitmap` (recovery bitmap) -------------------------------------------------------
 export type BitmapRecord = { t: 'set'; block: number } | { t: 'clear'; blocks: number[] } | { t: 'all' };
