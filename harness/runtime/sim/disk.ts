@@ -53,6 +53,14 @@ export class SimVolume {
     return f.records.slice(Math.max(0, from), Math.max(0, to));
   }
 
+  /** Overwrites record `index` in place (media corruption: the record keeps its position and
+   *  its synced state, whoever wrote it). */
+  replace(file: string, index: number, record: string): void {
+    const f = this.files.get(file);
+    if (!f || index < 0 || index >= f.records.length) throw new Error(`sim: ${this.name}/${file} has no record ${index}`);
+    f.records[index] = record;
+  }
+
   /** Removing a file is a metadata operation we treat as durable at once. */
   delete(file: string): void {
     this.files.delete(file);

@@ -14,7 +14,7 @@ export interface Corrupted { records: string[]; index: number; what: string }
  * Corrupts a copy of `records` (a journal file). `pick(n)` chooses an integer in [0, n): the
  * caller's seeded stream (sim) or any source (docker). `flip` changes one bit of one character
  * of one entry's value, preferring entries after the last `acked` record (those a restart would
- * still ship to dr); the record stays valid JSON, so only its checksum can tell. `torn` cuts the
+ * still ship to dr) that are their block's latest; the record stays valid JSON, so only its checksum can tell. `torn` cuts the
  * last record in half, as a write that reached the disk only partly. Null: nothing to corrupt.
  */
 export function corruptJournal(records: readonly string[], how: JournalCorruption, pick: (n: number) => number): Corrupted | null {
@@ -34,8 +34,14 @@ export function corruptJournal(records: readonly string[], how: JournalCorruptio
     if (r.t === 'acked' || r.t === 'init') lastAcked = i;
     if (r.t === 'e' && typeof r.value === 'string' && r.value.length > 0) entries.push(i);
   });
+  // Prefer an entry still to be shipped whose block no later entry overwrites: its wrong value
+  // then stays in dr's image instead of being papered over by the next barrier.
+  const lastOfBlock = new Map<number, number>();
+  for (const i of entries) lastOfBlock.set(Number((parse(records[i]) as { block?: number }).block), i);
+  const latest = new Set(lastOfBlock.values());
   const later = entries.filter((i) => i > lastAcked);
-  const pool = later.length ? later : entries;
+  const best = later.filter((i) => latest.has(i));
+  const pool = best.length ? best : later.length ? later : entries;
   if (pool.length === 0) return null;
   const index = pool[pick(pool.length)];
   const rec = parse(records[index]) as JournalRecord & { value: string };
