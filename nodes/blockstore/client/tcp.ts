@@ -91,6 +91,23 @@ export class TcpBlockClient implements BlockClient {
     return this.shape(await this.request({ f: 'promote' }), true, (rep) => ({ ...(rep.status ? { info: rep.status } : {}), ...(typeof rep.version === 'number' ? { cut: rep.version } : {}) }));
   }
 
+  /** Fault request (issue 14): this node's clock runs at `rate` from now, and starts at
+   *  `offsetMs` from its next start. Handled by the shell, never by the core. */
+  async clockSkew(offsetMs: number, rate: number): Promise<OpOutcome<object>> {
+    return this.shape(await this.request({ f: 'clock-skew', offsetMs, rate }), false, () => ({}));
+  }
+
+  /** Fault request: corrupts the node's journal file (seen at its next start). */
+  async corruptJournal(how: 'flip' | 'torn', seed = 0): Promise<OpOutcome<{ corrupted: string | null }>> {
+    const r = await this.request({ f: 'corrupt-journal', how, seed });
+    return this.shape(r, false, () => ({ corrupted: (r.kind === 'reply' ? r.extra.corrupted ?? null : null) as string | null }));
+  }
+
+  /** Fault request: the node's next `count` fsyncs (or local appends) fail with `code`; 0 heals. */
+  async diskErrors(op: 'fsync' | 'append', code: 'EIO' | 'ENOSPC', count: number, volume?: 'local' | 'backend'): Promise<OpOutcome<object>> {
+    return this.shape(await this.request({ f: 'disk-errors', op, code, count, ...(volume ? { volume } : {}) }), false, () => ({}));
+  }
+
   /** The shell's own health report (not a core request): connections, io counters, peers. */
   async health(): Promise<OpOutcome<{ health: Record<string, unknown> }>> {
     const r = await this.request({ f: 'health' });

@@ -51,7 +51,7 @@ export class Node implements NodeCore {
       case 'request': this.request(input.req, input.request); break;
       case 'message': this.message(input.from, input.msg); break;
       case 'timer': this.timer(input.timer); break;
-      case 'io-done': this.ctx.ioDone(input.io, input.ok, input.records); break;
+      case 'io-done': this.ctx.ioDone(input.io, input.ok, input.records, input.error); break;
     }
     return this.ctx.take();
   }

@@ -1,6 +1,24 @@
 // Record shapes of every file the core writes, and the pure helpers that read them back.
-import CRC32 from 'crc-32';
 import type { NodeName } from './types.js';
+
+// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) over a string's UTF-8 bytes. Written out here because the node image ships
+// the core with no node_modules (nodes/image), and Node 20 has no zlib.crc32.
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+/** CRC-32 of a string's UTF-8 bytes, as a signed 32-bit integer. */
+export function crc32(s: string): number {
+  let c = -1;
+  for (const byte of Buffer.from(s, 'utf8')) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
+  return c ^ -1;
+}
 
 /** Versions are epoch-major: every version of epoch e+1 exceeds every version of epoch e, so a
  *  new owner never reuses a number an earlier incarnation may have handed to an unacked write. */
@@ -67,7 +85,7 @@ export type JournalRecord =
 /** Journal records carry `k`, a CRC-32 of their JSON without it: a flipped bit or a torn
  *  record in the replication journal is detected at restart (mech 2's fallback). */
 export function seal<T extends object>(rec: T): T & { k: number } {
-  return { ...rec, k: CRC32.str(JSON.stringify(rec)) };
+  return { ...rec, k: crc32(JSON.stringify(rec)) };
 }
 
 /** Reads raw journal records. Checked (the default): the records before the first one that is
@@ -84,7 +102,7 @@ export function openJournal(raw: readonly string[] | undefined, trust: boolean):
     if (trust) { if (r && typeof r === 'object') recs.push(r); continue; }
     if (!r || typeof r !== 'object' || typeof r.k !== 'number') return { recs, bad: i };
     const { k, ...body } = r;
-    if (CRC32.str(JSON.stringify(body)) !== k) return { recs, bad: i };
+    if (crc32(JSON.stringify(body)) !== k) return { recs, bad: i };
     const rec = body as JournalRecord;
     if (rec.t === 'init') nextN = 0;
     else if (rec.t === 'e') { if (rec.n !== nextN) return { recs, bad: i }; nextN++; }
