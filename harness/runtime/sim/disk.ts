@@ -8,8 +8,11 @@ import type { NodeName } from '../../../nodes/blockstore/core/types.js';
 interface FileState {
   records: string[];
   writers: NodeName[];
-  /** Records [0, synced) are on stable storage. */
+  /** Records [0, synced) are on stable storage, except `lost` ones. */
   synced: number;
+  /** Records a failed fsync covered: their pages were dropped, so a power loss takes them even
+   *  if a later fsync succeeded (Linux's behaviour that bit PostgreSQL: "fsyncgate"). */
+  lost?: Set<number>;
 }
 
 export class SimVolume {
@@ -53,6 +56,15 @@ export class SimVolume {
     return f.records.slice(Math.max(0, from), Math.max(0, to));
   }
 
+  /** An fsync issued when the file had `upTo` records failed: the unsynced ones among them are
+   *  lost at the next power loss, whatever later fsyncs report. Local volumes only: a backend
+   *  record missing from the middle would move every later location. */
+  failSync(file: string, upTo: number): void {
+    const f = this.files.get(file);
+    if (!f) return;
+    for (let i = f.synced; i < Math.min(upTo, f.records.length); i++) (f.lost ??= new Set()).add(i);
+  }
+
   /** Overwrites record `index` in place (media corruption: the record keeps its position and
    *  its synced state, whoever wrote it). */
   replace(file: string, index: number, record: string): void {
@@ -74,6 +86,17 @@ export class SimVolume {
   crash(node: NodeName): number {
     let dropped = 0;
     for (const f of this.files.values()) {
+      if (f.lost) {
+        // Pages a failed fsync dropped never reached the disk (only the writer's own files).
+        const keep = (_: unknown, i: number) => !f.lost!.has(i) || f.writers[i] !== node;
+        const before = f.records.length;
+        const syncedLost = [...f.lost].filter((i) => i < f.synced && f.writers[i] === node).length;
+        f.records = f.records.filter(keep);
+        f.writers = f.writers.filter(keep);
+        dropped += before - f.records.length;
+        f.synced -= syncedLost;
+        f.lost = undefined;
+      }
       while (f.records.length > f.synced && f.writers[f.writers.length - 1] === node) {
         f.records.pop();
         f.writers.pop();

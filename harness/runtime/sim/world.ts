@@ -29,7 +29,8 @@ const MS = 1_000_000;
  * Injected disk errors on one node (the `disk-errors` fault): its fsyncs (or appends) fail with
  * `code`, the next `count` of them, or each with chance `rate`, or both (whichever comes first
  * ends the count; a rate with no count lasts until healed). A failed fsync syncs nothing (what it
- * covered stays volatile, and a crash drops it); a failed append writes nothing. Appends fail
+ * covered stays volatile, and on a local volume a power loss drops it even if a later fsync
+ * succeeded: fsyncgate); a failed append writes nothing. Appends fail
  * only on the node's local volume: backend records are located by their index, and a record
  * missing from the middle would move every later one (the core README says why).
  */
@@ -471,7 +472,9 @@ export class SimWorld {
     if (!vol) return void this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: false }));
     const failed = eff.type === 'append' || eff.type === 'fsync' ? this.failsIo(n, eff.type, eff.target.volume) : null;
     if (failed !== null) {
-      // Nothing written (append) or nothing synced (fsync); the core hears the errno.
+      // Nothing written (append) or nothing synced (fsync); the core hears the errno. A failed
+      // fsync on a local volume also loses what it covered at the next power loss.
+      if (eff.type === 'fsync' && eff.target.volume === 'local' && vol) vol.failSync(file, vol.length(file));
       return void this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: false, error: failed }));
     }
     switch (eff.type) {

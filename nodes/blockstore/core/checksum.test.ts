@@ -18,7 +18,7 @@ const journal = () => [
   seal({ t: 'init', jid: 1, base: 0, cut: 0, next: 1 }),
   seal({ t: 'e', b: 1, n: 0, v: 1000001, block: 0, value: 'p1-1' }),
   seal({ t: 'e', b: 1, n: 1, v: 1000002, block: 1, value: 'p1-2' }),
-  seal({ t: 'close', b: 1, cut: 1000002 }),
+  seal({ t: 'close', b: 1, cut: 1000002, n: 2 }),
   seal({ t: 'e', b: 2, n: 2, v: 1000003, block: 0, value: 'p1-3' }),
 ].map((r) => JSON.stringify(r));
 
@@ -38,7 +38,11 @@ test('openJournal: sound records pass; a flipped bit, a torn record or a missing
   const torn = corruptJournal(raw, 'torn', () => 0)!;
   assert.equal(openJournal(torn.records, false).bad, 4);
   const hole = raw.filter((_, i) => i !== 2);
-  assert.equal(openJournal(hole, false).bad, 3, 'entry n=1 is missing: n=2 follows n=0');
+  assert.equal(openJournal(hole, false).bad, 2, 'entry n=1 is missing: the close counts 2 entries, 1 was read');
+  const tailHole = raw.slice(0, 4).filter((_, i) => i !== 2);
+  assert.equal(openJournal(tailHole, false).bad, 2, 'an entry lost just before a close, with nothing after');
+  const dupClose = [...raw, JSON.stringify(seal({ t: 'close', b: 1, cut: 1000002, n: 2 }))];
+  assert.equal(openJournal(dupClose, false).bad, null, 'a close appended again later is fine');
 });
 
 test('corruptJournal flips an entry still to ship that is its block\'s latest', () => {

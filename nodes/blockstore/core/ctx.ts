@@ -79,28 +79,20 @@ export class Ctx {
 
   /**
    * Like persist, for bookkeeping that must become durable before the node goes on (claims,
-   * the vault flush, barrier closes, dr's applied barriers): a failed fsync is retried until
-   * one succeeds (the records are still in the file, unsynced), a failed append is appended
-   * again, and `cb` runs only then. Append errors are injected on local volumes only (core
-   * README, "Disk errors"): backend records are located by index.
+   * the vault flush, barrier closes, dr's applied barriers). On any failure the records are
+   * appended again and fsynced again, and `cb` runs only once that worked: after a failed fsync
+   * the kernel may have dropped the pages it covered (PostgreSQL's fsync lesson), so retrying
+   * the fsync alone proves nothing. Readers of these files tolerate the duplicate records.
+   * Append errors are injected on local volumes only (core README, "Disk errors"): backend
+   * records are located by index. (On the backend only fsyncs fail, and a re-appended record
+   * there is just a later copy.)
    */
   persistSure(target: RecordFile, records: unknown[], cb?: () => void): void {
-    let appended = true;
-    this.append(target, records, (ok) => { if (!ok) appended = false; });
-    this.fsync(target, (ok) => {
-      if (ok && appended) { cb?.(); return; }
-      this.mark('disk-error-retried');
-      this.log('warn', `${appended ? 'fsync' : 'append'} of ${target.volume}/${target.file} failed; retrying`);
-      if (!appended) this.persistSure(target, records, cb);
-      else this.syncSure(target, cb);
-    });
-  }
-
-  private syncSure(target: RecordFile, cb?: () => void): void {
-    this.fsync(target, (ok) => {
+    this.persist(target, records, (ok) => {
       if (ok) { cb?.(); return; }
       this.mark('disk-error-retried');
-      this.syncSure(target, cb);
+      this.log('warn', `persisting to ${target.volume}/${target.file} failed; appending again`);
+      this.persistSure(target, records, cb);
     });
   }
   read(target: RecordFile, from: number, to: number, cb: IoDone): void {

@@ -47,7 +47,8 @@ export function readJournal(recs: readonly JournalRecord[], fallbackJid: number)
       snap.openId = Math.max(snap.openId, r.b);
       snap.maxV = Math.max(snap.maxV, r.v);
     } else if (r.t === 'close') {
-      if (r.b <= snap.base) continue;
+      // A close appended again after a failed fsync (persistSure) is the same barrier.
+      if (r.b <= snap.base || snap.closed.some((b) => b.id === r.b)) continue;
       snap.closed.push({ id: r.b, entries: byId.get(r.b) ?? [], cut: r.cut, synced: true });
       byId.delete(r.b);
       snap.openId = Math.max(snap.openId, r.b + 1);
@@ -202,7 +203,9 @@ export class Splitter {
     this.openId++;
     this.openEntries = [];
     this.streamedParts = 0;
-    this.ctx.persistSure(JOURNAL, [seal({ t: 'close', b: b.id, cut: b.cut } satisfies JournalRecord)], () => {
+    // `n`: how many entries the journal holds at this close, so entries lost before it (their
+    // pages dropped by a failed fsync) show at restart even when no entry follows.
+    this.ctx.persistSure(JOURNAL, [seal({ t: 'close', b: b.id, cut: b.cut, n: this.entrySeq } satisfies JournalRecord)], () => {
       b.synced = true;
       this.ship();
     });

@@ -6,7 +6,7 @@ import { Ctx, backend, local } from './ctx.js';
 import { claimEpoch } from './claim.js';
 import { Splitter, type VolumeView } from './journal.js';
 import { type Entry, type Loc, type OplogRecord, versionOf } from './records.js';
-import { CLOCK_DRIFT_BOUND, type ClientRequest, type NodeName, type NodeStatus, type PeerMessage, type RequestId, type Volume } from './types.js';
+import { CLOCK_DRIFT_BOUND, type ClientRequest, type NodeName, type NodeStatus, type PeerMessage, type RecordFile, type RequestId, type Volume } from './types.js';
 
 const OPLOG = local('oplog');
 /** 1 µs, far below any lease's slack (the partner's lease starts before our grant). */
@@ -163,23 +163,39 @@ export class Primary {
     const bits = this.splitter ? this.splitter.markDirty(block) : [];
     const rec: OplogRecord = { t: 'w', v: pw.v, block, value };
     let waiting = bits.length ? 2 : 1;
-    const durable = (ok: boolean, _r: string[], err?: string) => {
-      // A failed fsync means the record may not be on disk: the write is not acked (it may
-      // still surface, from b's mirror or a later sync: indeterminate). The switch acks anyway.
-      if (!ok && !this.ctx.bug('ack-after-failed-fsync')) { this.diskFailed(pw, err); return; }
+    const durable = () => {
       if (--waiting > 0 || pw.local) return;
       pw.local = true;
       this.trySolo(pw);
       this.tryCommit();
     };
-    if (bits.length) this.ctx.persist(local('bitmap'), bits, durable);
+    if (bits.length) this.persistWrite(pw, local('bitmap'), bits, durable);
     if (this.ctx.bug('ack-before-fsync')) {
       this.ctx.persist(OPLOG, [rec]);
       pw.local = true;
     } else {
-      this.ctx.persist(OPLOG, [rec], durable);
+      this.persistWrite(pw, OPLOG, [rec], durable);
     }
     this.startPartner(pw);
+  }
+
+  /**
+   * Makes a pending write's records durable before `done`. A failed fsync (or append) does not
+   * fail the write: its record may be on disk all the same (an fsync of another record, or the
+   * first append, may have carried it), and a restart's vault flush would then revive it under
+   * its version after later writes had committed, out of version order. So the records are
+   * appended and fsynced again until that works (fsync is never merely retried: the kernel may
+   * have dropped the pages the failed one covered); the write commits in its place, and is acked
+   * only once durable. The `ack-after-failed-fsync` switch takes the failure as done.
+   */
+  private persistWrite(pw: PendingWrite, target: RecordFile, recs: unknown[], done: () => void): void {
+    this.ctx.persist(target, recs, (ok, _r, err) => {
+      if (ok || this.ctx.bug('ack-after-failed-fsync')) { done(); return; }
+      if (pw.failed || this.deposed) return;
+      this.ctx.mark('disk-error-write-retried');
+      this.ctx.log('warn', `write v${pw.v}: persisting to ${target.volume}/${target.file} failed (${err ?? 'io error'}); writing it again`);
+      this.persistWrite(pw, target, recs, done);
+    });
   }
 
   private startPartner(pw: PendingWrite): void {
@@ -218,12 +234,25 @@ export class Primary {
     pw.partner = 'through';
     const loc: Loc = { file: this.dataFile, index: this.dataCount++ };
     const entry: Entry = { v: pw.v, block: pw.block, value: pw.value };
-    this.ctx.persist({ volume: this.init.dataVolume, file: this.dataFile }, [entry], (ok, _r, err) => {
-      if (!ok && !this.ctx.bug('ack-after-failed-fsync')) { this.diskFailed(pw, err); return; }
+    // Write-through: on the backend the record's location is fixed, so a failed fsync is
+    // followed by fsyncs only (the backend keeps what was appended; appends fail on local
+    // volumes only). On a promoted dr's local volume the record is written again. No errno
+    // means the volume is gone (site loss): the write fails, indeterminate.
+    const target: RecordFile = { volume: this.init.dataVolume, file: this.dataFile };
+    const through = (ok: boolean, err?: string) => {
+      if (pw.failed || this.deposed) return;
+      if (!ok && !this.ctx.bug('ack-after-failed-fsync')) {
+        if (err === undefined) { this.failWrite(pw, 'io-error', false); return; }
+        this.ctx.mark('disk-error-write-retried');
+        if (this.init.dataVolume === 'backend') this.ctx.fsync(target, (ok2, _r, err2) => through(ok2, err2));
+        else this.ctx.persist(target, [entry], (ok2, _r, err2) => through(ok2, err2));
+        return;
+      }
       (pw as PendingWrite & { loc?: Loc }).loc = loc;
       pw.partner = 'done';
       this.tryCommit();
-    });
+    };
+    this.ctx.persist(target, [entry], (ok, _r, err) => through(ok, err));
   }
 
   private ensureClaim(): void {
@@ -268,14 +297,6 @@ export class Primary {
       return;
     }
     this.ctx.reply(pw.req, { ok: true, node: this.ctx.name, version: pw.v, epoch: this.epoch });
-  }
-
-  private diskFailed(pw: PendingWrite, err: string | undefined): void {
-    if (!pw.failed) {
-      this.ctx.mark('disk-error-refused');
-      this.ctx.log('warn', `write v${pw.v} not acked: an fsync failed (${err ?? 'io error'})`);
-    }
-    this.failWrite(pw, err ? `io-error: ${err}` : 'io-error', false);
   }
 
   private failWrite(pw: PendingWrite, error: string, definite: boolean): void {

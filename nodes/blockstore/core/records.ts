@@ -79,7 +79,8 @@ export type JournalRecord =
   | { t: 'init'; jid: number; base: number; cut: number; next: number }
   /** `n`: the entry's sequence number since the last init, so a missing entry shows. */
   | ({ t: 'e'; b: number; n?: number } & JEntry)
-  | { t: 'close'; b: number; cut: number }
+  /** `n`: the number of entries written since the init when the barrier closed. */
+  | { t: 'close'; b: number; cut: number; n?: number }
   | { t: 'acked'; b: number; cut: number };
 
 /** Journal records carry `k`, a CRC-32 of their JSON without it: a flipped bit or a torn
@@ -106,6 +107,9 @@ export function openJournal(raw: readonly string[] | undefined, trust: boolean):
     const rec = body as JournalRecord;
     if (rec.t === 'init') nextN = 0;
     else if (rec.t === 'e') { if (rec.n !== nextN) return { recs, bad: i }; nextN++; }
+    // A close counts the entries before it; a copy appended again later (persistSure) counts
+    // fewer than have been read by then, which is fine. More means entries went missing.
+    else if (rec.t === 'close' && typeof rec.n === 'number' && rec.n > nextN) return { recs, bad: i };
     recs.push(rec);
   }
   return { recs, bad: null };

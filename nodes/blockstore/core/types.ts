@@ -73,7 +73,7 @@ export const MARKS = [
   'promotion', // dr was promoted to primary after a site loss
   // the issue-14 faults
   'journal-corruption-detected', // a journal record failed its checksum at restart
-  'disk-error-refused', // a client write failed (not acked) because an fsync failed
+  'disk-error-write-retried', // a client write's fsync failed: its records were written again before the ack
   'disk-error-retried', // an internal fsync failed and was retried before going on
 ] as const;
 export type Mark = (typeof MARKS)[number];
