@@ -2,7 +2,10 @@
 // within the bound, journal corruption with a restart, disk errors, netem) and the old ones
 // (kills, power loss, one-way cuts), with per-seed network and disk parameters, against the real
 // core with no bug switch: every storage checker and linearizability must pass on every seed.
-// Marks show the new paths were taken.
+// Marks show the new paths were taken. Env: CHAOS_RANDOM_FAULT_SEEDS (default 24),
+// CHAOS_RANDOM_FAULT_HUNT=1 (hit rates of the new switches and marks never hit),
+// CHAOS_RANDOM_FAULT_ONLY=N [CHAOS_RANDOM_FAULT_BUG=switch] (one seed, logs on failure),
+// CHAOS_RANDOM_FAULT_VERBOSE=1 (each failing seed of a hunt).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cacheInvalidationChecker } from '../../../checkers/cache-invalidation/index.js';
@@ -154,10 +157,14 @@ test(`random mixes of every fault, ${SEEDS} seeds, no bug switch: every checker 
   const total: Record<string, number> = {};
   const only = process.env.CHAOS_RANDOM_FAULT_ONLY ? Number(process.env.CHAOS_RANDOM_FAULT_ONLY) : null;
   for (let seed = only ?? 1; seed <= (only ?? SEEDS); seed++) {
-    const { verdicts, marks, faults, logs } = await runSeed(seed);
+    const { verdicts, marks, faults, logs } = await runSeed(seed, only && process.env.CHAOS_RANDOM_FAULT_BUG ? [process.env.CHAOS_RANDOM_FAULT_BUG as BugSwitch] : []);
     if (Object.keys(verdicts).length && only) console.log(logs());
     assert.deepEqual(verdicts, {}, `seed ${seed} (faults ${faults.join(' ')})`);
     for (const [m, k] of Object.entries(marks)) total[m] = (total[m] ?? 0) + k;
+  }
+  if (only) return; // one seed, for debugging: its logs were printed if it failed
+  if (process.env.CHAOS_RANDOM_FAULT_HUNT === '1') {
+    console.log(`marks over ${SEEDS} seeds: ${JSON.stringify(total)}; never hit: ${Object.keys(total).filter((m) => total[m] === 0).join(', ') || 'none'}`);
   }
   for (const m of ['journal-corruption-detected', 'disk-error-write-retried', 'disk-error-retried', 'lease-drift-margin', 'bitmap-resync-finished', 'vault-flush', 'partner-cache-hit']) {
     assert.ok(total[m] > 0, `mark ${m} was hit in ${SEEDS} seeds: ${JSON.stringify(total)}`);
@@ -174,7 +181,12 @@ for (const bug of ['trust-journal', 'ack-after-failed-fsync', 'lease-ignores-dri
     const hunt = process.env.CHAOS_RANDOM_FAULT_HUNT === '1';
     for (let seed = 1; seed <= (hunt ? SEEDS : 200) && (hunt || found === 0); seed++) {
       const { verdicts } = await runSeed(seed, [bug]);
-      if (Object.keys(verdicts).length) { found++; first ||= seed; for (const k of Object.keys(verdicts)) kinds.add(k); }
+      if (Object.keys(verdicts).length) {
+        found++;
+        first ||= seed;
+        for (const k of Object.keys(verdicts)) kinds.add(k);
+        if (process.env.CHAOS_RANDOM_FAULT_VERBOSE === '1') console.log(`${bug} seed ${seed}: ${JSON.stringify(verdicts).slice(0, 600)}`);
+      }
     }
     if (hunt) console.log(`${bug}: ${found}/${SEEDS} seeds fail, first ${first}, by ${[...kinds].join(', ')}`);
     assert.ok(found > 0, `${bug} found within 200 seeds`);

@@ -473,9 +473,14 @@ export class SimWorld {
     const failed = eff.type === 'append' || eff.type === 'fsync' ? this.failsIo(n, eff.type, eff.target.volume) : null;
     if (failed !== null) {
       // Nothing written (append) or nothing synced (fsync); the core hears the errno. A failed
-      // fsync on a local volume also loses what it covered at the next power loss.
-      if (eff.type === 'fsync' && eff.target.volume === 'local' && vol) vol.failSync(file, vol.length(file));
-      return void this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: false, error: failed }));
+      // fsync on a local volume also loses what it covered at the next power loss: what was
+      // appended before it was issued and is still unsynced when it completes (an earlier fsync
+      // that succeeds, completing first in issue order, keeps its records).
+      const upTo = vol ? vol.length(file) : 0;
+      return void this.sched.at(done, () => {
+        if (eff.type === 'fsync' && eff.target.volume === 'local' && vol) vol.failSync(file, upTo);
+        this.deliver(n, life, { type: 'io-done', now: 0, io, ok: false, error: failed });
+      });
     }
     switch (eff.type) {
       case 'append':
