@@ -182,7 +182,7 @@ test('disk errors (EIO on fsync): no switch, nothing unsynced is acked; ack-afte
   const good = await diskRun([]);
   // Every local fsync of a fails: the writes are written again and again, never acked.
   assert.ok(good.outcomes.every((s) => s === 'info'), `writes whose fsync failed are not acked, got ${good.outcomes}`);
-  assert.ok(good.w.marks('a')['disk-error-write-retried'] >= 4);
+  assert.ok(good.w.marks('a')['disk-error-write-retried'] >= 4, JSON.stringify(good.w.marks('a')));
   const gv = await good.rec.check(durabilityChecker);
   assert.equal(gv.valid, true, JSON.stringify(gv.anomalies.slice(0, 2) ?? gv.reason));
 
@@ -198,7 +198,7 @@ test('disk errors: failed bookkeeping fsyncs and appends are retried, so the clu
   const a = client(w, 'a');
   const dr = client(w, 'dr');
   await sleep(w, 300);
-  w.diskErrors('dr', { op: 'fsync', code: 'ENOSPC', rate: 0.5 });
+  w.diskErrors('dr', { op: 'fsync', code: 'ENOSPC', count: 3 });
   w.diskErrors('a', { op: 'append', code: 'EIO', rate: 0.05 });
   for (let i = 0; i < 60; i++) await rec.write(a, 1, i % PARAMS.blocks, `x${i}`);
   w.healInjected();
@@ -210,7 +210,8 @@ test('disk errors: failed bookkeeping fsyncs and appends are retried, so the clu
     if (st.status === 'ok' && st.info.consistent && (st.info.cut ?? 0) >= (await a.status() as { info?: { version: number } }).info!.version) break;
     await sleep(w, 100);
   }
-  assert.ok(w.marks('dr')['disk-error-retried'] > 0);
+  assert.ok(w.marks('dr')['disk-error-retried'] >= 3, JSON.stringify(w.marks('dr')));
+  assert.ok(w.marks('a')['disk-error-write-retried'] > 0, JSON.stringify(w.marks('a')));
   for (const c of [durabilityChecker, drPrefixChecker, convergenceChecker]) {
     const v = await rec.check(c);
     assert.equal(v.valid, true, `${JSON.stringify(v.anomalies.slice(0, 2))} ${v.reason ?? ''}`);

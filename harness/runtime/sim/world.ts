@@ -123,6 +123,9 @@ class SimNode {
   /** Armed timers' `at` (core ms), so a clock-rate change can re-arm them. */
   timerDue = new Map<string, number>();
   diskFault: DiskFault | null = null;
+  /** Files whose append failed: their next fsync reports it (Linux keeps a writeback error
+   *  for the next fsync of the file), so a caller waiting on the fsync learns of the append. */
+  appendErrors = new Map<string, string>();
   constructor(readonly name: NodeName, readonly config: NodeConfig) {}
 }
 
@@ -283,6 +286,7 @@ export class SimWorld {
     n.lastNow = 0;
     n.timerAt.clear();
     n.timerDue.clear();
+    n.appendErrors.clear();
     // A new life reads its clock at the skew's offset, running at its rate.
     n.clock = n.skew.offsetMs === 0 && n.skew.rate === 1
       ? null
@@ -470,7 +474,13 @@ export class SimWorld {
     n.diskFree[eff.target.volume] = done;
     const io = eff.io;
     if (!vol) return void this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: false }));
-    const failed = eff.type === 'append' || eff.type === 'fsync' ? this.failsIo(n, eff.type, eff.target.volume) : null;
+    let failed = eff.type === 'append' || eff.type === 'fsync' ? this.failsIo(n, eff.type, eff.target.volume) : null;
+    if (n.appendErrors.size > 0 && eff.type === 'fsync') {
+      const key = `${eff.target.volume}/${file}`;
+      const earlier = n.appendErrors.get(key);
+      if (earlier !== undefined) { n.appendErrors.delete(key); failed ??= earlier; }
+    }
+    if (failed !== null && eff.type === 'append') n.appendErrors.set(`${eff.target.volume}/${file}`, failed);
     if (failed !== null) {
       // Nothing written (append) or nothing synced (fsync); the core hears the errno. A failed
       // fsync on a local volume also loses what it covered at the next power loss: what was

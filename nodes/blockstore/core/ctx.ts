@@ -66,15 +66,12 @@ export class Ctx {
   fsync(target: RecordFile, cb?: IoDone): void {
     this.effects.push({ type: 'fsync', io: this.io(cb), target });
   }
-  /** Append then fsync; `cb` runs once the records are durable, or with ok = false if the
-   *  append or the fsync failed (an fsync covers the append issued before it, so a failed
-   *  append must fail the pair even when the fsync itself succeeds). */
+  /** Append then fsync; `cb` runs once the records are durable, or with ok = false. A failed
+   *  append is reported by the next fsync of its file (drivers keep the error until then, as
+   *  Linux does for a failed writeback), so the fsync's outcome covers both. */
   persist(target: RecordFile, records: unknown[], cb?: IoDone): void {
-    if (!cb) { this.append(target, records); this.fsync(target); return; }
-    let appendErr: string | undefined;
-    let appendOk = true;
-    this.append(target, records, (ok, _r, err) => { if (!ok) { appendOk = false; appendErr = err; } });
-    this.fsync(target, (ok, r, err) => cb(ok && appendOk, r, ok ? appendErr : err));
+    this.append(target, records);
+    this.fsync(target, cb);
   }
 
   /**

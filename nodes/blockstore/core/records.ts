@@ -16,7 +16,17 @@ const CRC_TABLE = (() => {
 /** CRC-32 of a string's UTF-8 bytes, as a signed 32-bit integer. */
 export function crc32(s: string): number {
   let c = -1;
-  for (const byte of Buffer.from(s, 'utf8')) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    // Records are almost always ASCII (one byte per char); anything else goes through UTF-8.
+    if (ch >= 0x80) return crcBytes(Buffer.from(s.slice(i), 'utf8'), c);
+    c = CRC_TABLE[(c ^ ch) & 0xff] ^ (c >>> 8);
+  }
+  return c ^ -1;
+}
+
+function crcBytes(bytes: Uint8Array, c: number): number {
+  for (const byte of bytes) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
   return c ^ -1;
 }
 

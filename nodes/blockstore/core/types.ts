@@ -187,7 +187,8 @@ export type Input =
   | { type: 'request'; now: number; req: RequestId; request: ClientRequest }
   | { type: 'message'; now: number; from: NodeName; msg: PeerMessage }
   | { type: 'timer'; now: number; timer: string }
-  /** `error`: the errno name of a failed IO (EIO, ENOSPC ...), when the driver knows it. */
+  /** `error`: the errno name of a failed IO (EIO, ENOSPC ...), when the driver knows it. A
+   *  failed append is also reported by the next fsync of its file (it fails too). */
   | { type: 'io-done'; now: number; io: IoId; ok: boolean; records?: string[]; error?: string };
 
 export type Effect =

@@ -38,6 +38,9 @@ export function segmentName(seg: string): string {
 
 interface OpenFile {
   volume: Volume;
+  /** A failed append's errno, reported by the file's next fsync (as Linux reports a failed
+   *  writeback), so a caller that waits only on the fsync learns of it. */
+  appendErr?: string;
   path: string;
   sidecar: string;
   handle: fsp.FileHandle | null;
@@ -269,6 +272,7 @@ export class RecordStore {
         const data = group.map((o) => (o.kind === 'append' ? o.data : '')).join('');
         const appendErr = data ? this.takeFault('append', f.volume) : null;
         if (appendErr) {
+          f.appendErr = appendErr;
           for (const o of group) if (o.kind === 'append') o.reject(injectedError(appendErr, 'append'));
         } else if (data) {
           await h.write(data);
@@ -276,7 +280,9 @@ export class RecordStore {
           this.stats.bytes += data.length;
         }
         if (!appendErr) for (const o of group) if (o.kind === 'append') o.resolve(undefined);
-        const syncErr = group.some((o) => o.kind === 'fsync') ? this.takeFault('fsync', f.volume) : null;
+        const hasSync = group.some((o) => o.kind === 'fsync');
+        let syncErr = hasSync ? this.takeFault('fsync', f.volume) : null;
+        if (hasSync && f.appendErr) { syncErr ??= f.appendErr; f.appendErr = undefined; }
         if (syncErr) {
           for (const o of group) if (o.kind === 'fsync') o.reject(injectedError(syncErr, 'fsync'));
         } else if (group.some((o) => o.kind === 'fsync')) {
