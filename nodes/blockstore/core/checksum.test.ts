@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import CRC32 from 'crc-32';
 import { corruptJournal } from './corrupt.js';
-import { crc32, openJournal, seal } from './records.js';
+import { crc32, openJournal, seal, sealedText } from './records.js';
 
 test('crc32 agrees with the reference implementation, ASCII and UTF-8 alike', () => {
   for (const s of ['', 'a', '123456789', '{"t":"e","b":1,"v":1000001,"block":0,"value":"p1-1"}', 'héllo wörld ✓ 𝄞']) {
@@ -21,6 +21,12 @@ const journal = () => [
   seal({ t: 'close', b: 1, cut: 1000002, n: 2 }),
   seal({ t: 'e', b: 2, n: 2, v: 1000003, block: 0, value: 'p1-3' }),
 ].map((r) => JSON.stringify(r));
+
+test('sealedText is the text of seal', () => {
+  for (const r of [{ t: 'e', b: 1, n: 0, v: 1, block: 0, value: 'x"y\\z' }, { t: 'e', b: 2, n: 5, v: 9, block: 3, value: null }]) {
+    assert.equal(sealedText(r), JSON.stringify(seal(r)));
+  }
+});
 
 test('openJournal: sound records pass; a flipped bit, a torn record or a missing entry stops it there', () => {
   const raw = journal();

@@ -63,6 +63,10 @@ export class Ctx {
     if (records.length === 0) { if (cb) cb(true, []); return; }
     this.effects.push({ type: 'append', io: this.io(cb), target, records: records.map((r) => JSON.stringify(r)) });
   }
+  /** Appends records already turned into text (their JSON). */
+  appendText(target: RecordFile, records: string[], cb?: IoDone): void {
+    this.effects.push({ type: 'append', io: this.io(cb), target, records });
+  }
   fsync(target: RecordFile, cb?: IoDone): void {
     this.effects.push({ type: 'fsync', io: this.io(cb), target });
   }

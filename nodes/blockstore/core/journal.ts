@@ -2,7 +2,7 @@
 // barriers / bitmap resyncs to dr. Owned by a primary; never on a write's ack path (except
 // under the `sync-dr-journal` switch, which the primary handles).
 import { Ctx, local } from './ctx.js';
-import { type BitmapRecord, type JEntry, type JournalRecord, seal } from './records.js';
+import { type BitmapRecord, type JEntry, type JournalRecord, seal, sealedText } from './records.js';
 import type { NodeName, PeerMessage } from './types.js';
 
 const JOURNAL = local('journal');
@@ -173,7 +173,7 @@ export class Splitter {
     this.blockBarrier.set(e.block, this.openId);
     // An entry whose append fails leaves a hole in the file; the running node ships from memory
     // and never rereads it, and a restart finds the hole by the sequence numbers (and resyncs dr).
-    this.ctx.append(JOURNAL, [seal({ t: 'e', b: this.openId, n: this.entrySeq++, ...je } satisfies JournalRecord)]);
+    this.ctx.appendText(JOURNAL, [sealedText({ t: 'e', b: this.openId, n: this.entrySeq++, ...je } satisfies JournalRecord)]);
     if (this.unacked() > this.ctx.params.journalCapacity) { this.ctx.mark('journal-overflow'); this.lose('journal overflowed'); return; }
     if (this.openEntries.length >= this.ctx.params.barrierWrites) { this.close(); return; }
     this.stream();

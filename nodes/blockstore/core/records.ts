@@ -99,6 +99,13 @@ export function seal<T extends object>(rec: T): T & { k: number } {
   return { ...rec, k: crc32(JSON.stringify(rec)) };
 }
 
+/** `seal` straight to the record's text (one JSON.stringify: the journal's hot path). The same
+ *  text as JSON.stringify(seal(rec)): `k` is the last key. */
+export function sealedText(rec: object): string {
+  const body = JSON.stringify(rec);
+  return `${body.slice(0, -1)},"k":${crc32(body)}}`;
+}
+
 /** Reads raw journal records. Checked (the default): the records before the first one that is
  *  unreadable, fails its checksum or leaves a gap in the entries' sequence numbers (an entry
  *  whose append failed), and that record's index as `bad` (null if all are sound).
