@@ -1,7 +1,10 @@
-// A BlockClient whose operations travel the simulated network. Outcomes follow the same rules
-// as the TCP client: a refusal the node says is definite, or a connection refused before
-// sending, is `fail`; a timeout on the virtual clock or a connection lost after sending is `info`.
+// A BlockClient whose operations travel the simulated network. This is only the transport: what
+// is ok, fail or info is decided by the real client's rule (nodes/blockstore/client/outcome.ts),
+// the same code the TCP client runs, so a mistake there shows in the simulator too. A
+// connection refused before sending is `not-sent`; a timeout on the virtual clock or a
+// connection lost after sending is `lost`.
 import type { BlockClient, OpOutcome, ReadResult, WriteResult } from '../../../nodes/blockstore/client/types.js';
+import { mutates, outcome, type Raw } from '../../../nodes/blockstore/client/outcome.js';
 import type { ClientReply, ClientRequest, DrImage, NodeName, NodeStatus } from '../../../nodes/blockstore/core/types.js';
 import type { SimWorld } from './world.js';
 
@@ -23,19 +26,17 @@ export class SimClient implements BlockClient {
     if (this.closed) return Promise.resolve({ status: 'fail', node, error: 'client closed' });
     const { sched } = this.world;
     const x = sched.external<OpOutcome<T>>();
+    const m = mutates(request);
     const req = this.world.request(node, request, (r) => {
       timer.cancel();
-      if ('lost' in r) {
-        x.settle({ status: r.definite ? 'fail' : 'info', node, error: r.lost });
-        return;
-      }
-      const reply = r.reply;
-      if (reply.ok) x.settle({ status: 'ok', ...ok(reply), node: reply.node } as OpOutcome<T>);
-      else x.settle({ status: reply.definite ? 'fail' : 'info', node: reply.node, error: reply.error });
+      const raw: Raw = 'lost' in r
+        ? { kind: r.definite ? 'not-sent' : 'lost', error: r.lost }
+        : { kind: 'reply', reply: r.reply, extra: {} };
+      x.settle(outcome(node, raw, m, ok));
     });
     const timer = sched.after(this.timeoutMs * MS, () => {
       this.world.abandon(node, req);
-      x.settle({ status: 'info', node, error: 'timeout' });
+      x.settle(outcome(node, { kind: 'lost', error: 'timeout' }, m, ok));
     });
     return x.promise;
   }

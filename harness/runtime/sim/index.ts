@@ -147,6 +147,8 @@ export class SimRuntime implements Runtime {
   async healAll(): Promise<void> {
     const w = this.w();
     w.net.healAll();
+    // Clock skew, disk errors and other injected faults end with the run's faults too.
+    w.healInjected();
     for (const [name, n] of w.nodes) {
       if (n.paused) w.resume(name);
       if (n.state === 'down') w.start(name);

@@ -130,7 +130,9 @@ test('a paused node receives nothing and its timers stall until resume', async (
   await rt.pause('a');
   const t0 = rt.now();
   const r = await c.read(0);
-  assert.equal(r.status, 'info', 'a paused node does not answer: the client times out');
+  // The real client's rule: a read that timed out changed nothing, so it is `fail` (a write: `info`).
+  assert.equal(r.status, 'fail', 'a paused node does not answer: the client times out');
+  assert.equal((r as { error: string }).error, 'timeout');
   assert.equal(rt.now() - t0 >= 50_000_000, true);
   await rt.sleep(300);
   await rt.resume('a');

@@ -13,15 +13,39 @@ import type {
   NodeParams,
   BugSwitch,
   RecordFile,
+  Volume,
 } from '../../../nodes/blockstore/core/types.js';
+import { CLOCK_DRIFT_BOUND, MARKS } from '../../../nodes/blockstore/core/types.js';
+import { corruptJournal, type JournalCorruption } from '../../../nodes/blockstore/core/corrupt.js';
 import { checkRequest } from '../../../nodes/blockstore/wire/request.js';
 import { Rng } from '../../../ground/rng.js';
 import { CORE_CRASH_MARK, coreCrashLine } from '../../../ground/core-crash.js';
 import { SimVolume } from './disk.js';
-import { DEFAULT_NET, SimNetwork, type NetParams } from './network.js';
+import { DEFAULT_NET, SimNetwork, drawNetParams, type LinkParams, type NetParams } from './network.js';
 import { Scheduler, type Handle } from './scheduler.js';
 
 const MS = 1_000_000;
+
+/**
+ * Injected disk errors on one node (the `disk-errors` fault): its fsyncs (or appends) fail with
+ * `code`, the next `count` of them, or each with chance `rate`, or both (whichever comes first
+ * ends the count; a rate with no count lasts until healed). A failed fsync syncs nothing (what it
+ * covered stays volatile, and on a local volume a power loss drops it even if a later fsync
+ * succeeded: fsyncgate); a failed append writes nothing. Appends fail
+ * only on the node's local volume: backend records are located by their index, and a record
+ * missing from the middle would move every later one (the core README says why).
+ */
+export interface DiskFault {
+  op: 'fsync' | 'append';
+  code: 'EIO' | 'ENOSPC';
+  count?: number;
+  rate?: number;
+  /** Only this volume's IO (default: both for fsync, local for append). */
+  volume?: Volume;
+}
+
+/** A node's clock: ms = anchorMs + (virtual ns - anchorNs) * rate / 1e6. */
+interface NodeClock { rate: number; anchorNs: number; anchorMs: number; offsetMs: number }
 
 export type CoreFactory = (config: NodeConfig) => NodeCore;
 
@@ -31,6 +55,30 @@ export interface DiskParams {
   readUs: [number, number];
 }
 export const DEFAULT_DISK: DiskParams = { appendUs: [10, 60], fsyncUs: [200, 1500], readUs: [20, 200] };
+
+/** Per-seed disk latencies (swarm testing): fast NVMe to slow network disks. */
+export function drawDiskParams(rng: Rng): DiskParams {
+  const scale = rng.pick([0.2, 0.5, 1, 2, 5]);
+  const span = (lo: number, hi: number): [number, number] => {
+    const a = lo * scale * (0.5 + rng.float());
+    return [Math.round(a), Math.round(a + (hi - lo) * scale * (0.5 + rng.float()))];
+  };
+  return { appendUs: span(10, 60), fsyncUs: span(200, 1500), readUs: span(20, 200) };
+}
+
+/** A clock rate for one node, drawn so any two drawn rates stay within the core's
+ *  CLOCK_DRIFT_BOUND of each other ((1+h)/(1-h) <= 1 + bound). */
+export function drawClockRate(rng: Rng): number {
+  const h = CLOCK_DRIFT_BOUND / (2 + CLOCK_DRIFT_BOUND) * 0.95;
+  return 1 - h + rng.float() * 2 * h;
+}
+
+/** Per-seed simulated network and disk parameters, drawn from their own stream of `seed`:
+ *  what a caller passes as `WorldOptions.net` / `.disk` when it asks for swarm parameters. */
+export function drawSimParams(seed: number): { net: NetParams; disk: DiskParams } {
+  const rng = new Rng(seed).fork('sim/swarm-params');
+  return { net: drawNetParams(rng.fork('net')), disk: drawDiskParams(rng.fork('disk')) };
+}
 
 export interface WorldOptions {
   seed: number;
@@ -69,6 +117,18 @@ class SimNode {
   keptCrashes: string[] = [];
   /** The last `now` this life was given: inputs never see time run backwards. */
   lastNow = 0;
+  /** Coverage marks counted across all its lives (MARKS). */
+  readonly marks = new Map<string, number>();
+  /** null: the node reads the virtual clock itself (the default, and the fast path). */
+  clock: NodeClock | null = null;
+  /** Offset (ms) its clock takes at its next start, and the rate it runs at. */
+  skew = { offsetMs: 0, rate: 1 };
+  /** Armed timers' `at` (core ms), so a clock-rate change can re-arm them. */
+  timerDue = new Map<string, number>();
+  diskFault: DiskFault | null = null;
+  /** Files whose append failed: their next fsync reports it (Linux keeps a writeback error
+   *  for the next fsync of the file), so a caller waiting on the fsync learns of the append. */
+  appendErrors = new Map<string, string>();
   constructor(readonly name: NodeName, readonly config: NodeConfig) {}
 }
 
@@ -84,11 +144,15 @@ export class SimWorld {
   private readonly maxLog: number;
   /** Core exceptions so far (each also a CORE-CRASH line in the node's log). */
   coreCrashes = 0;
+  /** Draws of the injected faults (disk errors, corruption): their own stream, so a seed
+   *  without them keeps every other draw. */
+  private readonly faultRng: Rng;
 
   constructor(private readonly opts: WorldOptions) {
     const root = new Rng(opts.seed);
     this.net = new SimNetwork(root.fork('sim/net'), { ...DEFAULT_NET, ...opts.net });
     this.diskRng = root.fork('sim/disk');
+    this.faultRng = root.fork('sim/faults');
     this.disk = { ...DEFAULT_DISK, ...opts.disk };
     this.maxLog = opts.maxLogLines ?? 20_000;
     for (const name of opts.nodes) {
@@ -103,9 +167,116 @@ export class SimWorld {
     return n;
   }
 
-  /** The core's clock: ms since run start (fractional), from the virtual ns clock. */
-  private coreNow(): number {
-    return this.sched.now() / MS;
+  /** A node's clock: ms (fractional) from the virtual ns clock, at its own offset and rate. */
+  private coreNow(n: SimNode): number {
+    const c = n.clock;
+    if (c === null) return this.sched.now() / MS;
+    return c.anchorMs + ((this.sched.now() - c.anchorNs) * c.rate) / MS;
+  }
+
+  /** The virtual ns at which the node's clock reads `at` (never before now). */
+  private whenClockReads(n: SimNode, at: number): number {
+    const c = n.clock;
+    if (c === null) return Math.ceil(at * MS);
+    return Math.max(this.sched.now(), c.anchorNs + Math.ceil(((at - c.anchorMs) / c.rate) * MS));
+  }
+
+  // ---- injected faults (issue 14) --------------------------------------------------------
+
+  /**
+   * Clock skew and drift of one node. `rate` (e.g. 1.05: 5% fast) takes effect at once, the
+   * clock running on continuously from its current reading; `offsetMs` takes effect at the
+   * node's next start (a process reads some host's clock; within one life a clock only drifts,
+   * it never steps: the core's contract). `skewClock(n, 0, 1)` heals both. Rates of any two
+   * nodes within CLOCK_DRIFT_BOUND of each other are safe for the leases; beyond it, not.
+   */
+  skewClock(name: NodeName, offsetMs: number, rate: number): void {
+    if (!Number.isFinite(offsetMs) || !Number.isFinite(rate) || rate <= 0) {
+      throw new Error(`sim: skewClock(${name}): offset must be finite and rate > 0, got ${offsetMs}, ${rate}`);
+    }
+    const n = this.node(name);
+    n.skew = { offsetMs, rate };
+    if (n.state !== 'up') return;
+    const reading = this.coreNow(n);
+    n.clock = { rate, anchorNs: this.sched.now(), anchorMs: reading, offsetMs: n.clock?.offsetMs ?? 0 };
+    // Timers were armed for the old rate: re-arm them to fire when the new clock reads `at`.
+    for (const [timer, at] of [...n.timerDue]) this.armTimer(n, n.life, timer, at);
+    this.logLine(n, 'warn', `sim: clock rate ${rate} (offset ${offsetMs} ms from its next start)`);
+  }
+
+  /** The reading of a node's clock (ms), for tests and status. */
+  clockOf(name: NodeName): number {
+    return this.coreNow(this.node(name));
+  }
+
+  /** Starts (or, with null, heals) injected disk errors on a node. */
+  diskErrors(name: NodeName, fault: DiskFault | null): void {
+    const n = this.node(name);
+    if (fault && fault.op === 'append' && fault.volume === 'backend') {
+      throw new Error('sim: append errors are injected on local volumes only (backend records are located by index)');
+    }
+    if (fault && (fault.count === undefined && fault.rate === undefined)) throw new Error('sim: diskErrors needs a count or a rate');
+    n.diskFault = fault ? { ...fault } : null;
+    this.logLine(n, 'warn', fault ? `sim: disk errors on: ${JSON.stringify(fault)}` : 'sim: disk errors healed');
+  }
+
+  /** Whether this IO of `n` fails, by its injected disk fault (consumes a count / draws a rate). */
+  private failsIo(n: SimNode, op: 'append' | 'fsync', volume: Volume): string | null {
+    const f = n.diskFault;
+    if (!f || f.op !== op) return null;
+    if (f.volume ? f.volume !== volume : op === 'append' && volume !== 'local') return null;
+    if (f.rate !== undefined && !(this.faultRng.float() < f.rate)) return null;
+    if (f.count !== undefined) {
+      if (f.count <= 0) return null;
+      if (--f.count === 0 && f.rate === undefined) n.diskFault = null;
+    }
+    return f.code;
+  }
+
+  /**
+   * Corrupts the node's replication journal on its volume (flip: one bit of an entry's value;
+   * torn: the last record cut in half). The running node does not notice (it keeps the journal
+   * in memory); its next start reads the corrupt file. Returns what changed, or null.
+   */
+  corruptJournal(name: NodeName, how: JournalCorruption): string | null {
+    const n = this.node(name);
+    const vol = this.locals.get(name)!;
+    const recs = vol.read('journal', 0, Number.MAX_SAFE_INTEGER);
+    const c = corruptJournal(recs, how, (k) => this.faultRng.int(0, k - 1));
+    if (!c) return null;
+    vol.replace('journal', c.index, c.records[c.index]);
+    this.logLine(n, 'warn', `sim: journal corrupted: ${c.what}`);
+    return c.what;
+  }
+
+  /** Impairs the link `from -> to` (delay, jitter, loss, duplication, reordering) until healed. */
+  netem(from: NodeName, to: NodeName, params: LinkParams): void {
+    this.net.netem(from, to, params);
+  }
+
+  healNetem(from: NodeName, to: NodeName): void {
+    this.net.healNetem(from, to);
+  }
+
+  /** Heals every injected fault of issue 14 (clock rates, disk errors, netem); offsets stay,
+   *  being harmless. Cuts, pauses and crashes are healed by the runtime's healAll. */
+  healInjected(): void {
+    for (const [name, n] of this.nodes) {
+      if (n.skew.rate !== 1) this.skewClock(name, n.skew.offsetMs, 1);
+      n.diskFault = null;
+    }
+    for (const { from, to } of this.net.activeNetem()) this.net.healNetem(from, to);
+  }
+
+  /** Coverage marks counted on one node, or summed over the cluster: {name: count}, every
+   *  name of MARKS present (0 when never hit). */
+  marks(name?: NodeName): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const m of MARKS) out[m] = 0;
+    for (const n of name ? [this.node(name)] : this.nodes.values()) {
+      for (const [m, k] of n.marks) out[m] = (out[m] ?? 0) + k;
+    }
+    return out;
   }
 
   // ---- lifecycle ------------------------------------------------------------------------
@@ -119,9 +290,15 @@ export class SimWorld {
     n.core = this.opts.createCore(n.config);
     n.lastNow = 0;
     n.timerAt.clear();
+    n.timerDue.clear();
+    n.appendErrors.clear();
+    // A new life reads its clock at the skew's offset, running at its rate.
+    n.clock = n.skew.offsetMs === 0 && n.skew.rate === 1
+      ? null
+      : { rate: n.skew.rate, anchorNs: this.sched.now(), anchorMs: this.sched.now() / MS + n.skew.offsetMs, offsetMs: n.skew.offsetMs };
     this.logLine(n, 'info', `sim: start (life ${n.life})`);
     const disk = { local: this.locals.get(name)!.image(), backend: this.mountsBackend(name) ? this.backend.image() : {} };
-    this.step(n, { type: 'start', now: this.coreNow(), disk });
+    this.step(n, { type: 'start', now: this.coreNow(n), disk });
   }
 
   /**
@@ -178,6 +355,7 @@ export class SimWorld {
     n.held = [];
     for (const t of n.timers.values()) t.cancel();
     n.timers.clear();
+    n.timerDue.clear();
     const lost = [...n.inflight.values()];
     n.inflight.clear();
     for (const route of lost) this.toClient(n.name, () => route({ lost: `connection lost (${why})`, definite: false }));
@@ -201,7 +379,7 @@ export class SimWorld {
     }
     // A timer never fires before its `at`, even by the rounding of ms to integer ns: a core
     // that re-arms a timer it finds early would otherwise spin at one instant.
-    input.now = Math.max(this.coreNow(), input.type === 'timer' ? (n.timerAt.get(input.timer) ?? 0) : 0);
+    input.now = Math.max(this.coreNow(n), input.type === 'timer' ? (n.timerAt.get(input.timer) ?? 0) : 0);
     this.step(n, input);
   }
 
@@ -246,28 +424,25 @@ export class SimWorld {
         if (d === null) return;
         const msg = eff.msg;
         const from = n.name;
-        this.sched.after(d, () => {
+        const arrive = () => {
           if (this.net.isCut(from, to.name)) return;
           this.deliver(to, to.life, { type: 'message', now: 0, from, msg });
-        });
+        };
+        this.sched.after(d, arrive);
+        const dup = this.net.duplicate(from, eff.to);
+        if (dup !== null) this.sched.after(dup, arrive);
         return;
       }
-      case 'set-timer': {
-        n.timers.get(eff.timer)?.cancel();
-        const timer = eff.timer;
-        const at = eff.at;
-        const h = this.sched.at(Math.ceil(at * MS), () => {
-          if (n.life !== life) return;
-          n.timers.delete(timer);
-          n.timerAt.set(timer, at);
-          this.deliver(n, life, { type: 'timer', now: 0, timer });
-        });
-        n.timers.set(timer, h);
+      case 'set-timer':
+        this.armTimer(n, life, eff.timer, eff.at);
         return;
-      }
       case 'cancel-timer':
         n.timers.get(eff.timer)?.cancel();
         n.timers.delete(eff.timer);
+        n.timerDue.delete(eff.timer);
+        return;
+      case 'mark':
+        n.marks.set(eff.name, (n.marks.get(eff.name) ?? 0) + 1);
         return;
       case 'append':
       case 'fsync':
@@ -279,6 +454,20 @@ export class SimWorld {
         this.logLine(n, eff.level, eff.msg);
         return;
     }
+  }
+
+  /** Arms (or re-arms) a timer to fire when the node's clock reads `at`. */
+  private armTimer(n: SimNode, life: number, timer: string, at: number): void {
+    n.timers.get(timer)?.cancel();
+    n.timerDue.set(timer, at);
+    const h = this.sched.at(this.whenClockReads(n, at), () => {
+      if (n.life !== life) return;
+      n.timers.delete(timer);
+      n.timerDue.delete(timer);
+      n.timerAt.set(timer, at);
+      this.deliver(n, life, { type: 'timer', now: 0, timer });
+    });
+    n.timers.set(timer, h);
   }
 
   private volume(n: SimNode, target: RecordFile): SimVolume | null {
@@ -299,6 +488,24 @@ export class SimWorld {
     n.diskFree[eff.target.volume] = done;
     const io = eff.io;
     if (!vol) return void this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: false }));
+    let failed = eff.type === 'append' || eff.type === 'fsync' ? this.failsIo(n, eff.type, eff.target.volume) : null;
+    if (n.appendErrors.size > 0 && eff.type === 'fsync') {
+      const key = `${eff.target.volume}/${file}`;
+      const earlier = n.appendErrors.get(key);
+      if (earlier !== undefined) { n.appendErrors.delete(key); failed ??= earlier; }
+    }
+    if (failed !== null && eff.type === 'append') n.appendErrors.set(`${eff.target.volume}/${file}`, failed);
+    if (failed !== null) {
+      // Nothing written (append) or nothing synced (fsync); the core hears the errno. A failed
+      // fsync on a local volume also loses what it covered at the next power loss: what was
+      // appended before it was issued and is still unsynced when it completes (an earlier fsync
+      // that succeeds, completing first in issue order, keeps its records).
+      const upTo = vol ? vol.length(file) : 0;
+      return void this.sched.at(done, () => {
+        if (eff.type === 'fsync' && eff.target.volume === 'local' && vol) vol.failSync(file, upTo);
+        this.deliver(n, life, { type: 'io-done', now: 0, io, ok: false, error: failed });
+      });
+    }
     switch (eff.type) {
       case 'append':
         vol.append(file, eff.records, n.name);
@@ -363,7 +570,7 @@ export class SimWorld {
           return;
         }
         n.inflight.set(req, route);
-        this.step(n, { type: 'request', now: this.coreNow(), req, request: checked.request });
+        this.step(n, { type: 'request', now: this.coreNow(n), req, request: checked.request });
       };
       arrive();
     });

@@ -1,11 +1,7 @@
 // The TCP BlockClient workloads use against real nodes (wire format: nodes/wire/frames.ts).
 //
-// Outcomes follow the history's rules: `ok` on a positive reply; `fail` when the operation
-// definitely did not take effect (the node refused it, a CAS found another value, or the
-// connection could not be opened so nothing was sent); `info` when it may have (timeout, or
-// the connection dropped after the request went out). Reads and other queries change no
-// state, so their indeterminate outcomes are reported as `fail`: a read that never returned
-// constrains nothing, and saying so spares the linearizability checker an open-ended op.
+// Outcomes follow the history's rules, decided in outcome.ts (shared with the simulator's
+// client): this file is only the transport.
 //
 // One connection per client, opened lazily and reopened after any loss or timeout (a timed-out
 // link may be black-holed by a partition; a fresh one recovers as soon as it heals).
@@ -13,6 +9,9 @@ import { connect, type Socket } from 'node:net';
 import type { ClientReply, ClientRequest, DrImage, NodeName, NodeStatus } from '../core/types.js';
 import { encodeFrame, FrameDecoder } from '../wire/frames.js';
 import type { BlockClient, OpOutcome, ReadResult, WriteResult } from './types.js';
+import { outcome, type Raw } from './outcome.js';
+
+export type { Raw };
 
 export interface ConnectOptions {
   host: string;
@@ -29,11 +28,6 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-/** What came back for one request, before it is shaped into an OpOutcome. */
-export type Raw =
-  | { kind: 'reply'; reply: ClientReply; detail?: string; extra: Record<string, unknown> }
-  | { kind: 'not-sent'; error: string }
-  | { kind: 'lost'; error: string };
 
 export function connectClient(opts: ConnectOptions): TcpBlockClient {
   return new TcpBlockClient(opts);
@@ -91,6 +85,23 @@ export class TcpBlockClient implements BlockClient {
     return this.shape(await this.request({ f: 'promote' }), true, (rep) => ({ ...(rep.status ? { info: rep.status } : {}), ...(typeof rep.version === 'number' ? { cut: rep.version } : {}) }));
   }
 
+  /** Fault request (issue 14): this node's clock runs at `rate` from now, and starts at
+   *  `offsetMs` from its next start. Handled by the shell, never by the core. */
+  async clockSkew(offsetMs: number, rate: number): Promise<OpOutcome<object>> {
+    return this.shape(await this.request({ f: 'clock-skew', offsetMs, rate }), false, () => ({}));
+  }
+
+  /** Fault request: corrupts the node's journal file (seen at its next start). */
+  async corruptJournal(how: 'flip' | 'torn', seed = 0): Promise<OpOutcome<{ corrupted: string | null }>> {
+    const r = await this.request({ f: 'corrupt-journal', how, seed });
+    return this.shape(r, false, () => ({ corrupted: (r.kind === 'reply' ? r.extra.corrupted ?? null : null) as string | null }));
+  }
+
+  /** Fault request: the node's next `count` fsyncs (or local appends) fail with `code`; 0 heals. */
+  async diskErrors(op: 'fsync' | 'append', code: 'EIO' | 'ENOSPC', count: number, volume?: 'local' | 'backend'): Promise<OpOutcome<object>> {
+    return this.shape(await this.request({ f: 'disk-errors', op, code, count, ...(volume ? { volume } : {}) }), false, () => ({}));
+  }
+
   /** The shell's own health report (not a core request): connections, io counters, peers. */
   async health(): Promise<OpOutcome<{ health: Record<string, unknown> }>> {
     const r = await this.request({ f: 'health' });
@@ -127,14 +138,7 @@ export class TcpBlockClient implements BlockClient {
   // ---- internals ---------------------------------------------------------------------------
 
   private shape<T>(r: Raw, mutates: boolean, ok: (rep: ClientReply & { ok: true }) => T): OpOutcome<T> {
-    if (r.kind === 'not-sent') return { status: 'fail', node: this.node, error: r.error };
-    if (r.kind === 'lost') return { status: mutates ? 'info' : 'fail', node: this.node, error: r.error };
-    const rep = r.reply;
-    if (!rep || typeof rep !== 'object') return { status: mutates ? 'info' : 'fail', node: this.node, error: 'malformed reply' };
-    const node = (rep.node ?? this.node) as NodeName;
-    if (rep.ok) return { status: 'ok', node, ...ok(rep) } as OpOutcome<T>;
-    const error = r.detail ? `${rep.error}: ${r.detail}` : rep.error;
-    return { status: rep.definite || !mutates ? 'fail' : 'info', node, error };
+    return outcome(this.node, r, mutates, ok);
   }
 
   private open(deadline: number): Promise<Socket> {

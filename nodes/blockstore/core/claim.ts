@@ -8,8 +8,10 @@ export const EPOCH_FILE = backend('epoch');
 
 export function claimEpoch(ctx: Ctx, e: number, done: (won: boolean, view: EpochView) => void): void {
   const rec: ClaimRecord = { e, node: ctx.name };
-  ctx.persist(EPOCH_FILE, [rec], (ok) => {
-    if (!ok) { done(false, { epoch: e, owner: null }); return; }
+  // The record is in the shared log as soon as it is appended (others may already count it), so
+  // a failed fsync is retried, never taken as a lost claim: that could leave an epoch owned by
+  // a node that went on as partner.
+  ctx.persistSure(EPOCH_FILE, [rec], () => {
     ctx.read(EPOCH_FILE, 0, TO_END, (rok, records) => {
       const claims = parseRecords<ClaimRecord>(records);
       if (!rok) { done(false, epochView(claims)); return; }

@@ -12,6 +12,10 @@
 //   unsynced records goes from each file; another node's records appended after them stay (on
 //   the shared backend, a crash of a must not take b's records). A plain kill drops nothing
 //   (the page cache survives a process), but still voids the fsyncs in flight.
+// - failed fsync: what it covered that was still unsynced is lost at the next power loss, even
+//   if a later fsync succeeds (the kernel dropped those dirty pages: Linux's behaviour that bit
+//   PostgreSQL, "fsyncgate"). Local volumes only: a backend record missing from the middle
+//   would move every later location.
 // - delete: a metadata operation, durable at once.
 //
 // Each record remembers which node appended it, because the shared backend is written by both
@@ -29,8 +33,10 @@ export interface FsyncToken {
 interface FileState {
   records: string[];
   writers: string[];
-  /** Records [0, synced) are on stable storage. */
+  /** Records [0, synced) are on stable storage, except `lost` ones. */
   synced: number;
+  /** Records a failed fsync covered: a power loss takes them whatever later fsyncs report. */
+  lost?: Set<number>;
 }
 
 export class RecordVolume {
@@ -71,6 +77,27 @@ export class RecordVolume {
     return true;
   }
 
+  /** How many records an fsync issued now would cover. */
+  length(file: string): number {
+    return this.files.get(file)?.records.length ?? 0;
+  }
+
+  /** An fsync issued when the file had `upTo` records failed: the unsynced ones among them are
+   *  lost at the next power loss. */
+  failSync(file: string, upTo: number): void {
+    const f = this.files.get(file);
+    if (!f) return;
+    for (let i = f.synced; i < Math.min(upTo, f.records.length); i++) (f.lost ??= new Set()).add(i);
+  }
+
+  /** Overwrites record `index` in place (media corruption: the record keeps its position and
+   *  its synced state, whoever wrote it). */
+  replace(file: string, index: number, record: string): void {
+    const f = this.files.get(file);
+    if (!f || index < 0 || index >= f.records.length) throw new Error(`disk: ${this.name}/${file} has no record ${index}`);
+    f.records[index] = record;
+  }
+
   read(file: string, from: number, to: number): string[] {
     const f = this.files.get(file);
     if (!f) return [];
@@ -90,6 +117,17 @@ export class RecordVolume {
     if (!dropUnsynced) return 0;
     let dropped = 0;
     for (const f of this.files.values()) {
+      if (f.lost) {
+        // Pages a failed fsync dropped never reached the disk (only the writer's own records).
+        const keep = (_: unknown, i: number) => !f.lost!.has(i) || f.writers[i] !== writer;
+        const before = f.records.length;
+        const syncedLost = [...f.lost].filter((i) => i < f.synced && f.writers[i] === writer).length;
+        f.records = f.records.filter(keep);
+        f.writers = f.writers.filter(keep);
+        dropped += before - f.records.length;
+        f.synced -= syncedLost;
+        f.lost = undefined;
+      }
       while (f.records.length > f.synced && f.writers[f.writers.length - 1] === writer) {
         f.records.pop();
         f.writers.pop();

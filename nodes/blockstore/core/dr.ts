@@ -57,7 +57,9 @@ export class Dr {
 
   private record(r: DrRecord, then?: () => void): void {
     this.history.push(r);
-    this.ctx.persist(DR_FILE, [r], then ? (ok) => { if (ok) then(); } : undefined);
+    // A barrier is acked only once its record is durable; a failed fsync is retried (else dr
+    // would hold the barrier in memory and never ack it).
+    this.ctx.persistSure(DR_FILE, [r], then);
   }
 
   status(): NodeStatus {
@@ -110,14 +112,14 @@ export class Dr {
 
   onMessage(from: NodeName, msg: PeerMessage): void {
     const epoch = Number(msg.epoch);
-    if (epoch < this.maxEpoch) { this.ctx.send(from, { kind: 'stale', epoch: this.maxEpoch }); return; }
+    if (epoch < this.maxEpoch) { this.ctx.mark('dr-stale-epoch-refused'); this.ctx.send(from, { kind: 'stale', epoch: this.maxEpoch }); return; }
     this.maxEpoch = epoch;
     switch (msg.kind) {
       case 'dr-probe': this.reportTo(from, 'dr-state'); return;
       case 'jsync': {
         // sync-dr-journal: the entry is landed durably before the primary may ack.
         const v = msg.v;
-        this.ctx.persist(LANDING, [{ v, block: msg.block, value: msg.value }], () => this.ctx.send(from, { kind: 'jsync-ack', v }));
+        this.ctx.persist(LANDING, [{ v, block: msg.block, value: msg.value }], (ok) => { if (ok) this.ctx.send(from, { kind: 'jsync-ack', v }); });
         return;
       }
       case 'jchunk':
@@ -164,6 +166,7 @@ export class Dr {
     this.consistent = this.barrier >= this.intervalEnd && !this.resync;
     if (this.consistent) this.lastConsistent = b;
     const cut = this.cut;
+    this.ctx.mark('barrier-applied');
     this.record({ t: 'apply', jid, barrier: b, cut, consistent: this.consistent, changes, maxV: this.maxV }, () => {
       this.markDurable(jid, b, cut);
       this.reportTo(from, 'jack');
@@ -184,6 +187,7 @@ export class Dr {
     // Two primaries may pick the same barrier id for their resyncs: a resync is its lineage's.
     const key = `${jid}:${Number(msg.epoch)}:${b}`;
     if (!this.resync || this.resync.key !== key) {
+      if (this.resync) this.ctx.mark('bitmap-resync-interrupted');
       this.resync = { key, barrier: b, parts: new Set(), total: Number(msg.parts), done: 0, changes: [] };
       this.consistent = false;
       this.ctx.log('info', `bitmap resync to barrier ${b}: image inconsistent until it completes`);
@@ -204,6 +208,7 @@ export class Dr {
     }
     if (rs.parts.size < Number(msg.parts)) return;
     this.resync = null;
+    this.ctx.mark('bitmap-resync-finished');
     this.jid = jid;
     this.barrier = b;
     this.cut = Number(msg.cut);

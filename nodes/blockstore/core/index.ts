@@ -12,3 +12,4 @@ export { VERSION_SPAN, epochOfVersion } from './records.js';
 export function createNode(config: NodeConfig): NodeCore {
   return new Node(config);
 }
+export { corruptJournal, JOURNAL_CORRUPTIONS, type JournalCorruption } from './corrupt.js';

@@ -2,7 +2,7 @@
 // barriers / bitmap resyncs to dr. Owned by a primary; never on a write's ack path (except
 // under the `sync-dr-journal` switch, which the primary handles).
 import { Ctx, local } from './ctx.js';
-import type { BitmapRecord, JEntry, JournalRecord } from './records.js';
+import { type BitmapRecord, type JEntry, type JournalRecord, seal, sealedText } from './records.js';
 import type { NodeName, PeerMessage } from './types.js';
 
 const JOURNAL = local('journal');
@@ -26,6 +26,8 @@ export interface VolumeView {
 export interface JournalSnapshot {
   jid: number; base: number; baseCut: number; broken: boolean;
   closed: Barrier[]; openId: number; openEntries: JEntry[]; maxV: number;
+  /** Entries written since the last `init`: the next entry's sequence number `n`. */
+  entries?: number;
 }
 
 /** Rebuilds the journal from its records (the last `init` starts the current incarnation). */
@@ -34,9 +36,10 @@ export function readJournal(recs: readonly JournalRecord[], fallbackJid: number)
   const byId = new Map<number, JEntry[]>();
   for (const r of recs) {
     if (r.t === 'init') {
-      snap = { jid: r.jid, base: r.base, baseCut: r.cut, broken: !!(r as { broken?: boolean }).broken, closed: [], openId: r.next, openEntries: [], maxV: r.cut };
+      snap = { jid: r.jid, base: r.base, baseCut: r.cut, broken: !!(r as { broken?: boolean }).broken, closed: [], openId: r.next, openEntries: [], maxV: r.cut, entries: 0 };
       byId.clear();
     } else if (r.t === 'e') {
+      snap.entries = (snap.entries ?? 0) + 1;
       if (r.b <= snap.base) continue;
       const list = byId.get(r.b) ?? [];
       list.push({ v: r.v, block: r.block, value: r.value });
@@ -44,7 +47,8 @@ export function readJournal(recs: readonly JournalRecord[], fallbackJid: number)
       snap.openId = Math.max(snap.openId, r.b);
       snap.maxV = Math.max(snap.maxV, r.v);
     } else if (r.t === 'close') {
-      if (r.b <= snap.base) continue;
+      // A close appended again after a failed fsync (persistSure) is the same barrier.
+      if (r.b <= snap.base || snap.closed.some((b) => b.id === r.b)) continue;
       snap.closed.push({ id: r.b, entries: byId.get(r.b) ?? [], cut: r.cut, synced: true });
       byId.delete(r.b);
       snap.openId = Math.max(snap.openId, r.b + 1);
@@ -92,6 +96,8 @@ export class Splitter {
   readonly bitmap: Set<number>;
   /** Barrier holding each block's latest journaled write (for metadata-only intervals). */
   private readonly blockBarrier = new Map<number, number>();
+  /** Sequence number of the next entry record since the last init (holes show at restart). */
+  private entrySeq: number;
 
   constructor(
     private readonly ctx: Ctx,
@@ -109,6 +115,7 @@ export class Splitter {
     this.openEntries = snap.openEntries;
     this.bitmap = bitmap;
     this.journaledV = snap.maxV;
+    this.entrySeq = snap.entries ?? 0;
     for (const b of this.closed) for (const e of b.entries) this.blockBarrier.set(e.block, b.id);
     for (const e of this.openEntries) this.blockBarrier.set(e.block, this.openId);
   }
@@ -121,10 +128,11 @@ export class Splitter {
   }
 
   private writeInit(): void {
+    this.entrySeq = 0;
     this.ctx.remove(JOURNAL);
     const init: JournalRecord & { broken?: boolean } = { t: 'init', jid: this.jid, base: this.base, cut: this.baseCut, next: this.openId };
     if (this.broken) init.broken = true;
-    this.ctx.persist(JOURNAL, [init]);
+    this.ctx.persist(JOURNAL, [seal(init)]);
   }
 
   get state() {
@@ -158,12 +166,15 @@ export class Splitter {
     const p = this.ctx.params;
     const metaOnly = this.unacked() >= Math.min(Math.floor(p.journalCapacity / 2), 2 * p.barrierWrites);
     const je: JEntry = { v: e.v, block: e.block, value: metaOnly ? null : e.value };
+    if (metaOnly) this.ctx.mark('metadata-only-entry');
     if (this.openEntries.length === 0) this.openedAt = this.ctx.now;
     this.openEntries.push(je);
     this.journaledV = Math.max(this.journaledV, e.v);
     this.blockBarrier.set(e.block, this.openId);
-    this.ctx.append(JOURNAL, [{ t: 'e', b: this.openId, ...je } satisfies JournalRecord]);
-    if (this.unacked() > this.ctx.params.journalCapacity) { this.lose('journal overflowed'); return; }
+    // An entry whose append fails leaves a hole in the file; the running node ships from memory
+    // and never rereads it, and a restart finds the hole by the sequence numbers (and resyncs dr).
+    this.ctx.appendText(JOURNAL, [sealedText({ t: 'e', b: this.openId, n: this.entrySeq++, ...je } satisfies JournalRecord)]);
+    if (this.unacked() > this.ctx.params.journalCapacity) { this.ctx.mark('journal-overflow'); this.lose('journal overflowed'); return; }
     if (this.openEntries.length >= this.ctx.params.barrierWrites) { this.close(); return; }
     this.stream();
   }
@@ -171,6 +182,8 @@ export class Splitter {
   /** Drops the journal (lose-journal, overflow): dr must then be resynced from the bitmap. */
   lose(why: string): void {
     this.ctx.log('warn', `journal lost (${why}); dr needs a bitmap resync`);
+    this.ctx.mark('journal-lost');
+    if (this.inflight?.kind === 'resync') this.ctx.mark('bitmap-resync-interrupted');
     this.broken = true;
     this.closed = [];
     this.openEntries = [];
@@ -187,7 +200,9 @@ export class Splitter {
     this.openId++;
     this.openEntries = [];
     this.streamedParts = 0;
-    this.ctx.persist(JOURNAL, [{ t: 'close', b: b.id, cut: b.cut } satisfies JournalRecord], () => {
+    // `n`: how many entries the journal holds at this close, so entries lost before it (their
+    // pages dropped by a failed fsync) show at restart even when no entry follows.
+    this.ctx.persistSure(JOURNAL, [seal({ t: 'close', b: b.id, cut: b.cut, n: this.entrySeq } satisfies JournalRecord)], () => {
       b.synced = true;
       this.ship();
     });
@@ -235,6 +250,7 @@ export class Splitter {
       const entries = this.openEntries.slice(this.streamedParts * CHUNK, (this.streamedParts + 1) * CHUNK);
       if (entries.some((e) => e.value === null)) return; // metadata-only: read at ship time
       this.ctx.send(this.drNode, { kind: 'jchunk', epoch: this.vol.epoch(), jid: this.jid, barrier: this.openId, part: this.streamedParts, entries });
+      this.ctx.mark('barrier-streamed');
       this.streamedParts++;
     }
   }
@@ -258,6 +274,7 @@ export class Splitter {
       msgs.push({ kind: 'jchunk', epoch, jid: this.jid, barrier: b.id, part: p, parts, entries: entries.slice(p * CHUNK, (p + 1) * CHUNK) });
     }
     msgs.push({ kind: 'jclose', epoch, jid: this.jid, barrier: b.id, cut: b.cut, parts, intervalEnd: intervalEnd > b.id ? intervalEnd : 0 });
+    if (intervalEnd > b.id) this.ctx.mark('metadata-only-interval');
     this.inflight = { kind: 'barrier', barrier: b.id, cut: b.cut, sentAt: this.ctx.now, msgs };
     const skip = b.streamed ?? 0;
     msgs.forEach((m, i) => { if (i >= skip) this.ctx.send(this.drNode!, m); });
@@ -277,6 +294,7 @@ export class Splitter {
       const cur = this.vol.current(block);
       if (cur) items.push([block, cur.value, cur.v]);
     }
+    this.ctx.mark(dr.jid === this.jid ? 'bitmap-resync-started' : 'full-resync-started');
     this.ctx.log('info', `${dr.jid === this.jid ? 'bitmap' : 'full'} resync of dr from barrier ${dr.barrier} as barrier ${barrier} (${items.length} blocks, cut ${cut})`);
     // Everything up to `cut` travels in the resync; the journal restarts after it.
     this.broken = false;
@@ -320,6 +338,7 @@ export class Splitter {
     } else if (this.inflight && !this.leadsFrom(this.inflight, jid, barrier)) {
       // dr is somewhere this shipment does not lead from (restart, another lineage, a resync we
       // superseded): re-decide from its position.
+      if (this.inflight.kind === 'resync') this.ctx.mark('bitmap-resync-interrupted');
       this.inflight = null;
     }
     this.ship();
@@ -336,7 +355,7 @@ export class Splitter {
     this.base = barrier;
     this.baseCut = cut;
     this.closed = this.closed.filter((b) => b.id > barrier);
-    this.ctx.append(JOURNAL, [{ t: 'acked', b: barrier, cut } satisfies JournalRecord]);
+    this.ctx.append(JOURNAL, [seal({ t: 'acked', b: barrier, cut } satisfies JournalRecord)]);
     const cleared: number[] = [];
     for (const block of [...this.bitmap].sort((x, y) => x - y)) {
       const cur = this.vol.current(block);

@@ -8,7 +8,7 @@ import { Partner, type Takeover, readBackendIndex } from './partner.js';
 import { type Cell, Primary } from './primary.js';
 import {
   type BitmapRecord, type ClaimRecord, type DrRecord, type Entry, type JournalRecord, type OplogRecord,
-  dataFile, epochOfVersion, epochView, lastEpochOfOthers, latestByBlock,
+  dataFile, epochOfVersion, epochView, lastEpochOfOthers, latestByBlock, openJournal,
 } from './records.js';
 import {
   BUG_SWITCHES, type ClientRequest, type DiskImage, type Effect, type Input, type NodeConfig, type NodeCore,
@@ -51,7 +51,7 @@ export class Node implements NodeCore {
       case 'request': this.request(input.req, input.request); break;
       case 'message': this.message(input.from, input.msg); break;
       case 'timer': this.timer(input.timer); break;
-      case 'io-done': this.ctx.ioDone(input.io, input.ok, input.records); break;
+      case 'io-done': this.ctx.ioDone(input.io, input.ok, input.records, input.error); break;
     }
     return this.ctx.take();
   }
@@ -112,7 +112,15 @@ export class Node implements NodeCore {
         if ((!cur || cur.v < r.v) && (!d || d.v < r.v)) dirty.set(r.block, { v: r.v, block: r.block, value: r.value });
       }
     }
-    const journalRecs = parseRecords<JournalRecord>(loc.journal);
+    // Every journal record carries a checksum: a flipped bit or a torn record means the journal
+    // can no longer say what dr lacks, so only the records before it are kept and dr gets a
+    // bitmap resync (`trust-journal` skips the check and ships whatever the records say).
+    const opened = openJournal(loc.journal, this.bugs.has('trust-journal'));
+    const journalRecs: JournalRecord[] = opened.recs;
+    if (opened.bad !== null) {
+      this.ctx.mark('journal-corruption-detected');
+      this.ctx.log('warn', `journal record ${opened.bad} is corrupt (checksum or torn); dr gets a resync`);
+    }
     const snap = readJournal(journalRecs, epoch);
     const bitmap = this.bugs.has('volatile-bitmap')
       ? new Set<number>()
@@ -142,7 +150,8 @@ export class Node implements NodeCore {
             || [...dirty.values()].some((e) => e.v > snap.maxV || epochOfVersion(e.v) < snap.jid);
           const bits = [...dirty.keys()].sort((x, y) => x - y).flatMap((b) => s.markDirty(b));
           if (bits.length) this.ctx.persist(local('bitmap'), bits);
-          if (missing && !snap.broken) s.lose('its unsynced tail was lost in a crash');
+          if (opened.bad !== null && !snap.broken) s.lose('a corrupt record');
+          else if (missing && !snap.broken) s.lose('its unsynced tail was lost in a crash');
           return s;
         },
       });
@@ -154,7 +163,9 @@ export class Node implements NodeCore {
     const batch = [...dirty.values()].sort((x, y) => x.v - y.v);
     const first = (back[own] ?? []).length;
     batch.forEach((e, i) => index.set(e.block, { value: e.value, v: e.v, loc: { file: own, index: first + i } }));
-    this.ctx.persist({ volume: 'backend', file: own }, batch, () => serve());
+    this.ctx.mark('vault-flush');
+    // Serving before the flushed pages are durable would show values a crash could take away.
+    this.ctx.persistSure({ volume: 'backend', file: own }, batch, () => serve());
   }
 
   private makePrimary(o: {
@@ -210,6 +221,8 @@ export class Node implements NodeCore {
         splitter: (p) => Splitter.fresh(this.ctx, p, this.dr, t.epoch, true, 1, bitmap),
       });
       this.ctx.log('warn', `took over as primary at epoch ${t.epoch} (${t.mirror.length} mirrored entries)`);
+      this.ctx.mark('takeover');
+      if (t.mirror.length > 0) this.ctx.mark('takeover-mirror-replay');
     });
   }
 
@@ -220,7 +233,8 @@ export class Node implements NodeCore {
     const base = d.latestConsistent();
     this.role = { kind: 'recovering', why: 'promoting' };
     const gen = this.gen;
-    this.ctx.persist(DR_FILE, [{ t: 'promote', epoch: base.epoch, barrier: base.barrier } satisfies DrRecord], () => {
+    this.ctx.mark('promotion');
+    this.ctx.persistSure(DR_FILE, [{ t: 'promote', epoch: base.epoch, barrier: base.barrier } satisfies DrRecord], () => {
       if (gen !== this.gen) return;
       const index = new Map<number, Cell>();
       for (const [block, c] of base.image) index.set(block, { value: c.value, v: c.version, loc: { file: 'dr', index: -1 } });
@@ -280,6 +294,7 @@ export class Node implements NodeCore {
         if (role.kind !== 'dr') { this.ctx.fail(req, 'not-dr', true); return; }
         const img = role.d.restore(r.barrier);
         if (!img) { this.ctx.fail(req, 'bad-barrier', true); return; }
+        if (img.barrier < role.d.status().barrier) this.ctx.mark('restore-earlier-barrier');
         this.ctx.reply(req, { ok: true, node: this.name, image: img });
         return;
       }

@@ -4,7 +4,7 @@
 import { Ctx, TO_END, backend, local, parseRecords } from './ctx.js';
 import { claimEpoch } from './claim.js';
 import type { DataRecord, Entry, Loc, OplogRecord } from './records.js';
-import type { NodeName, NodeStatus, PeerMessage, RequestId } from './types.js';
+import { CLOCK_DRIFT_BOUND, type NodeName, type NodeStatus, type PeerMessage, type RequestId } from './types.js';
 
 const OPLOG = local('oplog');
 
@@ -19,6 +19,8 @@ export class Partner {
   /** The primary epoch this node holds a complete mirror for; 0 = out of sync. */
   private syncedEpoch = 0;
   private leaseUntil = -Infinity;
+  /** When the latest lease began (b's send time of the request it answers). */
+  private leaseStart = -Infinity;
   private lastHeard: number;
   private echo: { t: number; epoch: number } | null = null;
   private seq = 0;
@@ -54,8 +56,17 @@ export class Partner {
     return v;
   }
 
+  /** The part of a granted lease b may use: a counts the lease on its own clock, which may
+   *  run up to CLOCK_DRIFT_BOUND slower than ours (core README, "Clocks"). */
+  private usableUntil(): number {
+    if (this.ctx.bug('lease-ignores-drift') || this.leaseUntil === -Infinity) return this.leaseUntil;
+    return this.leaseStart + (this.leaseUntil - this.leaseStart) / (1 + CLOCK_DRIFT_BOUND);
+  }
+
   read(req: RequestId, block: number): void {
-    if (this.syncedEpoch === 0 || this.ctx.now >= this.leaseUntil) {
+    if (this.syncedEpoch === 0 || this.ctx.now >= this.usableUntil()) {
+      if (this.syncedEpoch !== 0 && this.ctx.now < this.leaseUntil) this.ctx.mark('lease-drift-margin');
+      else if (this.leaseUntil > -Infinity) this.ctx.mark('partner-lease-expired');
       this.ctx.fail(req, 'no-lease', true, this.primary);
       return;
     }
@@ -63,7 +74,7 @@ export class Partner {
     const c = this.cache.get(block);
     const epoch = this.syncedEpoch;
     if (!c) {
-      if (inv === 0) { this.ctx.reply(req, { ok: true, node: this.ctx.name, value: null, source: 'cache', version: 0, epoch }); return; }
+      if (inv === 0) { this.ctx.mark('partner-cache-hit'); this.ctx.reply(req, { ok: true, node: this.ctx.name, value: null, source: 'cache', version: 0, epoch }); return; }
       this.ctx.fail(req, 'not-cached', true, this.primary);
       return;
     }
@@ -71,6 +82,7 @@ export class Partner {
     this.ctx.read(backend(c.loc.file), c.loc.index, c.loc.index + 1, (ok, records) => {
       const rec = parseRecords<DataRecord>(records)[0];
       if (!ok || !rec) { this.ctx.fail(req, 'io-error', true, this.primary); return; }
+      this.ctx.mark('partner-cache-hit');
       this.ctx.reply(req, { ok: true, node: this.ctx.name, value: rec.value, source: 'cache', version: rec.v, epoch });
     });
   }
@@ -120,7 +132,10 @@ export class Partner {
       case 'lease': {
         const sent = this.sentAt.get(Number(msg.seq));
         if (msg.grant === true && epoch === this.syncedEpoch && sent !== undefined) {
-          this.leaseUntil = Math.max(this.leaseUntil, sent + this.ctx.params.leaseMs);
+          if (sent + this.ctx.params.leaseMs > this.leaseUntil) {
+            this.leaseUntil = sent + this.ctx.params.leaseMs;
+            this.leaseStart = sent;
+          }
         }
         return;
       }
@@ -138,6 +153,7 @@ export class Partner {
       case 'resync': {
         this.syncedEpoch = 0;
         this.leaseUntil = -Infinity;
+        this.leaseStart = -Infinity;
         this.mirror.clear();
         this.invalidated.clear();
         this.cache.clear();

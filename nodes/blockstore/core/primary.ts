@@ -6,7 +6,7 @@ import { Ctx, backend, local } from './ctx.js';
 import { claimEpoch } from './claim.js';
 import { Splitter, type VolumeView } from './journal.js';
 import { type Entry, type Loc, type OplogRecord, versionOf } from './records.js';
-import type { ClientRequest, NodeName, NodeStatus, PeerMessage, RequestId, Volume } from './types.js';
+import { CLOCK_DRIFT_BOUND, type ClientRequest, type NodeName, type NodeStatus, type PeerMessage, type RecordFile, type RequestId, type Volume } from './types.js';
 
 const OPLOG = local('oplog');
 /** 1 µs, far below any lease's slack (the partner's lease starts before our grant). */
@@ -163,21 +163,39 @@ export class Primary {
     const bits = this.splitter ? this.splitter.markDirty(block) : [];
     const rec: OplogRecord = { t: 'w', v: pw.v, block, value };
     let waiting = bits.length ? 2 : 1;
-    const durable = (ok: boolean) => {
-      if (!ok) { this.failWrite(pw, 'io-error', false); return; }
+    const durable = () => {
       if (--waiting > 0 || pw.local) return;
       pw.local = true;
       this.trySolo(pw);
       this.tryCommit();
     };
-    if (bits.length) this.ctx.persist(local('bitmap'), bits, durable);
+    if (bits.length) this.persistWrite(pw, local('bitmap'), bits, durable);
     if (this.ctx.bug('ack-before-fsync')) {
       this.ctx.persist(OPLOG, [rec]);
       pw.local = true;
     } else {
-      this.ctx.persist(OPLOG, [rec], durable);
+      this.persistWrite(pw, OPLOG, [rec], durable);
     }
     this.startPartner(pw);
+  }
+
+  /**
+   * Makes a pending write's records durable before `done`. A failed fsync (or append) does not
+   * fail the write: its record may be on disk all the same (an fsync of another record, or the
+   * first append, may have carried it), and a restart's vault flush would then revive it under
+   * its version after later writes had committed, out of version order. So the records are
+   * appended and fsynced again until that works (fsync is never merely retried: the kernel may
+   * have dropped the pages the failed one covered); the write commits in its place, and is acked
+   * only once durable. The `ack-after-failed-fsync` switch takes the failure as done.
+   */
+  private persistWrite(pw: PendingWrite, target: RecordFile, recs: unknown[], done: () => void): void {
+    this.ctx.persist(target, recs, (ok, _r, err) => {
+      if (ok || this.ctx.bug('ack-after-failed-fsync')) { done(); return; }
+      if (pw.failed || this.deposed) return;
+      this.ctx.mark('disk-error-write-retried');
+      this.ctx.log('warn', `write v${pw.v}: persisting to ${target.volume}/${target.file} failed (${err ?? 'io error'}); writing it again`);
+      this.persistWrite(pw, target, recs, done);
+    });
   }
 
   private startPartner(pw: PendingWrite): void {
@@ -208,6 +226,7 @@ export class Primary {
       // TIME_EPS: a driver keeping time in integer ns may wake us a hair before the float
       // deadline; re-arming the same timer would then fire again at once, forever.
       if (this.ctx.now + TIME_EPS < this.grantedUntil && !this.ctx.bug('ack-without-partner')) {
+        this.ctx.mark('lease-wait');
         this.ctx.timer('lease', this.grantedUntil);
         return;
       }
@@ -215,12 +234,25 @@ export class Primary {
     pw.partner = 'through';
     const loc: Loc = { file: this.dataFile, index: this.dataCount++ };
     const entry: Entry = { v: pw.v, block: pw.block, value: pw.value };
-    this.ctx.persist({ volume: this.init.dataVolume, file: this.dataFile }, [entry], (ok) => {
-      if (!ok) { this.failWrite(pw, 'io-error', false); return; }
+    // Write-through: on the backend the record's location is fixed, so a failed fsync is
+    // followed by fsyncs only (the backend keeps what was appended; appends fail on local
+    // volumes only). On a promoted dr's local volume the record is written again. No errno
+    // means the volume is gone (site loss): the write fails, indeterminate.
+    const target: RecordFile = { volume: this.init.dataVolume, file: this.dataFile };
+    const through = (ok: boolean, err?: string) => {
+      if (pw.failed || this.deposed) return;
+      if (!ok && !this.ctx.bug('ack-after-failed-fsync')) {
+        if (err === undefined) { this.failWrite(pw, 'io-error', false); return; }
+        this.ctx.mark('disk-error-write-retried');
+        if (this.init.dataVolume === 'backend') this.ctx.fsync(target, (ok2, _r, err2) => through(ok2, err2));
+        else this.ctx.persist(target, [entry], (ok2, _r, err2) => through(ok2, err2));
+        return;
+      }
       (pw as PendingWrite & { loc?: Loc }).loc = loc;
       pw.partner = 'done';
       this.tryCommit();
-    });
+    };
+    this.ctx.persist(target, [entry], (ok, _r, err) => through(ok, err));
   }
 
   private ensureClaim(): void {
@@ -278,6 +310,7 @@ export class Primary {
   private depose(epoch: number, why: string): void {
     if (this.deposed) return;
     this.deposed = true;
+    this.ctx.mark('fencing-refusal');
     this.ctx.log('warn', `deposed at epoch ${this.epoch} (${why}; epoch ${epoch} is newer)`);
     // The partner may hold any of these (it may have mirrored them): indeterminate.
     for (const pw of this.pending) if (!pw.failed) { pw.failed = true; if (pw.req !== null) this.ctx.fail(pw.req, 'fenced', false); }
@@ -293,6 +326,7 @@ export class Primary {
   private breakPairing(why: string): void {
     if (this.pstate === 'unsynced') return;
     this.ctx.log('warn', `partner out of sync (${why}); stop granting leases`);
+    this.ctx.mark('partner-out-of-sync');
     this.pstate = 'unsynced';
     for (const pw of this.pending) if (pw.partner === 'inval') { pw.partner = 'solo'; this.trySolo(pw); }
     // Also after an unanswered resync: the snapshot may have landed and only b's ack been lost,
@@ -328,7 +362,10 @@ export class Primary {
     }
     this.lastHeardPartner = this.ctx.now;
     if (Number(msg.echoEpoch) === this.epoch && typeof msg.echo === 'number') {
-      this.safeUntil = Math.max(this.safeUntil, msg.echo + this.ctx.params.takeoverMs);
+      // b may take over takeoverMs of *its* clock after it last heard us; its clock may run up
+      // to CLOCK_DRIFT_BOUND faster than ours, so our window is shorter by that factor.
+      const drift = this.ctx.bug('lease-ignores-drift') ? 1 : 1 + CLOCK_DRIFT_BOUND;
+      this.safeUntil = Math.max(this.safeUntil, msg.echo + this.ctx.params.takeoverMs / drift);
     }
     switch (msg.kind) {
       case 'lease-req': {
@@ -353,6 +390,7 @@ export class Primary {
           this.partnerSyncedEpoch = this.epoch;
           this.hideUntil = -Infinity;
           this.ctx.log('info', `partner in sync at epoch ${this.epoch}`);
+          this.ctx.mark('partner-resynced');
           // Writes still waiting to go solo were in the snapshot b just made durable: b holds
           // them as it would after an invalidation, so they need neither a claim nor the backend.
           for (const pw of this.pending) if (pw.partner === 'solo') pw.partner = 'done';

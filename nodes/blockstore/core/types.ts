@@ -20,8 +20,63 @@ export const BUG_SWITCHES = [
   'vault-no-flush',
   'ack-before-fsync',
   'sync-dr-journal',
+  // Switches only the issue-14 faults can find (clock drift, journal corruption, disk errors).
+  'lease-ignores-drift',
+  'trust-journal',
+  'ack-after-failed-fsync',
 ] as const;
 export type BugSwitch = (typeof BUG_SWITCHES)[number];
+
+/**
+ * The clock bound the lease arithmetic tolerates (core README, "Clocks"): any two nodes'
+ * clock rates differ by at most this factor minus one (0.2: one clock may run up to 20% faster
+ * than another). Constant offsets between nodes are always harmless (no time is compared across
+ * nodes); a clock that steps within one incarnation is outside the contract.
+ */
+export const CLOCK_DRIFT_BOUND = 0.2;
+
+/**
+ * Coverage marks (TigerBeetle's marks, Antithesis's "sometimes" assertions): a named event the
+ * core emits as a `mark` effect each time it takes one of a mechanism's interesting paths.
+ * Drivers count them per node (sim: `SimWorld.marks()`; real shell: `marks` in the status
+ * reply), so a run can report them and a sweep can list the ones no seed reached.
+ */
+export const MARKS = [
+  // mech 1: partner location cache and read leases
+  'partner-cache-hit', // b served a read from its location cache under a lease
+  'partner-lease-expired', // b refused a read: its lease had run out
+  'lease-drift-margin', // b refused a read inside the clock-drift margin of its lease
+  'lease-wait', // a waited out b's read lease before acking without b
+  'partner-out-of-sync', // a stopped pairing with b (silence, unanswered invalidation)
+  'partner-resynced', // b took a's resync snapshot and is in sync again
+  // mech 4: takeover
+  'takeover', // b won the epoch and serves as primary
+  'takeover-mirror-replay', // ... with mirrored oplog entries overlaid on the backend index
+  'fencing-refusal', // a primary learned of a newer epoch and stepped down (its acks refused)
+  'dr-stale-epoch-refused', // dr refused a message from an epoch older than the newest it saw
+  // mech 5: vault
+  'vault-flush', // a restarting owner flushed dirty vault pages before serving
+  // mech 2: journal loss and bitmap recovery
+  'journal-lost', // the journal could no longer cover dr (lose-journal, crash, corruption)
+  'journal-overflow', // the journal overflowed its capacity during a dr lag
+  'bitmap-resync-started', // a resync of the recovery bitmap's blocks began
+  'full-resync-started', // a resync of every block (dr from another lineage) began
+  'bitmap-resync-interrupted', // a resync was abandoned before it finished
+  'bitmap-resync-finished', // dr applied a resync's close and is consistent again
+  // mech 3 / 7: barriers
+  'metadata-only-entry', // a journal entry kept only its metadata (dr lagging)
+  'metadata-only-interval', // a barrier shipped with an interval end (dr consistent only later)
+  'barrier-streamed', // a part of the open barrier went out before its close
+  'barrier-applied', // dr applied a whole barrier
+  // mech 6 / 8
+  'restore-earlier-barrier', // dr rebuilt the image of a barrier older than its latest
+  'promotion', // dr was promoted to primary after a site loss
+  // the issue-14 faults
+  'journal-corruption-detected', // a journal record failed its checksum at restart
+  'disk-error-write-retried', // a client write's fsync failed: its records were written again before the ack
+  'disk-error-retried', // an internal fsync failed and was retried before going on
+] as const;
+export type Mark = (typeof MARKS)[number];
 
 export interface NodeParams {
   /** Number of blocks in the volume. */
@@ -132,7 +187,9 @@ export type Input =
   | { type: 'request'; now: number; req: RequestId; request: ClientRequest }
   | { type: 'message'; now: number; from: NodeName; msg: PeerMessage }
   | { type: 'timer'; now: number; timer: string }
-  | { type: 'io-done'; now: number; io: IoId; ok: boolean; records?: string[] };
+  /** `error`: the errno name of a failed IO (EIO, ENOSPC ...), when the driver knows it. A
+   *  failed append is also reported by the next fsync of its file (it fails too). */
+  | { type: 'io-done'; now: number; io: IoId; ok: boolean; records?: string[]; error?: string };
 
 export type Effect =
   | { type: 'reply'; req: RequestId; reply: ClientReply }
@@ -145,7 +202,9 @@ export type Effect =
   | { type: 'read'; io: IoId; target: RecordFile; from: number; to: number }
   /** Remove a file entirely (journal truncation, lose-journal). */
   | { type: 'delete'; io: IoId; target: RecordFile }
-  | { type: 'log'; level: 'info' | 'warn'; msg: string };
+  | { type: 'log'; level: 'info' | 'warn'; msg: string }
+  /** A coverage mark (MARKS): the driver counts it for this node; it changes nothing. */
+  | { type: 'mark'; name: Mark };
 
 /** Peer messages are plain JSON; the core owns their shapes. */
 export type PeerMessage = { kind: string; [field: string]: unknown };

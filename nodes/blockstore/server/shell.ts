@@ -10,8 +10,12 @@
 // Node built-ins only.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ClientReply, Effect, Input, NodeConfig, NodeCore, NodeName, RequestId } from '../core/types.js';
 import { NODE_NAMES } from '../core/types.js';
+import { corruptJournal, JOURNAL_CORRUPTIONS, type JournalCorruption } from '../core/corrupt.js';
+import { Rng } from '../../../ground/rng.js';
 import { encodeFrame, FrameDecoder, type FrameEvent } from '../wire/frames.js';
 import { checkRequest } from '../wire/request.js';
 import type { ServerConfig } from './config.js';
@@ -27,6 +31,33 @@ export function monotonicMs(): number {
 
 /** Marker file in the data dir: present at start = behave as if --drop-unsynced was given. */
 export const DROP_UNSYNCED_MARKER = '.drop-unsynced';
+
+/** The node's clock skew, kept in the data dir so it outlives a restart: JSON {offsetMs, rate}. */
+export const CLOCK_SKEW_FILE = '.clock-skew';
+
+/**
+ * The clock the core reads: the host's monotonic clock at the node's own rate, plus an offset.
+ * A rate change takes effect at once and the clock runs on from its current reading; an offset
+ * takes effect at the next start (within one life a clock drifts, never steps: the core's
+ * contract, nodes/blockstore/core/README.md "Clocks").
+ */
+export class SkewedClock {
+  private anchorReal: number;
+  private anchorMs: number;
+  constructor(private readonly real: () => number, offsetMs: number, private rateNow: number) {
+    this.anchorReal = real();
+    this.anchorMs = this.anchorReal + offsetMs;
+  }
+  get rate(): number { return this.rateNow; }
+  now(): number { return this.anchorMs + (this.real() - this.anchorReal) * this.rateNow; }
+  setRate(rate: number): void {
+    this.anchorMs = this.now();
+    this.anchorReal = this.real();
+    this.rateNow = rate;
+  }
+  /** Real ms until the clock reads `at`. */
+  until(at: number): number { return Math.max(0, (at - this.now()) / this.rateNow); }
+}
 
 const MAX_INFLIGHT_PER_CONN = 1024;
 /** A client that stops reading its replies is cut off past this many queued bytes. */
@@ -64,6 +95,11 @@ export class NodeShell {
   private readonly cfg: ServerConfig;
   private readonly log: Logger;
   private readonly now: () => number;
+  private clock: SkewedClock;
+  /** Armed timers' `at` (core ms), so a clock-rate change can re-arm them. */
+  private timerDue = new Map<string, number>();
+  /** Coverage marks the core emitted (MARKS), reported in status replies and health. */
+  readonly marks = new Map<string, number>();
   private core!: NodeCore;
   private store!: RecordStore;
   private peers!: PeerLinks;
@@ -80,7 +116,9 @@ export class NodeShell {
   constructor(private readonly opts: ShellOptions) {
     this.cfg = opts.config;
     this.log = opts.log ?? stdLogger;
-    this.now = opts.now ?? monotonicMs;
+    const skew = readSkew(this.cfg.dataDir);
+    this.clock = new SkewedClock(opts.now ?? monotonicMs, skew.offsetMs, skew.rate);
+    this.now = () => this.clock.now();
   }
 
   get name(): NodeName {
@@ -151,22 +189,19 @@ export class NodeShell {
       case 'send':
         this.peers.send(e.to, e.msg);
         return;
-      case 'set-timer': {
-        const old = this.timers.get(e.timer);
-        if (old) clearTimeout(old);
-        const t = setTimeout(() => {
-          this.timers.delete(e.timer);
-          this.step({ type: 'timer', now: this.now(), timer: e.timer });
-        }, Math.max(0, e.at - this.now()));
-        this.timers.set(e.timer, t);
+      case 'set-timer':
+        this.armTimer(e.timer, e.at);
         return;
-      }
       case 'cancel-timer': {
         const old = this.timers.get(e.timer);
         if (old) clearTimeout(old);
         this.timers.delete(e.timer);
+        this.timerDue.delete(e.timer);
         return;
       }
+      case 'mark':
+        this.marks.set(e.name, (this.marks.get(e.name) ?? 0) + 1);
+        return;
       case 'append':
         this.io(e.io, () => this.store.append(e.target, e.records).then(() => undefined), `append ${e.target.volume}/${e.target.file}`);
         return;
@@ -185,6 +220,19 @@ export class NodeShell {
     }
   }
 
+  private armTimer(timer: string, at: number): void {
+    const old = this.timers.get(timer);
+    if (old) clearTimeout(old);
+    this.timerDue.set(timer, at);
+    const t = setTimeout(() => {
+      this.timers.delete(timer);
+      this.timerDue.delete(timer);
+      // Never before `at` on the core's clock, even if the host timer fired a hair early.
+      this.step({ type: 'timer', now: Math.max(this.now(), at), timer });
+    }, this.clock.until(at));
+    this.timers.set(timer, t);
+  }
+
   private io(io: number, op: () => Promise<string[] | null | undefined>, what: string): void {
     let p: Promise<string[] | null | undefined>;
     try {
@@ -200,7 +248,8 @@ export class NodeShell {
       },
       (err) => {
         this.log('warn', `${what} failed: ${(err as Error).message}`);
-        this.step({ type: 'io-done', now: this.now(), io, ok: false });
+        const code = (err as { code?: unknown })?.code;
+        this.step({ type: 'io-done', now: this.now(), io, ok: false, ...(typeof code === 'string' ? { error: code } : {}) });
       },
     );
   }
@@ -287,6 +336,11 @@ export class NodeShell {
       this.send(conn, { id, reply: { ok: true, node: this.name }, health: this.health() });
       return;
     }
+    const f = v!.op && typeof v!.op === 'object' ? (v!.op as { f?: unknown }).f : undefined;
+    if (f === 'clock-skew' || f === 'corrupt-journal' || f === 'disk-errors') {
+      void this.faultRequest(conn, id, v!.op as Record<string, unknown>);
+      return;
+    }
     const checked = checkRequest(v!.op, this.cfg.node.params);
     if (!checked.ok) {
       this.counters.badFrames++;
@@ -313,7 +367,62 @@ export class NodeShell {
     if (!to) return;
     this.inflight.delete(req);
     to.conn.pending.delete(req);
+    // Status replies carry the coverage marks counted so far (this process's life).
+    if (reply.ok && reply.status) reply = { ...reply, status: { ...reply.status, marks: Object.fromEntries(this.marks) } };
     this.send(to.conn, { id: to.id, reply });
+  }
+
+  /**
+   * The issue-14 fault requests, carried out by the shell (the core never sees them):
+   *   {f: 'clock-skew', offsetMs, rate}     rate now, offset from the next start (kept in the data dir)
+   *   {f: 'corrupt-journal', how: 'flip' | 'torn', seed?}   edits the journal file; seen at the next start
+   *   {f: 'disk-errors', op: 'fsync' | 'append', code: 'EIO' | 'ENOSPC', count, volume?}   count 0 heals
+   */
+  private async faultRequest(conn: Conn, id: number | string, op: Record<string, unknown>): Promise<void> {
+    const refuse = (detail: string) => {
+      this.counters.badFrames++;
+      this.send(conn, { id, reply: this.refusal('bad-request'), detail });
+    };
+    try {
+      if (op.f === 'clock-skew') {
+        const offsetMs = op.offsetMs ?? 0;
+        const rate = op.rate ?? 1;
+        if (typeof offsetMs !== 'number' || !Number.isFinite(offsetMs)) return refuse('clock-skew.offsetMs must be a finite number');
+        if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) return refuse('clock-skew.rate must be a number > 0');
+        writeFileSync(join(this.cfg.dataDir, CLOCK_SKEW_FILE), JSON.stringify({ offsetMs, rate }));
+        this.clock.setRate(rate);
+        for (const [timer, at] of [...this.timerDue]) this.armTimer(timer, at);
+        this.log('warn', `clock rate ${rate}, offset ${offsetMs} ms from the next start`);
+        this.send(conn, { id, reply: { ok: true, node: this.name }, clock: { now: this.now(), rate, offsetMs } });
+        return;
+      }
+      if (op.f === 'corrupt-journal') {
+        if (!(JOURNAL_CORRUPTIONS as readonly unknown[]).includes(op.how)) return refuse(`corrupt-journal.how must be one of ${JOURNAL_CORRUPTIONS.join(', ')}`);
+        if (op.seed !== undefined && !Number.isInteger(op.seed)) return refuse('corrupt-journal.seed must be an integer');
+        // Which record and bit: from the caller's seed (the run's), so a plan names the same one.
+        const rng = new Rng(typeof op.seed === 'number' ? op.seed : 0);
+        let what: string | null = null;
+        await this.store.rewrite('journal', (recs) => {
+          const c = corruptJournal(recs, op.how as JournalCorruption, (n) => rng.int(0, n - 1));
+          what = c?.what ?? null;
+          return c?.records ?? null;
+        });
+        if (what) this.log('warn', `journal corrupted: ${what}`);
+        this.send(conn, { id, reply: { ok: true, node: this.name }, corrupted: what });
+        return;
+      }
+      const count = op.count ?? 0;
+      if (op.op !== 'fsync' && op.op !== 'append') return refuse('disk-errors.op must be fsync or append');
+      if (op.code !== 'EIO' && op.code !== 'ENOSPC') return refuse('disk-errors.code must be EIO or ENOSPC');
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) return refuse('disk-errors.count must be a non-negative integer');
+      if (op.volume !== undefined && op.volume !== 'local' && op.volume !== 'backend') return refuse('disk-errors.volume must be local or backend');
+      if (op.op === 'append' && op.volume === 'backend') return refuse('append errors are injected on the local volume only');
+      this.store.injectDiskFault({ op: op.op, code: op.code, count, ...(op.volume ? { volume: op.volume } : {}) });
+      this.log('warn', count > 0 ? `disk errors: the next ${count} ${op.op}(s) fail with ${op.code}` : 'disk errors healed');
+      this.send(conn, { id, reply: { ok: true, node: this.name } });
+    } catch (e) {
+      this.send(conn, { id, reply: { ok: false, node: this.name, error: 'internal', definite: false }, detail: (e as Error).message });
+    }
   }
 
   private send(conn: Conn, frame: unknown): void {
@@ -340,8 +449,23 @@ export class NodeShell {
       inflight: this.inflight.size,
       timers: this.timers.size,
       store: this.store.stats,
+      diskFault: this.store.diskFault,
+      clockRate: this.clock.rate,
+      marks: Object.fromEntries(this.marks),
       peers: this.peers.stats(),
       ...this.counters,
     };
+  }
+}
+
+/** The skew a node's data dir asks for ({offsetMs: 0, rate: 1} when none, or unreadable). */
+function readSkew(dataDir: string): { offsetMs: number; rate: number } {
+  try {
+    const v = JSON.parse(readFileSync(join(dataDir, CLOCK_SKEW_FILE), 'utf8')) as { offsetMs?: unknown; rate?: unknown };
+    const offsetMs = typeof v.offsetMs === 'number' && Number.isFinite(v.offsetMs) ? v.offsetMs : 0;
+    const rate = typeof v.rate === 'number' && Number.isFinite(v.rate) && v.rate > 0 ? v.rate : 1;
+    return { offsetMs, rate };
+  } catch {
+    return { offsetMs: 0, rate: 1 };
   }
 }

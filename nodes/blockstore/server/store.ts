@@ -37,6 +37,10 @@ export function segmentName(seg: string): string {
 }
 
 interface OpenFile {
+  volume: Volume;
+  /** A failed append's errno, reported by the file's next fsync (as Linux reports a failed
+   *  writeback), so a caller that waits only on the fsync learns of it. */
+  appendErr?: string;
   path: string;
   sidecar: string;
   handle: fsp.FileHandle | null;
@@ -56,11 +60,67 @@ export interface StoreStats {
   appends: number;
   fsyncs: number;
   bytes: number;
+  /** IO failed on purpose by an injected disk fault. */
+  injected: number;
+}
+
+/**
+ * An injected disk fault (the `disk-errors` admin request): the next `count` fsyncs (or append
+ * groups) fail with `code`. A failed fsync syncs nothing and leaves the sidecar alone (what it
+ * covered stays unsynced, so a later --drop-unsynced start drops it); a failed append writes
+ * nothing. Appends fail only on the local volume: backend records are located by index.
+ */
+export interface InjectedDiskFault {
+  op: 'fsync' | 'append';
+  code: 'EIO' | 'ENOSPC';
+  count: number;
+  volume?: Volume;
+}
+
+function injectedError(code: string, what: string): Error {
+  return Object.assign(new Error(`${code}: ${what} failed (injected disk fault)`), { code });
 }
 
 export class RecordStore {
   private files = new Map<string, OpenFile>();
-  readonly stats: StoreStats = { appends: 0, fsyncs: 0, bytes: 0 };
+  readonly stats: StoreStats = { appends: 0, fsyncs: 0, bytes: 0, injected: 0 };
+  private fault: InjectedDiskFault | null = null;
+
+  /** Arms (count > 0) or clears (null, or count 0) an injected disk fault. */
+  injectDiskFault(fault: InjectedDiskFault | null): void {
+    if (fault && fault.op === 'append' && fault.volume === 'backend') throw new Error('append errors are injected on the local volume only');
+    this.fault = fault && fault.count > 0 ? { ...fault } : null;
+  }
+
+  get diskFault(): InjectedDiskFault | null {
+    return this.fault ? { ...this.fault } : null;
+  }
+
+  private takeFault(op: 'fsync' | 'append', volume: Volume): string | null {
+    const f = this.fault;
+    if (!f || f.op !== op) return null;
+    if (f.volume ? f.volume !== volume : op === 'append' && volume !== 'local') return null;
+    if (--f.count <= 0) this.fault = null;
+    this.stats.injected++;
+    return f.code;
+  }
+
+  /** Rewrites a local file's records in place (journal corruption). `edit` gets the records and
+   *  returns the new ones, or null to leave the file alone. Runs in the file's queue. */
+  rewrite(file: string, edit: (records: string[]) => string[] | null): Promise<boolean> {
+    const f = this.file({ volume: 'local', file });
+    return this.enqueue(f, async () => {
+      const buf = await fsp.readFile(f.path).catch(() => null);
+      if (!buf) return false;
+      const next = edit(parseLines(buf));
+      if (!next) return false;
+      // Same inode: an O_APPEND handle keeps appending after the rewritten records.
+      await fsp.writeFile(f.path, next.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      f.offsets = [0];
+      f.scanned = 0;
+      return true;
+    });
+  }
 
   constructor(
     private readonly dirs: Partial<Record<Volume, string>>,
@@ -164,6 +224,7 @@ export class RecordStore {
       if (!dir) throw new Error(`no ${target.volume} volume mounted (give --${target.volume === 'local' ? 'data' : 'backend'} DIR)`);
       const seg = fileSegment(target.file);
       f = {
+        volume: target.volume,
         path: join(dir, seg),
         sidecar: join(dir, SIDECAR_DIR, `${seg}@${this.owner}`),
         handle: null,
@@ -209,13 +270,22 @@ export class RecordStore {
       try {
         const h = await this.openAppend(f);
         const data = group.map((o) => (o.kind === 'append' ? o.data : '')).join('');
-        if (data) {
+        const appendErr = data ? this.takeFault('append', f.volume) : null;
+        if (appendErr) {
+          f.appendErr = appendErr;
+          for (const o of group) if (o.kind === 'append') o.reject(injectedError(appendErr, 'append'));
+        } else if (data) {
           await h.write(data);
           this.stats.appends += group.filter((o) => o.kind === 'append').length;
           this.stats.bytes += data.length;
         }
-        for (const o of group) if (o.kind === 'append') o.resolve(undefined);
-        if (group.some((o) => o.kind === 'fsync')) {
+        if (!appendErr) for (const o of group) if (o.kind === 'append') o.resolve(undefined);
+        const hasSync = group.some((o) => o.kind === 'fsync');
+        let syncErr = hasSync ? this.takeFault('fsync', f.volume) : null;
+        if (hasSync && f.appendErr) { syncErr ??= f.appendErr; f.appendErr = undefined; }
+        if (syncErr) {
+          for (const o of group) if (o.kind === 'fsync') o.reject(injectedError(syncErr, 'fsync'));
+        } else if (group.some((o) => o.kind === 'fsync')) {
           const { size } = await h.stat();
           await h.sync();
           this.stats.fsyncs++;
