@@ -115,8 +115,11 @@ export async function checkParallel(parts: Map<Key, Operation[]>, opts: CheckOpt
           results.push(m.result);
           if (m.result.valid === false) stop ??= m.result;
           pending--;
-        } else if (m.kind === 'input') failure ??= new InputError(m.message, m.where);
-        else failure ??= new Error(m.kind === 'error' ? m.message : 'worker failed');
+        } else if (m.kind === 'input') {
+          // a worker has no `locate`: it names events by index, which this thread can place
+          const ev = /^event (\d+)$/.exec(m.where ?? '');
+          failure ??= new InputError(m.message, ev && opts.locate ? opts.locate(Number(ev[1])) : m.where);
+        } else if (m.kind === 'error') failure ??= new Error(m.message);
         wake?.();
       });
       w.postMessage(job(others[i]));
