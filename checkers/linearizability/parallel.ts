@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import type { Operation } from '../../ground/history/types.js';
 import { InputError } from '../../ground/errors.js';
 import { KeyRounds } from './check.js';
+import { MEMO_BUDGET_BYTES } from './wgl.js';
 import type { WorkerMessage } from './worker.js';
 import { modelName, type CheckOptions, type LinResult } from './types.js';
 
@@ -84,7 +85,10 @@ export async function checkParallel(parts: Map<Key, Operation[]>, opts: CheckOpt
     shares[min].set(k, p);
     sizes[min] += p.length;
   }
-  // compile this thread's share first: input errors surface here, where `locate` names the line
+  // the memo budget is split between the threads; this thread's share is compiled first, so
+  // input errors surface here, where `locate` names the line
+  const budget = Math.floor((opts.memoLimitBytes ?? MEMO_BUDGET_BYTES) / n);
+  opts = { ...opts, memoLimitBytes: budget };
   const mine = new KeyRounds(shares[0], opts, t0);
   const { locate: _locate, model, ...plain } = opts;
   void _locate;

@@ -42,8 +42,15 @@ export type Outcome =
     }
   | { kind: 'unknown'; explored: number; reason: string };
 
-/** Memo memory above which the search gives up with `unknown`. */
-const MAX_MEMO_BYTES = 1024 * 1024 * 1024;
+/** Memo memory above which a check gives up with `unknown`, shared by the keys searched in one
+ *  thread (and split between threads): with the history itself, a process stays under 2 GiB. */
+export const MEMO_BUDGET_BYTES = 512 * 1024 * 1024;
+
+/** The memo bytes of every search drawing on one budget. */
+export interface MemoAccount {
+  bytes: number;
+  limit: number;
+}
 
 function inOrder(ops: readonly number[], call: Float64Array): boolean {
   for (let k = 1; k < ops.length; k++) if (call[ops[k - 1]] > call[ops[k]]) return false;
@@ -158,7 +165,12 @@ export class Search {
   private readonly retProducers: Map<number, Int32Array> | undefined;
   private readonly openProducers: Map<number, Int32Array> | undefined;
 
-  constructor(private readonly p: Compiled) {
+  private reported = 0;
+
+  constructor(
+    private readonly p: Compiled,
+    private readonly account: MemoAccount = { bytes: 0, limit: MEMO_BUDGET_BYTES },
+  ) {
     const n = p.n;
     const { call, ret } = p;
     const E = 2 * n;
@@ -500,7 +512,10 @@ export class Search {
           out = { kind: 'unknown', explored: this.configs, reason: 'time limit reached before a verdict' };
           break;
         }
-        if (this.memoBytes() > MAX_MEMO_BYTES) {
+        const mine = this.memoBytes();
+        this.account.bytes += mine - this.reported;
+        this.reported = mine;
+        if (this.account.bytes > this.account.limit) {
           out = { kind: 'unknown', explored: this.configs, reason: 'memory limit reached before a verdict' };
           break;
         }
@@ -612,6 +627,11 @@ export class Search {
     this.entry = entry;
     this.state = state;
     this.depth = depth;
+    if (out) {
+      // finished: its memo goes back to the budget of the keys still searching
+      this.account.bytes -= this.reported;
+      this.reported = 0;
+    }
     if (out && out.kind !== 'unknown') this.done = out;
     return out;
   }
