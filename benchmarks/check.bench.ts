@@ -1,5 +1,5 @@
-// npm run bench:check [-- --only reference|synthetic|startup] [--rounds N] [--max-ops N]
-//                      [--rows SUBSTRING] [--timeout S]
+// npm run bench:check [-- --only reference|synthetic|startup] [--rounds N] [--min-ops N]
+//                      [--max-ops N] [--concurrency 5,20,50] [--rows SUBSTRING] [--timeout S]
 // Three parts, each printing its figures with the load average beside them:
 // - reference: the whole reference set (porcupine's test data) read and checked in one process,
 //   as `chaos check` does it: ms per file (median over rounds, and the first, cold round), totals
@@ -123,12 +123,14 @@ const PORCUPINE: Record<string, string> = {
 
 async function synthetic(): Promise<void> {
   const maxOps = Number(flag('max-ops', '1000000'));
+  const minOps = Number(flag('min-ops', '0'));
+  const conc = flag('concurrency', '5,20,50').split(',').map(Number);
   const rowFilter = flag('rows', '');
   const timeoutS = Number(flag('timeout', '60'));
   const here = path.dirname(fileURLToPath(import.meta.url));
   const rows: { kind: 'register' | 'kv'; ops: number; keys: number; concurrency: number; info: boolean; invalid: boolean }[] = [];
   for (const ops of [1_000, 10_000, 100_000, 1_000_000])
-    for (const concurrency of [5, 20, 50])
+    for (const concurrency of conc)
       for (const keys of [1, 4])
         for (const info of [false, true])
           for (const invalid of [false, true]) {
@@ -141,7 +143,7 @@ async function synthetic(): Promise<void> {
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
     const name = `${r.kind} ${r.ops} ops ${r.keys} keys c${r.concurrency} ${r.info ? 'info' : 'no-info'} ${r.invalid ? 'invalid' : 'valid'}`;
-    if (r.ops > maxOps || (rowFilter && !name.includes(rowFilter))) continue;
+    if (r.ops > maxOps || r.ops < minOps || (rowFilter && !name.includes(rowFilter))) continue;
     const job = { kind: r.kind, ops: r.ops, keys: r.keys, concurrency: r.concurrency, infoRate: r.info ? 0.02 : 0, invalid: r.invalid, seed: 1, timeoutS, rounds: r.ops <= 10_000 ? 5 : 1 };
     const p = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'check-row.ts'), JSON.stringify(job)], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (p.status !== 0) {

@@ -9,8 +9,10 @@
 // in Jepsen). Values come from a small domain (0..4) so that many orders are plausible.
 //
 // An invalid history gets one stale read halfway through: the generator lets every pending op
-// complete, then one process writes a fresh value and, strictly after, reads the value the
-// register held before. Nothing else is in flight, so no order can explain it.
+// complete, then one process writes two fresh values (never written by anything else) one after
+// the other and, strictly after, reads the first. Nothing else is in flight and nothing else
+// can produce the first value, so no order can explain it. (Reading back the value the register
+// held before is not enough: an earlier info write of that value may take effect at any time.)
 import { Rng } from '../ground/rng.js';
 import type { HistoryEvent } from '../ground/history/types.js';
 
@@ -110,15 +112,16 @@ export function generateHistory(o: GenOptions): HistoryEvent[] {
       complete(i);
     }
     const key = 0;
-    const before = state[key];
-    const value = kv ? `fresh${fresh++}` : fresh++;
     const p = procId[0];
-    emit({ process: p, type: 'invoke', f: kv ? 'put' : 'write', ...withKey(key), value });
-    state[key] = value;
-    emit({ process: p, type: 'ok', f: kv ? 'put' : 'write', ...withKey(key), value });
+    const first = kv ? `fresh${fresh++}` : fresh++;
+    for (const value of [first, kv ? `fresh${fresh++}` : fresh++]) {
+      emit({ process: p, type: 'invoke', f: kv ? 'put' : 'write', ...withKey(key), value });
+      state[key] = value;
+      emit({ process: p, type: 'ok', f: kv ? 'put' : 'write', ...withKey(key), value });
+    }
     emit({ process: p, type: 'invoke', f: kv ? 'get' : 'read', ...withKey(key), value: null });
-    emit({ process: p, type: 'ok', f: kv ? 'get' : 'read', ...withKey(key), value: before });
-    invoked += 2;
+    emit({ process: p, type: 'ok', f: kv ? 'get' : 'read', ...withKey(key), value: first });
+    invoked += 3;
   };
 
   while (invoked < o.ops || inFlight > 0) {

@@ -6,7 +6,7 @@ import type { HistoryEvent, Operation } from '../../ground/history/types.js';
 import { compile, selectOps, type Compiled } from './models.js';
 import { modelName, type CheckOptions, type Counterexample, type LinResult, type OpRef } from './types.js';
 import { userKey } from './user-model.js';
-import { Search, type Outcome } from './wgl.js';
+import { MEMO_BUDGET_BYTES, Search, type Outcome } from './wgl.js';
 
 /** Ops by the key of their independent sub-history (a user model may say what that is). */
 export function partitionByKey(ops: readonly Operation[], opts?: CheckOptions): Map<string | number | null, Operation[]> {
@@ -73,10 +73,11 @@ export class KeyRounds {
     this.deadline = opts.timeoutMs !== undefined ? t0 + opts.timeoutMs : Infinity;
     let ops = 0;
     this.active = [];
+    const account = { bytes: 0, limit: opts.memoLimitBytes ?? MEMO_BUDGET_BYTES };
     for (const [k, list] of parts) {
       const c = compile(list, opts);
       ops += c.n;
-      this.active.push({ k, c, s: new Search(c) });
+      this.active.push({ k, c, s: new Search(c, account) });
     }
     this.base = { model: modelName(opts.model), ops, partitions: parts.size };
   }

@@ -53,5 +53,7 @@ test('a user model goes to the workers by path; its faults come back as input er
   assert.equal(bad.valid, false);
   assert.deepEqual(bad.counterexample, same.counterexample);
   const throws = await loadModel(path.join(dir, 'throws.mjs'));
-  await assert.rejects(checkHistory(kvHistory(6), { model: throws, workers: 3 }), (e) => e instanceof InputError && /step\(\) threw: not in a worker/.test(e.message));
+  // the worker names the op by event index; this thread turns it into the file's line
+  const locate = (i: number) => `h.jsonl:${i + 1}`;
+  await assert.rejects(checkHistory(kvHistory(6), { model: throws, workers: 3, locate }), (e) => e instanceof InputError && /^h\.jsonl:\d+: model kv-user: step\(\) threw: not in a worker/.test(e.message));
 });

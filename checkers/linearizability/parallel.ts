@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import type { Operation } from '../../ground/history/types.js';
 import { InputError } from '../../ground/errors.js';
 import { KeyRounds } from './check.js';
+import { MEMO_BUDGET_BYTES } from './wgl.js';
 import type { WorkerMessage } from './worker.js';
 import { moduleWorker } from '../../ground/threads.js';
 import { modelName, type CheckOptions, type LinResult } from './types.js';
@@ -80,7 +81,10 @@ export async function checkParallel(parts: Map<Key, Operation[]>, opts: CheckOpt
     shares[min].set(k, p);
     sizes[min] += p.length;
   }
-  // compile this thread's share first: input errors surface here, where `locate` names the line
+  // the memo budget is split between the threads; this thread's share is compiled first, so
+  // input errors surface here, where `locate` names the line
+  const budget = Math.floor((opts.memoLimitBytes ?? MEMO_BUDGET_BYTES) / n);
+  opts = { ...opts, memoLimitBytes: budget };
   const mine = new KeyRounds(shares[0], opts, t0);
   const { locate: _locate, model, ...plain } = opts;
   void _locate;
@@ -111,8 +115,11 @@ export async function checkParallel(parts: Map<Key, Operation[]>, opts: CheckOpt
           results.push(m.result);
           if (m.result.valid === false) stop ??= m.result;
           pending--;
-        } else if (m.kind === 'input') failure ??= new InputError(m.message, m.where);
-        else failure ??= new Error(m.kind === 'error' ? m.message : 'worker failed');
+        } else if (m.kind === 'input') {
+          // a worker has no `locate`: it names events by index, which this thread can place
+          const ev = /^event (\d+)$/.exec(m.where ?? '');
+          failure ??= new InputError(m.message, ev && opts.locate ? opts.locate(Number(ev[1])) : m.where);
+        } else if (m.kind === 'error') failure ??= new Error(m.message);
         wake?.();
       });
       w.postMessage(job(others[i]));

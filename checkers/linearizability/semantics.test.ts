@@ -81,6 +81,10 @@ test('a time limit gives unknown, never a guess', () => {
   const r = checkEvents(h(...es), { model: 'cas-register', timeoutMs: 50 });
   assert.equal(r.valid, 'unknown');
   assert.match(r.reason!, /time limit/);
+  // the same search against a memo budget: unknown once the keys' memos outgrow it
+  const m = checkEvents(h(...es), { model: 'cas-register', memoLimitBytes: 4 << 20, timeoutMs: 60_000 });
+  assert.equal(m.valid, 'unknown');
+  assert.match(m.reason!, /memory limit/);
 });
 
 test('the harness Checker: per block, other ops and the nemesis ignored, a failed cas did not happen', async () => {

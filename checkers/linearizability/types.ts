@@ -55,6 +55,9 @@ export interface CheckOptions {
   ignoreOtherF?: boolean;
   /** `file:line` of history event i, for input errors. */
   locate?: (i: number) => string;
+  /** Memory the search's memo may take before the verdict is `unknown` (all keys, all threads);
+   *  default 512 MiB. */
+  memoLimitBytes?: number;
   /** Worker threads for independent keys: 0 = never, 'auto' = when the history is big enough. */
   workers?: number | 'auto';
 }

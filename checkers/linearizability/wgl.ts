@@ -42,12 +42,66 @@ export type Outcome =
     }
   | { kind: 'unknown'; explored: number; reason: string };
 
-/** Memo memory above which the search gives up with `unknown`. */
-const MAX_MEMO_BYTES = 1024 * 1024 * 1024;
+/** Memo memory above which a check gives up with `unknown`, shared by the keys searched in one
+ *  thread (and split between threads): with the history itself, a process stays under 2 GiB. */
+export const MEMO_BUDGET_BYTES = 512 * 1024 * 1024;
+
+/** The memo bytes of every search drawing on one budget. */
+export interface MemoAccount {
+  bytes: number;
+  limit: number;
+}
 
 function inOrder(ops: readonly number[], call: Float64Array): boolean {
   for (let k = 1; k < ops.length; k++) if (call[ops[k - 1]] > call[ops[k]]) return false;
   return true;
+}
+
+/** Entries (2*op for a call, 2*op+1 for a return) in history order; returns that never happened
+ *  (Infinity) last, by op. Positions are distinct event indexes: when they are dense (one key of
+ *  a few) each entry is dropped at its position, otherwise the entries are packed as
+ *  position * (E + 1) + entry and sorted as numbers (a typed-array sort, no comparator). */
+export function entryOrder(call: Float64Array, ret: Float64Array): Int32Array {
+  const n = call.length;
+  const E = 2 * n;
+  let first = Infinity;
+  let last = -1;
+  let never = 0;
+  for (let i = 0; i < n; i++) {
+    if (call[i] < first) first = call[i];
+    if (call[i] > last) last = call[i];
+    if (ret[i] === Infinity) never++;
+    else if (ret[i] > last) last = ret[i];
+  }
+  const order = new Int32Array(E);
+  if (n === 0) return order;
+  const range = last - first + 1;
+  if (Number.isInteger(first) && Number.isInteger(last) && range <= 4 * E + 1024) {
+    const at = new Int32Array(range).fill(-1);
+    let dense = true;
+    for (let e = 0; e < E && dense; e++) {
+      const t = (e & 1) === 0 ? call[e >> 1] : ret[e >> 1];
+      if (t === Infinity) continue;
+      const k = t - first;
+      if (!Number.isInteger(k) || at[k] !== -1) dense = false;
+      else at[k] = e;
+    }
+    if (dense) {
+      let k = 0;
+      for (let t = 0; t < range; t++) if (at[t] >= 0) order[k++] = at[t];
+      if (never > 0) for (let i = 0; i < n; i++) if (ret[i] === Infinity) order[k++] = 2 * i + 1;
+      return order;
+    }
+  }
+  const keys = new Float64Array(E);
+  for (let e = 0; e < E; e++) {
+    const t = (e & 1) === 0 ? call[e >> 1] : ret[e >> 1];
+    keys[e] = (t === Infinity ? last + 1 : t) * (E + 1) + e;
+  }
+  if ((last + 2) * (E + 1) > Number.MAX_SAFE_INTEGER) throw new Error('history too long to order exactly');
+  keys.sort();
+  for (let k = 0; k < E; k++) order[k] = keys[k] % (E + 1);
+  return order;
 }
 
 export class Search {
@@ -111,26 +165,16 @@ export class Search {
   private readonly retProducers: Map<number, Int32Array> | undefined;
   private readonly openProducers: Map<number, Int32Array> | undefined;
 
-  constructor(private readonly p: Compiled) {
+  private reported = 0;
+
+  constructor(
+    private readonly p: Compiled,
+    private readonly account: MemoAccount = { bytes: 0, limit: MEMO_BUDGET_BYTES },
+  ) {
     const n = p.n;
     const { call, ret } = p;
     const E = 2 * n;
-    // entries by history position: each packed as position * (E + 1) + entry into a typed array
-    // (a numeric sort, no comparator); returns that never happened (Infinity) go last, by op
-    let last = 0;
-    for (let i = 0; i < n; i++) {
-      if (call[i] > last) last = call[i];
-      if (ret[i] !== Infinity && ret[i] > last) last = ret[i];
-    }
-    const keys = new Float64Array(E);
-    for (let e = 0; e < E; e++) {
-      const t = (e & 1) === 0 ? call[e >> 1] : ret[e >> 1];
-      keys[e] = (t === Infinity ? last + 1 : t) * (E + 1) + e;
-    }
-    if ((last + 2) * (E + 1) > Number.MAX_SAFE_INTEGER) throw new Error('history too long to order exactly');
-    keys.sort();
-    const order = new Int32Array(E);
-    for (let k = 0; k < E; k++) order[k] = keys[k] % (E + 1);
+    const order = entryOrder(call, ret);
     this.TAIL = E + 1;
     this.entOp = new Int32Array(E + 2);
     this.isRet = new Uint8Array(E + 2);
@@ -468,7 +512,10 @@ export class Search {
           out = { kind: 'unknown', explored: this.configs, reason: 'time limit reached before a verdict' };
           break;
         }
-        if (this.memoBytes() > MAX_MEMO_BYTES) {
+        const mine = this.memoBytes();
+        this.account.bytes += mine - this.reported;
+        this.reported = mine;
+        if (this.account.bytes > this.account.limit) {
           out = { kind: 'unknown', explored: this.configs, reason: 'memory limit reached before a verdict' };
           break;
         }
@@ -580,6 +627,11 @@ export class Search {
     this.entry = entry;
     this.state = state;
     this.depth = depth;
+    if (out) {
+      // finished: its memo goes back to the budget of the keys still searching
+      this.account.bytes -= this.reported;
+      this.reported = 0;
+    }
     if (out && out.kind !== 'unknown') this.done = out;
     return out;
   }
