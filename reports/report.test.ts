@@ -190,15 +190,18 @@ test('the history view carries every op of a small run, and samples only ok ops 
   assert.ok(d.i.includes(shape.ops.invokeIndex[12345]), 'anomaly ops are kept');
 });
 
-test('readHistory: batches parse fast, a torn last line is dropped, a bad line earlier is named', () => {
+test('readHistory: one strict rule for every command: a torn last line and a bad line earlier are both named', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chaos-hist-'));
   try {
     const p = join(dir, 'h.jsonl');
     const many = Array.from({ length: 45_000 }, (_, i) => JSON.stringify({ index: i, time: i, process: 0, type: i % 2 ? 'ok' : 'invoke', f: 'read' }));
-    writeFileSync(p, many.join('\n') + '\n{"index": 45000, "ti');
+    writeFileSync(p, many.join('\n') + '\n');
     const evs = readHistory(p);
     assert.equal(evs.length, 45_000);
     assert.equal(evs[44_999].index, 44_999);
+    // a run killed mid-write: bad input naming the line, as chaos check says (nothing dropped)
+    writeFileSync(p, many.join('\n') + '\n{"index": 45000, "ti');
+    assert.throws(() => readHistory(p), (e: unknown) => e instanceof InputError && e.message.includes('h.jsonl:45001'));
     const bad = [...many];
     bad[30_001] = '{"index": 30001,';
     writeFileSync(p, bad.join('\n') + '\n');
