@@ -16,6 +16,13 @@ const DR = 'dr';
 const NODES = [A, B, DR] as const;
 const ROLE: Record<NodeName, 'primary' | 'partner' | 'dr'> = { a: 'primary', b: 'partner', dr: 'dr' };
 
+/** Where each node sits in the simulator: its role at first start, and whether it mounts the
+ *  shared backend (the primary site's storage; dr has its own volume only). */
+export const SIM_LAYOUT = {
+  role: (name: string) => ROLE[name as NodeName],
+  mountsBackend: (name: string) => name !== DR,
+};
+
 /** Port every server listens on inside its container. */
 export const NODE_PORT = 7000;
 /** The server's own request to drop its unsynced tail at its next start (server/README.md). */
@@ -222,7 +229,7 @@ export const blockstore: System = {
   },
   model: 'cas-register',
   checkers: blockstoreCheckers,
-  sim: { createCore: createNode },
+  sim: { createCore: createNode, layout: SIM_LAYOUT },
 };
 
 export default blockstore;

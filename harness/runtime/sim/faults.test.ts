@@ -3,6 +3,7 @@
 // that exposes it is applied, operations run through SimClient into a history, and the checker
 // of the broken invariant judges it: it finds the switch, and the same run without the switch
 // passes. Coverage marks are counted per node along the way.
+import { SIM_LAYOUT } from '../../../nodes/blockstore/system.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cacheInvalidationChecker } from '../../../checkers/cache-invalidation/index.js';
@@ -22,7 +23,7 @@ const PARAMS: NodeParams = {
 };
 
 function world(bugs: BugSwitch[], seed = 1, params: Partial<NodeParams> = {}): SimWorld {
-  const w = new SimWorld({ seed, nodes: ['a', 'b', 'dr'], bugs, params: { ...PARAMS, ...params }, createCore: createNode });
+  const w = new SimWorld({ seed, nodes: ['a', 'b', 'dr'], bugs, params: { ...PARAMS, ...params }, createCore: createNode, layout: SIM_LAYOUT });
   for (const n of ['a', 'b', 'dr'] as const) w.start(n);
   return w;
 }

@@ -9,7 +9,7 @@ import { BlockstoreClient } from '../../../nodes/blockstore/client/generic.js';
 import type { ClusterSpec, Runtime, RuntimeFactory } from '../types.js';
 import { SimClient } from './client.js';
 import type { NetParams } from './network.js';
-import { SimWorld, type CoreFactory, type DiskParams } from './world.js';
+import { SimWorld, type CoreFactory, type DiskParams, type SimLayout } from './world.js';
 
 const MS = 1_000_000;
 
@@ -22,15 +22,16 @@ export interface SimOptions {
   disk?: Partial<DiskParams>;
 }
 
-/** What a system gives the simulator: its sans-IO node core. */
+/** What a system gives the simulator: its sans-IO node core and where its nodes sit. */
 export interface SimSupport {
   createCore: CoreFactory;
+  layout: SimLayout;
 }
 
 /** The system's sans-IO core, or one line (exit 2) saying the simulator cannot run it. */
 export function simSupport(system: System): SimSupport {
   const s = system.sim as Partial<SimSupport> | undefined;
-  if (!s || typeof s.createCore !== 'function') {
+  if (!s || typeof s.createCore !== 'function' || !s.layout) {
     throw new InputError(`system '${system.name}' has no sans-IO core the simulator can run; expected --runtime docker`, '--runtime sim');
   }
   return s as SimSupport;
@@ -69,7 +70,8 @@ export class SimRuntime implements Runtime {
 
   async up(spec: ClusterSpec): Promise<void> {
     if (this.world) throw new Error('sim runtime: up() called twice');
-    const createCore = this.opts.createCore ?? simSupport(spec.system).createCore;
+    const support = simSupport(spec.system);
+    const createCore = this.opts.createCore ?? support.createCore;
     this.spec = spec;
     const params = spec.params as unknown as NodeParams;
     this.world = new SimWorld({
@@ -79,6 +81,7 @@ export class SimRuntime implements Runtime {
       bugs: spec.bugs as BugSwitch[],
       params,
       createCore,
+      layout: support.layout,
       net: this.opts.net,
       disk: this.opts.disk,
     });

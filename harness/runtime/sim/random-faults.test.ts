@@ -6,6 +6,7 @@
 // CHAOS_RANDOM_FAULT_HUNT=1 (hit rates of the new switches and marks never hit),
 // CHAOS_RANDOM_FAULT_ONLY=N [CHAOS_RANDOM_FAULT_BUG=switch] (one seed, logs on failure),
 // CHAOS_RANDOM_FAULT_VERBOSE=1 (each failing seed of a hunt).
+import { SIM_LAYOUT } from '../../../nodes/blockstore/system.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cacheInvalidationChecker } from '../../../checkers/cache-invalidation/index.js';
@@ -29,7 +30,7 @@ const NODES: NodeName[] = ['a', 'b', 'dr'];
 
 async function runSeed(seed: number, bugs: BugSwitch[] = []): Promise<{ verdicts: Record<string, unknown>; marks: Record<string, number>; faults: string[]; logs: () => string }> {
   const { net, disk } = drawSimParams(seed);
-  const w = new SimWorld({ seed, nodes: NODES, bugs, params: PARAMS, createCore: createNode, net, disk });
+  const w = new SimWorld({ seed, nodes: NODES, bugs, params: PARAMS, createCore: createNode, layout: SIM_LAYOUT, net, disk });
   for (const n of NODES) w.start(n);
   const rng = new Rng(seed).fork('test/faults');
   const rec = new Recorder(w);

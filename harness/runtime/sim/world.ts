@@ -86,13 +86,19 @@ export interface WorldOptions {
   bugs: readonly BugSwitch[];
   params: NodeParams;
   createCore: CoreFactory;
+  layout: SimLayout;
   net?: Partial<NetParams>;
   disk?: Partial<DiskParams>;
   /** Keep at most this many log lines per node (older ones are dropped, counted). */
   maxLogLines?: number;
 }
 
-const INITIAL_ROLE: Record<NodeName, NodeConfig['role']> = { a: 'primary', b: 'partner', dr: 'dr' };
+/** Where each node of the system sits: its role at first start, and whether it mounts the
+ *  shared backend (the system's sim support says: nodes/blockstore/system.ts). */
+export interface SimLayout {
+  role(name: NodeName): NodeConfig['role'];
+  mountsBackend(name: NodeName): boolean;
+}
 
 /** Where a client request's answer goes; `lost` means the connection broke after sending. */
 type Route = (r: { reply: ClientReply } | { lost: string; definite: boolean }) => void;
@@ -156,7 +162,7 @@ export class SimWorld {
     this.disk = { ...DEFAULT_DISK, ...opts.disk };
     this.maxLog = opts.maxLogLines ?? 20_000;
     for (const name of opts.nodes) {
-      this.nodes.set(name, new SimNode(name, { name, role: INITIAL_ROLE[name], bugs: opts.bugs, params: opts.params }));
+      this.nodes.set(name, new SimNode(name, { name, role: opts.layout.role(name), bugs: opts.bugs, params: opts.params }));
       this.locals.set(name, new SimVolume(`${name}-local`));
     }
   }
@@ -329,7 +335,7 @@ export class SimWorld {
     this.locals.get(name)!.wipe();
     this.logLine(n, 'warn', 'sim: destroyed with its volumes');
     // The shared backend lives at the primary site: it goes when no node mounting it is left.
-    const siteLeft = (['a', 'b'] as NodeName[]).some((m) => this.nodes.has(m) && this.nodes.get(m)!.state !== 'destroyed');
+    const siteLeft = [...this.nodes.values()].some((m) => this.mountsBackend(m.name) && m.state !== 'destroyed');
     if (!siteLeft) this.backend.wipe();
   }
 
@@ -362,7 +368,7 @@ export class SimWorld {
   }
 
   private mountsBackend(name: NodeName): boolean {
-    return name === 'a' || name === 'b';
+    return this.opts.layout.mountsBackend(name);
   }
 
   // ---- inputs ---------------------------------------------------------------------------
@@ -473,7 +479,7 @@ export class SimWorld {
   private volume(n: SimNode, target: RecordFile): SimVolume | null {
     if (target.volume === 'local') return this.locals.get(n.name)!;
     if (!this.mountsBackend(n.name)) return null;
-    const siteLeft = (['a', 'b'] as NodeName[]).some((m) => this.nodes.get(m)?.state !== 'destroyed');
+    const siteLeft = [...this.nodes.values()].some((m) => this.mountsBackend(m.name) && m.state !== 'destroyed');
     return siteLeft ? this.backend : null;
   }
 
