@@ -6,7 +6,7 @@ import Docker from 'dockerode';
 import type { NodeName } from '../nodes/blockstore/core/types.js';
 import { ensureImage } from '../nodes/image/build.js';
 import { isDockerAvailable } from '../harness/runtime/docker/engine.js';
-import { createDockerRuntime, type DockerRuntime } from '../harness/runtime/docker/index.js';
+import { createContainerRuntime, type ContainerRuntime } from '../harness/runtime/docker/cluster.js';
 import { connectClient } from '../nodes/blockstore/client/tcp.js';
 import { BlockstoreClient } from '../nodes/blockstore/client/generic.js';
 import { blockstore, NODE_PORT } from '../nodes/blockstore/system.js';
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const phases: Record<string, number[]> = {};
   for (let i = 0; i < BOOTS; i++) {
     const id = `bench-boot-${process.pid}-${i}`;
-    const rt = (await createDockerRuntime({ seed: 1, runId: id })) as DockerRuntime;
+    const rt = createContainerRuntime({ runId: id });
     try {
       boots.push(await timed(() => rt.up(spec(id))));
       for (const [k, v] of Object.entries(rt.upTimings)) (phases[k] ??= []).push(v);
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   line('teardown (down)', downs);
 
   const id = `bench-${process.pid}`;
-  const rt = (await createDockerRuntime({ seed: 1, runId: id })) as DockerRuntime;
+  const rt = createContainerRuntime({ runId: id });
   try {
     await rt.up(spec(id));
     const pairs: Record<string, [number[], number[]]> = { 'cut/heal a->b': [[], []], 'pause/resume b': [[], []] };
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
  * link is cut and healed over and over meanwhile (dr is async, so this measures fault latency
  * under load without stalling the writes).
  */
-async function load(rt: DockerRuntime, how: string, client: (n: NodeName) => Client, faults: boolean): Promise<void> {
+async function load(rt: ContainerRuntime, how: string, client: (n: NodeName) => Client, faults: boolean): Promise<void> {
   const stopAt = performance.now() + LOAD_SECONDS * 1000;
   const counts = { ok: 0, fail: 0, info: 0 };
   const lat: number[] = [];
@@ -161,7 +161,7 @@ async function load(rt: DockerRuntime, how: string, client: (n: NodeName) => Cli
   if (faults) line('  cut/heal a->dr under load', underLoad);
 }
 
-async function waitPrimary(rt: DockerRuntime): Promise<void> {
+async function waitPrimary(rt: ContainerRuntime): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     const st = await rt.status('a' as NodeName);

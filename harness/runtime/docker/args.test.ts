@@ -1,7 +1,7 @@
 // The pure parts of the docker runtime: object names from run ids, .
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { slug } from './index.js';
+import { slug } from './names.js';
 
 test('run ids become docker names: legal characters, short, distinct', () => {
   assert.equal(slug('register/20261125T042547Z-seed14'), 'register-20261125T042547Z-seed14');

@@ -1,6 +1,8 @@
-// Integration tests on real containers: every fault the docker runtime offers must verifiably
-// take effect and be healed, and nothing of a run may outlive it. One cluster serves the fault
-// cases (booting costs seconds on this machine); the cleanup cases make their own resources.
+// Integration tests on real containers, the block store through the generic runtime with its
+// own System: every fault must verifiably take effect and be healed (partitions from the helper
+// in each node's network namespace), the block store's capabilities must work on containers,
+// and nothing of a run may outlive it. One cluster serves the fault cases (booting costs
+// seconds on this machine); the cleanup cases make their own resources.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
@@ -10,7 +12,7 @@ import type { NodeName } from '../../../nodes/blockstore/core/types.js';
 import { removeChaosResources } from './cleanup.js';
 import { execIn } from './dockerio.js';
 import { isDockerAvailable } from './engine.js';
-import { createDockerRuntime, DockerRuntime } from './index.js';
+import { createContainerRuntime, type ContainerRuntime } from './cluster.js';
 import { blockstore, NODE_PORT } from '../../../nodes/blockstore/system.js';
 
 /** One of the block store's own faults, as the nemesis would apply it. */
@@ -45,7 +47,7 @@ function hostConnect(port: number, timeoutMs = 1000): Promise<'connected' | 'ref
 }
 
 describe('docker runtime on real containers', { skip }, () => {
-  let rt: DockerRuntime;
+  let rt: ContainerRuntime;
 
   /** Opens TCP from inside `from`'s container to `to`'s server over the run's network. */
   async function probe(from: NodeName, to: NodeName, timeoutMs = 800): Promise<string> {
@@ -57,9 +59,9 @@ describe('docker runtime on real containers', { skip }, () => {
     return r.output.trim();
   }
 
+  /** The DROP rules in the node's INPUT chain, as its partition helper holds them. */
   async function rules(node: NodeName): Promise<string[]> {
-    const r = await execIn(docker, rt.where(node).id, ['iptables', '-S', 'INPUT']);
-    return r.output.split('\n').filter((l) => l.startsWith('-A'));
+    return (await rt.rules(node)).filter((l) => l.startsWith('-A'));
   }
 
   async function waitStatus(node: NodeName, pred: (s: Record<string, unknown>) => boolean, ms = 10_000): Promise<Record<string, unknown>> {
@@ -74,7 +76,7 @@ describe('docker runtime on real containers', { skip }, () => {
   }
 
   before(async () => {
-    rt = (await createDockerRuntime({ seed: 1, runId })) as DockerRuntime;
+    rt = createContainerRuntime({ runId });
     await rt.up({ runId, system: blockstore, nodes: ['a', 'b', 'dr'], bugs: [], params: {}, clientTimeoutMs: 600, logDir: '', seed: 1 });
   });
 
@@ -89,8 +91,10 @@ describe('docker runtime on real containers', { skip }, () => {
     const info = await docker.getContainer(rt.where('a').id).inspect();
     const bindings = Object.values(info.HostConfig.PortBindings ?? {}).flat() as { HostIp: string }[];
     assert.ok(bindings.length > 0 && bindings.every((b) => b.HostIp === '127.0.0.1'), JSON.stringify(bindings));
-    assert.deepEqual(info.HostConfig.CapAdd, ['NET_ADMIN']);
+    // The nodes hold no privilege: partitions come from a helper in each one's namespace.
+    assert.ok(!(info.HostConfig.CapAdd ?? []).includes('NET_ADMIN'), JSON.stringify(info.HostConfig.CapAdd));
     assert.equal(info.HostConfig.Privileged, false);
+    assert.ok(rt.where('a').helper, 'a has its partition helper');
     assert.match(await rt.logs('a'), /^ready a /m);
   });
 
@@ -212,8 +216,8 @@ describe('cleanup of runs whose harness died', { skip }, () => {
     const live = `test-live-${process.pid}`;
     // A harness that boots a whole cluster, then is killed with -9 mid-run.
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
-      Promise.all([import('${new URL('./index.ts', import.meta.url).pathname}'), import('${new URL('../../../nodes/blockstore/system.ts', import.meta.url).pathname}')]).then(async ([{ createDockerRuntime }, { blockstore }]) => {
-        const rt = await createDockerRuntime({ seed: 1, runId: '${dead}' });
+      Promise.all([import('${new URL('./cluster.ts', import.meta.url).pathname}'), import('${new URL('../../../nodes/blockstore/system.ts', import.meta.url).pathname}')]).then(async ([{ createContainerRuntime }, { blockstore }]) => {
+        const rt = createContainerRuntime({ runId: '${dead}' });
         await rt.up({ runId: '${dead}', system: blockstore, nodes: ['a', 'b', 'dr'], bugs: [], params: {}, clientTimeoutMs: 500, logDir: '', seed: 1 });
         console.log('made');
         setInterval(() => {}, 1000);
@@ -227,7 +231,8 @@ describe('cleanup of runs whose harness died', { skip }, () => {
     await docker.createVolume({ Name: `chaos-${live}`, Labels: ownerLabels(live) });
     try {
       const before = await leftovers(dead);
-      assert.deepEqual(before, { containers: 3, networks: 1, volumes: 4 });
+      // three nodes (and the partition helpers already started), its network, four volumes
+      assert.ok(before.containers >= 3 && before.networks === 1 && before.volumes === 4, JSON.stringify(before));
       await removeChaosResources(docker, { onlyDead: true });
       assert.deepEqual(await leftovers(dead), { containers: 0, networks: 0, volumes: 0 });
       assert.equal((await leftovers(live)).volumes, 1, 'a live harness keeps its resources');

@@ -1,5 +1,4 @@
-// Docker object names for a run. (index.ts, the block store's runtime, has its own copy until
-// the block store moves onto cluster.ts.)
+// Docker object names for a run.
 import { createHash } from 'node:crypto';
 
 /** Docker object names allow [a-zA-Z0-9_.-]; run ids are free-form. A shortened id keeps a
