@@ -1,5 +1,5 @@
-// Removal of chaos-labelled containers, networks and volumes. The reaper of testcontainers is
-// off (it needs a registry image), so this is the only thing that cleans up after the harness.
+// Removal of chaos-labelled containers, networks and volumes. No reaper container watches a run
+// (one would need a registry image), so this is the only thing that cleans up after the harness.
 import type Docker from 'dockerode';
 import { LABEL, ownerIsDead } from './ownership.js';
 

@@ -1,4 +1,4 @@
-// The few engine calls testcontainers does not cover: exec with an exit code, logs as text, and
+// The few engine calls beyond dockerode's own: exec with an exit code, logs as text, and
 // waiting for the server's `ready` line after a restart of an existing container.
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
