@@ -9,6 +9,8 @@
 // alone may take its whole 60 s budget: that is the checkers' figure, see bench:checkers).
 //
 //   npm run bench:report [-- --ops N --lost N --runs N --seed S --recheck]
+import { buildConfig } from '../harness/run/config.js';
+import { blockstore } from '../nodes/blockstore/system.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -47,7 +49,8 @@ try {
     }
   }
   mkdirSync(join(dir, 'nodes'));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ test: 'bench-report', seed, workload: 'register', runtime: 'sim' }));
+  // A config as chaos run writes it (the report command checks it against its system).
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(buildConfig({ runtime: 'sim', workload: 'register', nemesis: 'none', seed, test: 'bench-report' }, blockstore)));
   writeFileSync(join(dir, 'history.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   const histMB = statSync(join(dir, 'history.jsonl')).size / MB;
   const nOps = events.filter((e) => e.type === 'invoke' && e.process !== 'nemesis').length;
