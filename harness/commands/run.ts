@@ -79,7 +79,8 @@ export default async function run(_args: string[], opts: Record<string, unknown>
     }, system);
   checkOutDir((opts.out as string | undefined) ?? 'runs');
   const wanted = (opts.runtime as string | undefined) ?? 'auto';
-  build(wanted === 'docker' ? 'docker' : 'sim');
+  // A system with no sans-IO core runs on docker only: judge its flags as docker will.
+  build(wanted === 'docker' || !system.sim ? 'docker' : 'sim');
   // From here a signal ends the command the orderly way (lifecycle.ts), even before the run.
   const life = installLifecycle({ command: 'chaos run' });
   let sel, config;

@@ -61,6 +61,20 @@ test('chaos run --system PATH: a user module runs, is recorded by absolute path,
   }
 });
 
+test('the flags of a docker-only system are judged as docker will run them, before any engine is asked', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chaos-plan-'));
+  try {
+    // Redis's failover is a docker capability: a plan naming it passes, so the one line is about
+    // the step after it (a node Redis does not have).
+    writeFileSync(join(dir, 'plan.json'), JSON.stringify([{ id: 1, at: 100, durationMs: 0, kind: 'failover', targets: ['primary'] }, { id: 2, at: 200, durationMs: 10, kind: 'kill', targets: ['zz'] }]));
+    const r = chaos(['run', '--system', 'redis', '--workload', 'set', '--plan', join(dir, 'plan.json')]);
+    assert.equal(r.code, 2, r.out + r.err);
+    assert.match(r.err, /fault 2 targets 'zz'; expected node names n1, n2, n3/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('chaos systems lists each built-in system with its nodes, faults, workloads and checkers', () => {
   const r = chaos(['systems']);
   assert.equal(r.code, 0, r.err);
