@@ -41,4 +41,6 @@ export interface ComposedResult {
   verdict?: RunVerdict;
   /** Set when a signal cut the run short. */
   interrupted?: Interruption;
+  /** Coverage marks the run hit, by name, every mark of the system listed (0: never hit). */
+  coverage?: Record<string, number>;
 }

@@ -125,6 +125,8 @@ export interface FaultSurface {
   putFile?(node: string, path: string, content: Buffer | string): Promise<void>;
   /** sim only: crash a node; `power` also drops every unsynced disk append. */
   crash?(node: string, how: 'process' | 'power'): Promise<void>;
+  /** The coverage marks the nodes counted so far, summed over the cluster (systems with marks). */
+  coverage?(): Promise<Record<string, number>>;
 }
 
 /** How a capability changed who serves: clients route by this from then on. */
@@ -237,6 +239,10 @@ export interface System {
   /** The linearizability model the register workload's history is checked with. */
   model?: string;
   checkers(config: Readonly<Record<string, unknown>>): CheckerSelection;
+  /** Coverage marks (TigerBeetle's, Antithesis's "sometimes"): the named paths of the system's
+   *  mechanisms a run can be seen to take. A run counts them (results.json `coverage`) and a
+   *  sweep lists the ones no seed hit. */
+  marks?: readonly string[];
   /** Systems that provide a sans-IO core can run in the simulator; opaque to the harness but
    *  for the sim runtime. */
   sim?: unknown;

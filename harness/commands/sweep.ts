@@ -80,6 +80,10 @@ export default async function sweep(_args: string[], opts: Record<string, unknow
   else {
     for (const f of summary.failing) process.stdout.write(`FAIL seed ${f.seed}: ${f.kinds.join(', ')}${f.dir ? `  (${f.dir})` : ''}\n`);
     for (const u of summary.unknownSeeds) process.stdout.write(`UNKNOWN seed ${u.seed}: ${u.errors.join('; ') || 'a checker could not decide'}\n`);
+    if (summary.coverage) {
+      const marks = Object.keys(summary.coverage.seedsHitting).length;
+      process.stdout.write(`coverage: ${marks - summary.coverage.neverHit.length} of ${marks} marks hit${summary.coverage.neverHit.length ? `; never hit: ${summary.coverage.neverHit.join(', ')}` : ''}\n`);
+    }
     process.stdout.write(
       `${summary.ran} seed(s) run${summary.skipped ? `, ${summary.skipped} skipped after the first failure (--keep-going runs them)` : ''}: ` +
         `${summary.passed} passed, ${summary.failed} failed, ${summary.unknown} unknown in ${summary.wallS}s ` +

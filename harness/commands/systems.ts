@@ -17,6 +17,8 @@ export interface SystemSummary {
   workloads: Record<string, { nemesis: string[]; concurrency: number; thinkMs: number }>;
   checkers: string[];
   bugs: string[];
+  /** Coverage marks its runs count. */
+  marks: string[];
 }
 
 export function summarize(s: System): SystemSummary {
@@ -35,6 +37,7 @@ export function summarize(s: System): SystemSummary {
     workloads: Object.fromEntries(Object.entries(s.workloads).map(([w, d]) => [w, { nemesis: [...d.nemesis], concurrency: d.concurrency, thinkMs: d.thinkMs }])),
     checkers: s.checkers({}).use,
     bugs: [...s.bugs],
+    marks: [...(s.marks ?? [])],
   };
 }
 
@@ -55,6 +58,7 @@ export default async function systems(_args: string[], opts: Record<string, unkn
     for (const [w, d] of Object.entries(r.workloads)) out.push(`  workload   ${w}: nemesis ${d.nemesis.join(',') || 'none'}, ${d.concurrency} clients, think ${d.thinkMs} ms`);
     out.push(`  checkers   ${r.checkers.join(', ')}`);
     if (r.bugs.length) out.push(`  bugs       ${r.bugs.join(', ')}`);
+    if (r.marks.length) out.push(`  marks      ${r.marks.length} coverage marks counted per run (${r.marks.slice(0, 4).join(', ')} ...)`);
     out.push('');
   }
   out.push('A system of your own: chaos run --system ./path/to/module.ts (docs/systems.md).');

@@ -93,6 +93,7 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
   let results: ComposedResult;
   let healNs: number | undefined;
   let logsKept = false;
+  let marks: Record<string, number> | undefined;
   try {
     try {
       progress();
@@ -148,6 +149,8 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
     let maxProcess = -1;
     for (const e of history.events ?? []) if (typeof e.process === 'number' && e.process > maxProcess) maxProcess = e.process;
     errors.push(...(await workload.final(ctx, { firstProcess: maxProcess + 1, deadlineNs: deadline })));
+    // The mechanisms' paths this run took (a count per mark), read before the cluster goes.
+    if (system.marks?.length && runtime.coverage) marks = await runtime.coverage().catch(() => undefined);
     await collectLogs(runtime, dir, nodes);
     logsKept = true;
   } catch (e) {
@@ -169,6 +172,7 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
   progress();
   const events = history.events ?? [];
   results = await checkRun(events, config, (c) => system.checkers(c), errors, healNs, { crashes: crashesIn(dir) });
+  if (marks && system.marks) results = { ...results, coverage: Object.fromEntries(system.marks.map((m) => [m, marks![m] ?? 0])) };
   // Interrupted: any signal before the verdict is written, even one during the checks (the
   // user or the CI asked the run to stop; a verdict then is never `valid`).
   opts.signal?.removeEventListener('abort', onAbort);

@@ -51,6 +51,8 @@ export interface SeedResult {
   errors: string[];
   /** Checkers that could not decide, with their reasons (why a seed is `unknown`). */
   undecided?: string[];
+  /** Coverage marks the run hit (systems with marks). */
+  coverage?: Record<string, number>;
 }
 
 export function anomalyKinds(results: ComposedResult): string[] {
@@ -112,6 +114,7 @@ export async function runSeed(opts: SweepRunOptions, seed: number): Promise<Seed
     events: r.events,
     ops: r.ops,
     errors: r.errors,
+    ...(r.results.coverage ? { coverage: r.results.coverage } : {}),
     undecided: Object.entries(r.results.checkers)
       .filter(([, c]) => c.valid === 'unknown')
       .map(([name, c]) => `${name}: ${c.reason ?? 'undecided'}`),

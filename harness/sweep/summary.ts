@@ -28,6 +28,18 @@ export interface SweepSummary {
   simSecondsPerWallSecond: number;
   failing: Array<{ seed: number; kinds: string[]; dir?: string }>;
   unknownSeeds: Array<{ seed: number; errors: string[]; dir?: string }>;
+  /** Coverage marks over the seeds run (systems with marks): how many seeds hit each, and the
+   *  marks no seed hit (paths of the mechanisms this sweep never took). */
+  coverage?: { seedsHitting: Record<string, number>; neverHit: string[] };
+}
+
+/** Seeds that hit each mark, and the marks none hit; undefined when no seed reported marks. */
+export function sweepCoverage(results: readonly SeedResult[]): SweepSummary['coverage'] {
+  const seen = results.filter((r) => r.coverage);
+  if (seen.length === 0) return undefined;
+  const seedsHitting: Record<string, number> = {};
+  for (const r of seen) for (const [m, n] of Object.entries(r.coverage!)) seedsHitting[m] = (seedsHitting[m] ?? 0) + (n > 0 ? 1 : 0);
+  return { seedsHitting, neverHit: Object.keys(seedsHitting).filter((m) => seedsHitting[m] === 0) };
 }
 
 export function summarize(
@@ -40,6 +52,7 @@ export function summarize(
   const unknown = out.results.filter((r) => r.valid === 'unknown');
   const simS = out.results.reduce((s, r) => s + r.simS, 0);
   const first = failing[0];
+  const coverage = sweepCoverage(out.results);
   return {
     seeds: `${run.range.from}..${run.range.to}`,
     shard: `${run.shard.index}/${run.shard.count}`,
@@ -61,6 +74,7 @@ export function summarize(
     simSecondsPerWallSecond: round(wallS > 0 ? simS / wallS : 0),
     failing: failing.map((r) => ({ seed: r.seed, kinds: r.kinds, ...(r.dir ? { dir: r.dir } : {}) })),
     unknownSeeds: unknown.map((r) => ({ seed: r.seed, errors: [...r.errors, ...(r.undecided ?? [])], ...(r.dir ? { dir: r.dir } : {}) })),
+    ...(coverage ? { coverage } : {}),
   };
 }
 

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { InputError } from '../../ground/errors.js';
 import type { CheckerSelection, ClusterInfo, ContainerSpec, FaultCapability, FaultSurface, NodeStatus, System } from '../../ground/system.js';
-import { BUG_SWITCHES, type NodeName, type NodeParams } from './core/types.js';
+import { BUG_SWITCHES, MARKS, type NodeName, type NodeParams } from './core/types.js';
 import { createNode } from './core/index.js';
 import { connectClient } from './client/tcp.js';
 import { BlockstoreClient } from './client/generic.js';
@@ -229,6 +229,7 @@ export const blockstore: System = {
   },
   model: 'cas-register',
   checkers: blockstoreCheckers,
+  marks: MARKS,
   sim: { createCore: createNode, layout: SIM_LAYOUT },
 };
 

@@ -536,6 +536,19 @@ export class ContainerRuntime implements SystemRuntime {
     await this.docker.getContainer(b.id).putArchive(tarStream([entry], [], new Map()), { path: posix.dirname(path) });
   }
 
+  /** The marks each live node's status reports, summed. A node counts from its own start, so a
+   *  restart forgets what its earlier life hit (the simulator keeps whole-run counts). */
+  async coverage(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const b of this.boxes.values()) {
+      if (b.life !== 'running') continue;
+      const st = await this.status(b.name).catch(() => null);
+      const m = st?.marks;
+      if (m && typeof m === 'object') for (const [k, v] of Object.entries(m as Record<string, unknown>)) if (typeof v === 'number') out[k] = (out[k] ?? 0) + v;
+    }
+    return out;
+  }
+
   async logs(node: string): Promise<string> {
     const b = this.box(node);
     if (b.life === 'destroyed' || !b.id) return b.lastLogs ?? '';

@@ -137,6 +137,10 @@ export class SimRuntime implements Runtime {
     this.w().destroy(node as NodeName);
   }
 
+  async coverage(): Promise<Record<string, number>> {
+    return this.world ? this.world.marks() : {};
+  }
+
   async logs(node: string): Promise<string> {
     return this.world ? this.world.logs(node as NodeName) : '';
   }
