@@ -12,9 +12,8 @@ import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { InputError } from '../../ground/errors.js';
 import type { ImageSpec } from '../../ground/system.js';
-import { contentTag, projectRoot } from './build.js';
+import { contentTag, imageExists, importRootfs, projectRoot } from './build.js';
 import { addHostPath, sharedLibs, which, type RootfsEntry } from './rootfs.js';
-import { parentDirs, tarStream } from './tar.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -122,9 +121,6 @@ function builderSources(): string[] {
   return ['binary.ts', 'rootfs.ts', 'tar.ts', 'binary.js', 'rootfs.js', 'tar.js'].map((f) => join(HERE, f)).filter((f) => existsSync(f));
 }
 
-async function imageExists(docker: Docker, tag: string): Promise<boolean> {
-  return docker.getImage(tag).inspect().then(() => true, () => false);
-}
 
 interface Cached { tag: string; stats: [string, number, number][] }
 
@@ -175,23 +171,7 @@ export async function ensureBinaryImage(spec: BinaryImageSpec, opts: { docker?: 
     return { tag, built: false, ms: performance.now() - t0 };
   }
   opts.log?.(`image: building ${tag} from ${entries.length} paths`);
-  const sizes = new Map<string, number>();
-  for (const e of all) if (e.kind === 'file') sizes.set(e.from, statSync(e.from).size);
-  const dirs = parentDirs(all, ['/tmp', '/root', ...(spec.dirs ?? [])]);
-  const [repo, version] = tag.split(':') as [string, string];
-  const stream = await docker.importImage(tarStream(all, dirs, sizes), {
-    repo,
-    tag: version,
-    changes: ['LABEL chaos.image=1', 'WORKDIR /', `ENTRYPOINT ${JSON.stringify(spec.entrypoint)}`],
-  } as Record<string, unknown>);
-  await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => {
-      const failed = out?.find((o) => o.error);
-      if (err || failed) reject(err ?? new Error(`docker import: ${failed!.error}`));
-      else resolve();
-    });
-  });
-  if (!(await imageExists(docker, tag))) throw new Error(`docker import finished but ${tag} is missing`);
+  await importRootfs(docker, tag, all, ['/tmp', '/root', ...(spec.dirs ?? [])], spec.entrypoint);
   remember();
   // Older tags of this repository that no container uses are dead weight.
   for (const img of await docker.listImages({ filters: { reference: [spec.repo] } })) {

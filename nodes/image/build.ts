@@ -120,13 +120,29 @@ export function contentTag(entries: readonly RootfsEntry[], extra: readonly stri
   return `${repo}:${h.digest('hex').slice(0, 16)}`;
 }
 
-async function imageExists(docker: Docker, tag: string): Promise<boolean> {
-  try {
-    await docker.getImage(tag).inspect();
-    return true;
-  } catch {
-    return false;
-  }
+export async function imageExists(docker: Docker, tag: string): Promise<boolean> {
+  return docker.getImage(tag).inspect().then(() => true, () => false);
+}
+
+/** `docker import` of a root filesystem (files, symlinks, and the directories they and `dirs`
+ *  need) as `tag`, labelled as ours, with its entrypoint; throws unless the tag then exists. */
+export async function importRootfs(docker: Docker, tag: string, entries: readonly RootfsEntry[], dirs: readonly string[], entry: readonly string[]): Promise<void> {
+  const sizes = new Map<string, number>();
+  for (const e of entries) if (e.kind === 'file') sizes.set(e.from, statSync(e.from).size);
+  const [repo, version] = tag.split(':') as [string, string];
+  const stream = await docker.importImage(tarStream([...entries], parentDirs([...entries], [...dirs]), sizes), {
+    repo,
+    tag: version,
+    changes: ['LABEL chaos.image=1', 'WORKDIR /', `ENTRYPOINT ${JSON.stringify(entry)}`],
+  } as Record<string, unknown>);
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => {
+      const failed = out?.find((o) => o.error);
+      if (err || failed) reject(err ?? new Error(`docker import: ${failed!.error}`));
+      else resolve();
+    });
+  });
+  if (!(await imageExists(docker, tag))) throw new Error(`docker import finished but ${tag} is missing`);
 }
 
 /** Image ready to run: reuses the tag when inputs are unchanged, else builds and imports it. */
@@ -158,23 +174,7 @@ export async function ensureImage(opts: BuildOptions = {}): Promise<BuildResult>
   log(`image: building ${tag} from ${entries.length} host paths`);
   // A forced rebuild moves the tag; the image it leaves behind would dangle, unnamed, forever.
   const previous = await docker.getImage(tag).inspect().then((i) => i.Id, () => null);
-  const sizes = new Map<string, number>();
-  for (const e of entries) if (e.kind === 'file') sizes.set(e.from, statSync(e.from).size);
-  const dirs = parentDirs(entries, ['/tmp', '/root', '/data', '/data/local', '/data/backend']);
-  const [repo, version] = tag.split(':') as [string, string];
-  const stream = await docker.importImage(tarStream(entries, dirs, sizes), {
-    repo,
-    tag: version,
-    changes: ['LABEL chaos.image=1', 'WORKDIR /', `ENTRYPOINT ${JSON.stringify(entrypoint())}`],
-  } as Record<string, unknown>);
-  await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => {
-      const failed = out?.find((o) => o.error);
-      if (err || failed) reject(err ?? new Error(`docker import: ${failed!.error}`));
-      else resolve();
-    });
-  });
-  if (!(await imageExists(docker, tag))) throw new Error(`docker import finished but ${tag} is missing`);
+  await importRootfs(docker, tag, entries, ['/tmp', '/root', '/data', '/data/local', '/data/backend'], entrypoint());
   remember();
   const now = (await docker.getImage(tag).inspect()).Id;
   if (previous && previous !== now) await docker.getImage(previous).remove().catch(() => {});
