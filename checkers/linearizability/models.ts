@@ -13,6 +13,38 @@ export function grown<T extends Int32Array | Uint32Array | Float64Array>(a: T, l
   return b;
 }
 
+export interface Steps {
+  step(state: number, op: number): number;
+}
+
+/** A model whose step is a closure (kv, user models): one class around it all the same. */
+export class ClosureSteps implements Steps {
+  constructor(private readonly f: (state: number, op: number) => number) {}
+  step(state: number, op: number): number {
+    return this.f(state, op);
+  }
+}
+
+class RegisterSteps implements Steps {
+  constructor(
+    private readonly kind: Uint8Array,
+    private readonly a: Int32Array,
+    private readonly b: Int32Array,
+  ) {}
+  step(s: number, i: number): number {
+    switch (this.kind[i]) {
+      case READ:
+        return s === this.a[i] ? s : -1;
+      case WRITE:
+        return this.a[i];
+      case CAS:
+        return s === this.a[i] ? this.b[i] : -1;
+      default:
+        return s !== this.a[i] ? s : -1;
+    }
+  }
+}
+
 export interface Compiled {
   n: number;
   /** The source operation of op i. */
@@ -21,7 +53,10 @@ export interface Compiled {
   call: Float64Array;
   ret: Float64Array;
   init: number;
-  step: (state: number, op: number) => number;
+  /** step(state, op): the next state, or -1 if the op is illegal there. An object of one class
+   *  per model rather than a closure per key: the search's call site then sees one target
+   *  whatever the number of keys, and the step can be inlined into it. */
+  steps: Steps;
   /** The state id as a plain value for counterexamples. */
   describe: (state: number) => unknown;
   /** For an op that never returned: the previous such op (by call) with the same effect, else -1.
@@ -166,18 +201,6 @@ function compileRegister(part: readonly Operation[], opts: CheckOptions): Compil
   const a = a0.slice(0, n);
   const b = b0.slice(0, n);
   const { call, ret } = finish(kept, open);
-  const step = (s: number, i: number): number => {
-    switch (kind[i]) {
-      case READ:
-        return s === a[i] ? s : -1;
-      case WRITE:
-        return a[i];
-      case CAS:
-        return s === a[i] ? b[i] : -1;
-      default:
-        return s !== a[i] ? s : -1;
-    }
-  };
   const readVal = new Int32Array(n).fill(-1);
   const prod = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
@@ -191,7 +214,7 @@ function compileRegister(part: readonly Operation[], opts: CheckOptions): Compil
     for (let k = 1; k < list.length; k++) if (call[list[k - 1]] > call[list[k]]) sorted = false;
     producers.set(v, Int32Array.from(sorted ? list : list.sort((x, y) => call[x] - call[y])));
   }
-  return { n, ops: kept, call, ret, init, step, describe: (s) => values.values[s], sameAs: sameAs(kind, a, b, ret), readOnly: readOnlyOf(kind, [READ, CAS_FALSE]), readVal, producers };
+  return { n, ops: kept, call, ret, init, steps: new RegisterSteps(kind, a, b), describe: (s) => values.values[s], sameAs: sameAs(kind, a, b, ret), readOnly: readOnlyOf(kind, [READ, CAS_FALSE]), readVal, producers };
 }
 
 /** Where encodeRegister writes (one reused object: no allocation per op). */
@@ -489,5 +512,5 @@ function compileKv(part: readonly Operation[], opts: CheckOptions): Compiled {
     const [p1, p2] = prefixOf(a[i]);
     return states.isPrefixOf(s, p1, p2);
   };
-  return { n, ops: kept, call, ret, init: 0, step, describe: (s) => states.str(s), sameAs: sameAs(kind, a, new Int32Array(n), ret), readOnly: readOnlyOf(kind, [GET]), resets, canStillRead };
+  return { n, ops: kept, call, ret, init: 0, steps: new ClosureSteps(step), describe: (s) => states.str(s), sameAs: sameAs(kind, a, new Int32Array(n), ret), readOnly: readOnlyOf(kind, [GET]), resets, canStillRead };
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../../ground/errors.js';
 import type { Operation } from '../../ground/history/types.js';
-import type { Compiled } from './models.js';
+import { ClosureSteps, type Compiled } from './models.js';
 import type { CheckOptions, LoadedModel, ModelOp, UserModel } from './types.js';
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
@@ -137,5 +137,5 @@ export function compileUser(part: readonly Operation[], m: LoadedModel, opts: Ch
     last.set(k, i);
   }
   const describe = (s: number): unknown => (impl.describe ? guard('describe()', -1, () => impl.describe!(states[s])) : states[s]);
-  return { n, ops: kept, call, ret, init, step, describe, sameAs, readOnly: new Uint8Array(n) };
+  return { n, ops: kept, call, ret, init, steps: new ClosureSteps(step), describe, sameAs, readOnly: new Uint8Array(n) };
 }

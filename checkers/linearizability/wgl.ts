@@ -498,7 +498,7 @@ export class Search {
   run(budget: number, deadline = Infinity): Outcome | null {
     if (this.done) return this.done;
     const { entOp, isRet, callEnt, retEnt, next, prev, slot, bits, stackOp, stackSt, stackF, stackForced, TAIL, nf } = this;
-    const { step, ret, sameAs, readOnly } = this.p;
+    const { steps, ret, sameAs, readOnly } = this.p;
     let { entry, state, depth } = this;
     let iter = 0;
     // an op refused at this configuration because a pending read would become impossible, and
@@ -533,7 +533,7 @@ export class Search {
           entry = next[entry];
           continue;
         }
-        const ns = step(state, op);
+        const ns = steps.step(state, op);
         if (ns >= 0) {
           const b = slot[op];
           const w = b >>> 5;
