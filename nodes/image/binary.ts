@@ -6,13 +6,13 @@
 // because it also compiles and ships its server.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { InputError } from '../../ground/errors.js';
 import type { ImageSpec } from '../../ground/system.js';
-import { contentTag, imageExists, importRootfs, projectRoot } from './build.js';
+import { contentTag, imageExists, importRootfs, projectRoot, statKey, unchanged } from './build.js';
 import { addHostPath, sharedLibs, which, type RootfsEntry } from './rootfs.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -132,12 +132,7 @@ function statePath(repo: string): string {
 function cachedTag(repo: string, specKey: string): string | null {
   try {
     const c = JSON.parse(readFileSync(statePath(repo), 'utf8')) as Cached & { spec: string };
-    if (c.spec !== specKey) return null;
-    for (const [p, size, mtime] of c.stats) {
-      const st = statSync(p);
-      if (st.size !== size || st.mtimeMs !== mtime) return null;
-    }
-    return c.tag;
+    return c.spec === specKey && unchanged(c.stats) ? c.tag : null;
   } catch {
     return null;
   }
@@ -160,11 +155,7 @@ export async function ensureBinaryImage(spec: BinaryImageSpec, opts: { docker?: 
   const inputs = [...all.filter((e) => e.kind === 'file').map((e) => (e as { from: string }).from), ...extra];
   const remember = () => {
     mkdirSync(dirname(statePath(spec.repo)), { recursive: true });
-    const stats = inputs.map((p): [string, number, number] => {
-      const st = statSync(p);
-      return [p, st.size, st.mtimeMs];
-    });
-    writeFileSync(statePath(spec.repo), JSON.stringify({ tag, stats, spec: specKey }));
+    writeFileSync(statePath(spec.repo), JSON.stringify({ tag, stats: statKey(inputs), spec: specKey }));
   };
   if (!opts.force && (await imageExists(docker, tag))) {
     remember();

@@ -83,7 +83,8 @@ export function compileIfStale(root: string, log: (l: string) => void): void {
 
 interface Cached { tag: string; stats: [string, number, number][] }
 
-function statKey(paths: readonly string[]): [string, number, number][] {
+/** Size and mtime of each input path, recorded beside a built tag. */
+export function statKey(paths: readonly string[]): [string, number, number][] {
   return paths.map((p) => {
     const st = statSync(p);
     return [p, st.size, st.mtimeMs];
@@ -94,15 +95,23 @@ function cachePath(root: string): string {
   return join(root, '.image-build', 'state.json');
 }
 
+/** Whether every input path still has the size and mtime recorded (false when one is gone). */
+export function unchanged(stats: readonly [string, number, number][]): boolean {
+  try {
+    return stats.every(([p, size, mtime]) => {
+      const st = statSync(p);
+      return st.size === size && st.mtimeMs === mtime;
+    });
+  } catch {
+    return false;
+  }
+}
+
 /** Fast path: every input file has the size and mtime it had when `tag` was built. */
 function cachedTag(root: string): string | null {
   try {
     const c = JSON.parse(readFileSync(cachePath(root), 'utf8')) as Cached;
-    for (const [p, size, mtime] of c.stats) {
-      const st = statSync(p);
-      if (st.size !== size || st.mtimeMs !== mtime) return null;
-    }
-    return c.tag;
+    return unchanged(c.stats) ? c.tag : null;
   } catch {
     return null;
   }
