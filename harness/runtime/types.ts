@@ -30,6 +30,3 @@ export interface Runtime extends FaultSurface {
 /** Factories the run loop picks from (harness/run selects; each runtime module exports one). */
 export type RuntimeFactory = (opts: { seed: number; runId: string }) => Runtime | Promise<Runtime>;
 
-/** Names the generic seam had while the block store still had a runtime of its own. */
-export type SystemRuntime = Runtime;
-export type SystemClusterSpec = ClusterSpec;

@@ -1,4 +1,4 @@
-// The generic docker runtime (SystemRuntime): any System's nodes as containers of the images it
+// The generic docker runtime (the Runtime seam): any System's nodes as containers of the images it
 // names, on one private network per run, with the generic fault surface (kill, start, pause,
 // resume, one-way cuts, destroy) done to any container and nothing of any one system known
 // here. Plain dockerode, no testcontainers: every step is one engine call we can time, and a
@@ -11,7 +11,7 @@ import { posix } from 'node:path';
 import Docker from 'dockerode';
 import type { Client, ClusterInfo, ContainerSpec, NodeStatus, System } from '../../../ground/system.js';
 import { tarStream } from '../../../nodes/image/tar.js';
-import type { SystemClusterSpec, SystemRuntime } from '../types.js';
+import type { ClusterSpec, Runtime } from '../types.js';
 import { removeChaosResources } from './cleanup.js';
 import { containerLogs, execIn, waitForReady } from './dockerio.js';
 import { slug } from './names.js';
@@ -60,11 +60,11 @@ export interface ContainerRuntimeOptions {
   docker?: Docker;
 }
 
-export class ContainerRuntime implements SystemRuntime {
+export class ContainerRuntime implements Runtime {
   readonly kind = 'docker' as const;
   private readonly docker: Docker;
   private readonly t0 = process.hrtime.bigint();
-  private spec?: SystemClusterSpec;
+  private spec?: ClusterSpec;
   private system?: System;
   private network?: string;
   private readonly boxes = new Map<string, Box>();
@@ -98,7 +98,7 @@ export class ContainerRuntime implements SystemRuntime {
     return this.spec?.runId || this.opts.runId;
   }
 
-  private info(spec: SystemClusterSpec): ClusterInfo {
+  private info(spec: ClusterSpec): ClusterInfo {
     return {
       runId: spec.runId,
       nodes: spec.nodes,
@@ -122,7 +122,7 @@ export class ContainerRuntime implements SystemRuntime {
     return `chaos-${this.slugId}-${node}`;
   }
 
-  async up(spec: SystemClusterSpec): Promise<void> {
+  async up(spec: ClusterSpec): Promise<void> {
     this.spec = spec;
     this.system = spec.system;
     this.slugId = slug(spec.runId || this.opts.runId);
