@@ -236,8 +236,6 @@ export interface System {
   capabilities: readonly FaultCapability[];
   partitionShapes?: Readonly<Record<string, PartitionShapeFn>>;
   workloads: Readonly<Record<string, WorkloadSupport>>;
-  /** The linearizability model the register workload's history is checked with. */
-  model?: string;
   checkers(config: Readonly<Record<string, unknown>>): CheckerSelection;
   /** Coverage marks (TigerBeetle's, Antithesis's "sometimes"): the named paths of the system's
    *  mechanisms a run can be seen to take. A run counts them (results.json `coverage`) and a

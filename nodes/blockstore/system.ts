@@ -227,7 +227,6 @@ export const blockstore: System = {
     failover: { nemesis: ['kill', 'kill-unsynced', 'pause', 'partition-primary-partner'], concurrency: 8, thinkMs: 10, keys: 1024, params: { blocks: 1024 } },
     dr: { nemesis: ['partition-site-dr', 'kill', 'lose-journal'], concurrency: 6, thinkMs: 10, keys: 256, params: { blocks: 256 } },
   },
-  model: 'cas-register',
   checkers: blockstoreCheckers,
   marks: MARKS,
   sim: { createCore: createNode, layout: SIM_LAYOUT },

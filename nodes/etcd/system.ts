@@ -104,7 +104,6 @@ export const system: System = {
   workloads: {
     register: { nemesis: ['partition', 'kill', 'pause'], concurrency: 5, thinkMs: 20, keys: 5 },
   },
-  model: 'cas-register',
   checkers: () => ({ use: ['linearizability', 'stats'], skipped: { latency: "the latency checker measures the block store's dr link" } }),
 };
 

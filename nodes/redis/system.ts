@@ -152,7 +152,6 @@ export const system: System = {
     register: { nemesis: ['partition', 'kill', 'pause'], concurrency: 5, thinkMs: 20, keys: 5 },
     set: { nemesis: ['partition', 'failover'], concurrency: 5, thinkMs: 10, keys: 1 },
   },
-  model: 'cas-register',
   checkers: (config): CheckerSelection => config.workload === 'set'
     ? { use: ['set', 'stats'], skipped: { linearizability: 'the set workload has no register ops', latency: LATENCY_SKIP } }
     : { use: ['linearizability', 'stats'], skipped: { set: 'the register workload adds no set elements', latency: LATENCY_SKIP } },
