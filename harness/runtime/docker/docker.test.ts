@@ -144,7 +144,10 @@ describe('docker runtime on real containers', { skip }, () => {
     type Journal = { broken?: boolean; inflight?: unknown };
     const j = (await waitStatus('a', () => true)).journal as Journal;
     assert.ok(j.broken === true || j.inflight === 'resync', `status shows the journal lost or dr being resynced: ${JSON.stringify(j)}`);
-    assert.match(await rt.logs('a'), /journal lost \(lose-journal\)/);
+    // The engine collects container output asynchronously: the line may trail the reply by a few ms.
+    let log = await rt.logs('a');
+    for (let i = 0; i < 50 && !/journal lost \(lose-journal\)/.test(log); i++) log = await rt.sleep(100).then(() => rt.logs('a'));
+    assert.match(log, /journal lost \(lose-journal\)/);
     const target = Number((await waitStatus('a', () => true)).version);
     await rt.heal('a', 'dr');
     await rt.heal('dr', 'a');
