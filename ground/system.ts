@@ -127,6 +127,19 @@ export interface FaultSurface {
   crash?(node: string, how: 'process' | 'power'): Promise<void>;
   /** The coverage marks the nodes counted so far, summed over the cluster (systems with marks). */
   coverage?(): Promise<Record<string, number>>;
+  /** Impairs (or, with null, restores) the one-way link from -> to: `tc netem` on the sender's
+   *  egress on docker, the simulated network in sim. Only node-to-node traffic is impaired. */
+  netem?(from: string, to: string, impairment: LinkImpairment | null): Promise<void>;
+}
+
+/** A link impairment in `tc netem`'s terms: an added delay with uniform jitter, and chances
+ *  (0..1) that a packet is lost, duplicated, or sent at once, overtaking held-back ones. */
+export interface LinkImpairment {
+  delayMs?: number;
+  jitterMs?: number;
+  lossP?: number;
+  dupP?: number;
+  reorderP?: number;
 }
 
 /** How a capability changed who serves: clients route by this from then on. */

@@ -2,7 +2,7 @@
 // instant; only waiting (sleep, client replies, status probes) lets virtual time pass. The
 // simulator runs systems that provide a sans-IO core (System.sim.createCore): today the block
 // store, whose effects (messages, timers, record files, fsync) the world carries out.
-import type { Client, NodeStatus, System } from '../../../ground/system.js';
+import type { Client, LinkImpairment, NodeStatus, System } from '../../../ground/system.js';
 import { InputError } from '../../../ground/errors.js';
 import type { BugSwitch, NodeName, NodeParams } from '../../../nodes/blockstore/core/types.js';
 import { BlockstoreClient } from '../../../nodes/blockstore/client/generic.js';
@@ -131,6 +131,11 @@ export class SimRuntime implements Runtime {
 
   async heal(from: string, to: string): Promise<void> {
     this.w().net.heal(from as NodeName, to as NodeName);
+  }
+
+  async netem(from: string, to: string, impairment: LinkImpairment | null): Promise<void> {
+    if (impairment) this.w().netem(from as NodeName, to as NodeName, impairment);
+    else this.w().healNetem(from as NodeName, to as NodeName);
   }
 
   async destroy(node: string): Promise<void> {

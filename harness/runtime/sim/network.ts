@@ -3,6 +3,7 @@
 // some are dropped; one-way cuts drop everything on a link, checked both when a message is
 // sent and when it would arrive (a cut made mid-flight catches messages on the wire).
 import type { Rng } from '../../../ground/rng.js';
+import type { LinkImpairment } from '../../../ground/system.js';
 
 export interface NetParams {
   /** Base one-way delay, uniform in [minDelayMs, maxDelayMs]. */
@@ -29,13 +30,7 @@ export const DEFAULT_NET: NetParams = {
  * that skips the added delay and so overtakes the ones still held back). Loss applies to
  * node-to-node traffic only, as every other loss does here.
  */
-export interface LinkParams {
-  delayMs?: number;
-  jitterMs?: number;
-  lossP?: number;
-  dupP?: number;
-  reorderP?: number;
-}
+export type LinkParams = LinkImpairment;
 
 /**
  * Per-seed network parameters (swarm testing): each seed gets its own base delays, reordering
