@@ -7,6 +7,7 @@
 //
 // Nothing here names a node of a particular system: nodes are strings the system chooses.
 import type { EventMeta } from './history/types.js';
+import type { Rng } from './rng.js';
 
 // ---- operations and clients -----------------------------------------------------------------
 
@@ -174,8 +175,11 @@ export interface FaultCapability {
   once?: boolean;
   /** The runtimes it works in. */
   runtimes: readonly ('docker' | 'sim')[];
-  apply(rt: FaultSurface, targets: string[]): Promise<ViewChange | void>;
-  heal?(rt: FaultSurface, targets: string[]): Promise<void>;
+  /** Draws the fault's own parameters when a plan is drawn (from the plan's seeded stream);
+   *  they travel in the plan step as `args` and come back to apply and heal. */
+  draw?(rng: Rng): Record<string, unknown>;
+  apply(rt: FaultSurface, targets: string[], args?: Readonly<Record<string, unknown>>): Promise<ViewChange | void>;
+  heal?(rt: FaultSurface, targets: string[], args?: Readonly<Record<string, unknown>>): Promise<void>;
 }
 
 /** Named partition shapes beyond the generic ones (isolate, halves, one-way): each gives the
@@ -200,6 +204,9 @@ export interface WorkloadSupport {
   keys?: number;
   /** Node parameters this workload wants unless the config says otherwise. */
   params?: Record<string, unknown>;
+  /** Coverage marks this workload cannot reach, each with the reason (a sweep lists them
+   *  apart from the marks it missed). */
+  unreachableMarks?: Readonly<Record<string, string>>;
 }
 
 /** The checkers that judge a run of this system, by name (checkers/index.ts resolves them),
@@ -227,10 +234,14 @@ export interface System {
   description: string;
   /** Node names for a run; `count` when the system allows a choice (etcd: 3 or 5). */
   nodes(params: Readonly<Record<string, unknown>>): string[];
-  /** Default node parameters, and a check of a user's `--param k=v` (throws InputError). */
+  /** Default node parameters, and a check of a user's `--param k=v` (throws InputError).
+   *  `swarm` draws node parameters for one seed of a swarm (TigerBeetle's per-seed options:
+   *  short and long leases, small and large journals ...), each a valid configuration; a
+   *  user's `--param` still wins. */
   params: {
     defaults: Readonly<Record<string, unknown>>;
     parse(raw: Record<string, unknown>): Record<string, unknown>;
+    swarm?(rng: Rng): Record<string, unknown>;
   };
   /** Bug switches the system's nodes accept at start (`--bug NAME`). */
   bugs: readonly string[];

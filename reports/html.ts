@@ -156,6 +156,33 @@ function statsLine(shape: RunShape): string {
   return `ok ${c[0]}, fail ${c[1]}<a href="#reasons">${reasons('fail')}</a>, info ${c[2]}${reasons('info')}${c[3] ? `, never completed ${c[3]}` : ''}`;
 }
 
+/** The seed's swarm mix (config.json \`swarm\`): what this run's faults were drawn from. */
+function swarmHtml(mix: unknown): string {
+  if (!mix || typeof mix !== 'object') return '';
+  const m = mix as { kinds?: string[]; weights?: Record<string, number>; meanGapMs?: number; minDurationMs?: number; maxDurationMs?: number; maxActive?: number; targets?: string[]; params?: Record<string, unknown>; thinkMs?: number; concurrency?: number; sim?: { net?: Record<string, number>; disk?: Record<string, unknown> } };
+  const kinds = (m.kinds ?? []).map((k) => `${esc(k)}${m.weights?.[k] ? ` ×${m.weights[k]}` : ''}`).join(', ') || 'none';
+  const kv = (o: Record<string, unknown> | undefined) => Object.entries(o ?? {}).map(([k, v]) => `${esc(k)} ${esc(typeof v === 'number' ? String(Math.round(v * 1000) / 1000) : JSON.stringify(v))}`).join(', ');
+  const rows = [
+    `<li>fault kinds on (weight): ${kinds}</li>`,
+    `<li>a fault every ${esc(String(m.meanGapMs))} ms on average, lasting ${esc(String(m.minDurationMs))}–${esc(String(m.maxDurationMs))} ms, at most ${esc(String(m.maxActive))} at once; process faults aim at ${esc((m.targets ?? []).join(', '))}</li>`,
+    m.params ? `<li>node parameters: ${kv(m.params)}</li>` : '',
+    m.thinkMs !== undefined || m.concurrency !== undefined ? `<li>clients: ${m.concurrency !== undefined ? `${m.concurrency} processes` : 'as configured'}, think ${m.thinkMs !== undefined ? `${m.thinkMs} ms` : 'as configured'}</li>` : '',
+    m.sim?.net ? `<li>simulated network: ${kv(m.sim.net)}</li>` : '',
+    m.sim?.disk ? `<li>simulated disk (µs): ${kv(m.sim.disk)}</li>` : '',
+  ];
+  return `<h3>Swarm mix of this seed</h3><ul class="swarm">${rows.join('')}</ul>`;
+}
+
+/** Coverage marks the nodes counted (results.json \`coverage\`): the mechanisms' paths this run took. */
+function coverageHtml(cov: Record<string, number> | undefined): string {
+  if (!cov || !Object.keys(cov).length) return '';
+  const hit = Object.entries(cov).filter(([, n]) => n > 0);
+  const missed = Object.keys(cov).filter((k) => !(cov[k] > 0));
+  return `<section id="coverage"><h2>Coverage marks</h2><p>${hit.length} of ${Object.keys(cov).length} hit.</p>
+<table class="compact num"><tr><th>mark</th><th>times</th></tr>${hit.map(([k, n]) => `<tr><td>${esc(k)}</td><td>${n}</td></tr>`).join('')}</table>
+${missed.length ? `<p>Not hit: ${missed.map(esc).join(', ')}.</p>` : ''}</section>`;
+}
+
 export function renderHtml(r: ReportInput): string {
   const { config: cfg, events, results } = r;
   const shape = runShape(events);
@@ -208,7 +235,7 @@ ${cutNote}
 <p class="meta">workload <b>${esc(String(cfg.workload ?? '?'))}</b>, runtime <b>${esc(String(cfg.runtime ?? '?'))}</b>, bugs <b>${esc((cfg.bugs ?? []).join(', ') || 'none')}</b>; ${statsLine(shape)}.</p>
 ${links.length ? `<p class="origin">${links.join(' · ')}</p>` : ''}
 ${r.reproduce ? `<p>Reproduce: <code>${esc(r.reproduce)}</code></p>` : ''}
-<nav><a href="#anomalies">anomalies</a> · <a href="#run">run over time</a> · <a href="#latency">latency</a> · <a href="#reasons">failures by reason</a> · <a href="#history">history</a> · <a href="#checkers">checkers</a> · <a href="#faults">faults</a></nav></header>
+<nav><a href="#anomalies">anomalies</a> · <a href="#run">run over time</a> · <a href="#latency">latency</a> · <a href="#reasons">failures by reason</a> · <a href="#history">history</a> · <a href="#checkers">checkers</a> · <a href="#faults">faults</a>${(results as { coverage?: unknown }).coverage ? ' · <a href="#coverage">coverage</a>' : ''}</nav></header>
 ${r.errors && r.errors.length ? `<section><h2>Harness errors</h2><pre>${r.errors.map((e) => esc(e)).join('\n')}</pre></section>` : ''}
 <section id="anomalies"><h2>Anomalies</h2>
 ${groups.length ? `<table class="compact kinds"><tr><th>count</th><th>kind</th><th>checker</th></tr>${groups.map((g) => `<tr><td>${g.anomalies.length}</td><td><a href="#a-${slug(g.checker)}-${slug(g.kind)}-1">${esc(g.kind)}</a></td><td>${esc(g.checker)}</td></tr>`).join('')}</table>${groups.map((g) => groupSection(shape, g)).join('\n')}` : '<p>none</p>'}
@@ -222,7 +249,9 @@ ${overviewSvg(shape, marks, impacts)}
 <section id="checkers"><h2>Checkers</h2>
 <table><tr><th>checker</th><th>verdict</th><th>anomalies</th><th>note</th></tr>${checkerRows.join('')}</table></section>
 <section id="faults"><h2>Faults</h2>
-<table class="num"><tr><th>id</th><th>fault</th><th>start (s)</th><th>stop (s)</th><th>write gap</th><th>RTO (took over)</th><th>error</th></tr>${faultRows.join('') || '<tr><td colspan="7">no faults</td></tr>'}</table></section>
+<table class="num"><tr><th>id</th><th>fault</th><th>start (s)</th><th>stop (s)</th><th>write gap</th><th>RTO (took over)</th><th>error</th></tr>${faultRows.join('') || '<tr><td colspan="7">no faults</td></tr>'}</table>
+${swarmHtml(cfg.swarm)}</section>
+${coverageHtml((results as { coverage?: Record<string, number> }).coverage)}
 <footer><p>Files: <a href="config.json">config.json</a>, <a href="history.jsonl">history.jsonl</a>, <a href="results.json">results.json</a>, <a href="junit.xml">junit.xml</a>, <a href="nodes/">nodes/</a>. Times count from the run's start (history time 0).</p></footer>
 </body></html>
 `;

@@ -92,7 +92,7 @@ export default async function run(_args: string[], opts: Record<string, unknown>
     life.dispose();
     throw e;
   }
-  const first = `chaos run: runtime ${sel.kind} (${sel.reason}); system ${system.name}, workload ${config.workload}, nemesis ${config.nemesis.join(',') || 'none'} (${config.plan.length} faults ${config.planGiven ? 'given' : 'planned'}), ${config.timeLimitS}s, ${config.concurrency} clients (think ${config.thinkMs} ms), bugs ${config.bugs.join(',') || 'none'}, seed ${config.seed}`;
+  const first = `chaos run: runtime ${sel.kind} (${sel.reason}); system ${system.name}, workload ${config.workload}, nemesis ${config.swarm ? `swarm: ${config.nemesis.join(',') || 'none'}` : config.nemesis.join(',') || 'none'} (${config.plan.length} faults ${config.planGiven ? 'given' : 'planned'}), ${config.timeLimitS}s, ${config.concurrency} clients (think ${config.thinkMs} ms), bugs ${config.bugs.join(',') || 'none'}, seed ${config.seed}`;
   return runAndPrint(config, system, { out: (opts.out as string | undefined) ?? 'runs', json: opts.json === true, firstLine: first, reproduce: reproduceCommand(config), life });
 }
 

@@ -41,7 +41,8 @@ export default async function sweep(_args: string[], opts: Record<string, unknow
   const tty = process.stderr.isTTY && !json;
   process.stderr.write(
     `chaos sweep: ${seeds.length} seed(s) of ${range.from}..${range.to}${shard.count > 1 ? ` (shard ${shard.index}/${shard.count})` : ''} on the sim runtime, ` +
-      `workload ${probe.workload}, nemesis ${probe.nemesis.join(',') || 'none'}, ${probe.timeLimitS}s each, ${probe.concurrency} clients (think ${probe.thinkMs} ms), ` +
+      `workload ${probe.workload}, nemesis ${probe.swarm ? 'swarm (each seed draws its fault mix, node parameters and density)' : probe.nemesis.join(',') || 'none'}, ${probe.timeLimitS}s each, ` +
+      `${probe.swarm?.concurrency !== undefined ? 'clients and think time per seed' : `${probe.concurrency} clients (think ${probe.thinkMs} ms)`}, ` +
       `${probe.bugs.length ? `bugs ${probe.bugs.join(',')}` : 'no bug switch'}, ${Math.min(workers, Math.max(1, seeds.length))} worker(s)\n`,
   );
   const t0 = performance.now();
@@ -69,7 +70,7 @@ export default async function sweep(_args: string[], opts: Record<string, unknow
   if (tty) process.stderr.write('\n');
   const wallS = (performance.now() - t0) / 1000;
   const summary = summarize(
-    { range, shard, workload: probe.workload, nemesis: probe.nemesis.join(',') || 'none', bugs: [...probe.bugs], timeLimitS: probe.timeLimitS, concurrency: probe.concurrency, thinkMs: probe.thinkMs },
+    { range, shard, workload: probe.workload, nemesis: probe.swarm ? 'swarm' : probe.nemesis.join(',') || 'none', bugs: [...probe.bugs], timeLimitS: probe.timeLimitS, concurrency: probe.concurrency, thinkMs: probe.thinkMs, unreachableMarks: system.workloads[probe.workload]?.unreachableMarks },
     outcome,
     wallS,
     foundAt,
@@ -82,7 +83,10 @@ export default async function sweep(_args: string[], opts: Record<string, unknow
     for (const u of summary.unknownSeeds) process.stdout.write(`UNKNOWN seed ${u.seed}: ${u.errors.join('; ') || 'a checker could not decide'}\n`);
     if (summary.coverage) {
       const marks = Object.keys(summary.coverage.seedsHitting).length;
-      process.stdout.write(`coverage: ${marks - summary.coverage.neverHit.length} of ${marks} marks hit${summary.coverage.neverHit.length ? `; never hit: ${summary.coverage.neverHit.join(', ')}` : ''}\n`);
+      const { neverHit, unreachable = {} } = summary.coverage;
+      const reachable = marks - Object.keys(unreachable).length;
+      process.stdout.write(`coverage: ${reachable - neverHit.length} of ${reachable} reachable marks hit${neverHit.length ? `; never hit: ${neverHit.join(', ')}` : ''}\n`);
+      for (const [m, why] of Object.entries(unreachable)) process.stdout.write(`  not reachable by workload ${probe.workload}: ${m} (${why})\n`);
     }
     process.stdout.write(
       `${summary.ran} seed(s) run${summary.skipped ? `, ${summary.skipped} skipped after the first failure (--keep-going runs them)` : ''}: ` +

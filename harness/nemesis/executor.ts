@@ -17,7 +17,7 @@ const resolved = (s: FaultStep): NodeName[] => s.targets as NodeName[];
 const refsOf = (s: FaultStep): string[] | undefined => (s as FaultStep & { refs?: string[] }).refs;
 
 export function describe(step: FaultStep): string {
-  if (step.kind === 'partition') return `partition(${step.shape ?? 'links'}:${step.targets.join('+')})`;
+  if (step.kind === 'partition' || step.kind === 'netem') return `${step.kind}(${step.shape ?? 'links'}:${step.targets.join('+')})`;
   return `${step.kind}(${step.targets.join('+')})`;
 }
 
@@ -74,7 +74,7 @@ export class NemesisExecutor {
       process: 'nemesis',
       type: 'info',
       f: phase,
-      value: { kind: step.kind, ...(step.shape ? { shape: step.shape } : {}), targets: step.targets, ...(step.links ? { links: step.links } : {}), ...extra },
+      value: { kind: step.kind, ...(step.shape ? { shape: step.shape } : {}), targets: step.targets, ...(step.links ? { links: step.links } : {}), ...(step.args ? { args: step.args } : {}), ...extra },
       meta: { fault: step.kind, targets: [...step.targets], faultId: step.id, ...(step.shape ? { shape: step.shape } : {}), ...(refsOf(step) ? { refs: refsOf(step) } : {}), ...extra },
     });
   }
@@ -114,6 +114,10 @@ export class NemesisExecutor {
         case 'partition':
           for (const [f, t] of step.links ?? []) await rt.cut(f, t);
           break;
+        case 'netem':
+          if (!rt.netem) throw new Error(`the ${rt.kind} runtime cannot impair links`);
+          for (const [f, t] of step.links ?? []) await rt.netem(f, t, step.args ?? {});
+          break;
         case 'kill':
           for (const n of resolved(step)) await rt.kill(n);
           break;
@@ -123,7 +127,7 @@ export class NemesisExecutor {
         default: {
           const cap = this.space.capabilities.get(step.kind);
           if (!cap) throw new Error(`no such fault kind for this system: ${step.kind}`);
-          const change = (await cap.apply(rt, resolved(step))) ?? undefined;
+          const change = (await cap.apply(rt, resolved(step), step.args)) ?? undefined;
           if (cap.instant) this.ended(step, change);
           break;
         }
@@ -154,6 +158,9 @@ export class NemesisExecutor {
         case 'partition':
           for (const [f, t] of step.links ?? []) await rt.heal(f, t);
           break;
+        case 'netem':
+          for (const [f, t] of step.links ?? []) await rt.netem?.(f, t, null);
+          break;
         case 'kill':
           for (const n of resolved(step)) await rt.start(n);
           break;
@@ -161,7 +168,7 @@ export class NemesisExecutor {
           for (const n of resolved(step)) await rt.resume(n);
           break;
         default:
-          await this.space.capabilities.get(step.kind)?.heal?.(rt, resolved(step));
+          await this.space.capabilities.get(step.kind)?.heal?.(rt, resolved(step), step.args);
           break;
       }
     } catch (e) {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { Rng } from '../../ground/rng.js';
 import { InputError } from '../../ground/errors.js';
 import { blockstore } from '../../nodes/blockstore/system.js';
-import { conflicts as conflictsIn, generatePlan as generateIn, nemesisSpace, parseNemesisKinds as parseIn, stepNodes as stepNodesIn, validatePlan as validateIn, type FaultStep, type PlanOptions } from './plan.js';
+import { conflicts as conflictsIn, generatePlan as generateIn, layerOf, nemesisSpace, parseNemesisKinds as parseIn, stepNodes as stepNodesIn, validatePlan as validateIn, type FaultStep, type PlanOptions } from './plan.js';
 
 // The block store's space: what these plans were first written against.
 const BS = nemesisSpace(blockstore, blockstore.nodes(blockstore.params.defaults));
@@ -41,7 +41,7 @@ test('plans respect time, fault exclusivity, and site loss comes last', () => {
           const o = plan[j];
           const overlap = o.at <= s.at && s.at < o.at + Math.max(o.durationMs, 1);
           if (overlap) assert.ok(!conflicts(o, s), `steps ${o.id} and ${s.id} conflict while both active`);
-          if (overlap && (o.kind === 'partition') === (s.kind === 'partition')) assert.ok(!stepNodes(s).some((n) => stepNodes(o).includes(n)));
+          if (overlap && layerOf(o.kind) === layerOf(s.kind)) assert.ok(!stepNodes(s).some((n) => stepNodes(o).includes(n)));
         }
       }
       const sl = plan.findIndex((s) => s.kind === 'site-loss');
@@ -80,7 +80,7 @@ test('nemesis lists parse, and bad ones are one-line input errors', () => {
 test('a system without capabilities gets only the generic faults, over its own node names', () => {
   const plain = { ...blockstore, name: 'plain', capabilities: [], partitionShapes: {}, nodes: () => ['n1', 'n2', 'n3'], topology: (ns: readonly string[]) => ({ primary: ns[0], candidates: [...ns], readNodes: [...ns] }) };
   const space = nemesisSpace(plain, ['n1', 'n2', 'n3']);
-  assert.deepEqual(space.kinds, ['partition', 'partition-isolate', 'partition-halves', 'partition-one-way', 'kill', 'pause']);
+  assert.deepEqual(space.kinds, ['partition', 'partition-isolate', 'partition-halves', 'partition-one-way', 'netem', 'kill', 'pause']);
   assert.throws(() => parseIn('lose-journal', space), InputError);
   const plan = generateIn(new Rng(11), space, { kinds: parseIn('all', space), timeLimitMs: 30_000 });
   assert.ok(plan.length > 3);

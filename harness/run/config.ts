@@ -9,6 +9,8 @@ import { Rng } from '../../ground/rng.js';
 import type { System } from '../../ground/system.js';
 import { FaultPlanSchema, generatePlan, nemesisSpace, parseNemesisKinds, validatePlan, type FaultStep, type NemesisSpace } from '../nemesis/plan.js';
 import { getWorkload } from '../../workloads/index.js';
+import { drawLoad, drawSwarm, swarmPlanOptions, SwarmMixSchema, type SwarmMix } from '../nemesis/swarm.js';
+import { drawSimParams } from '../runtime/sim/world.js';
 
 export const RunConfigSchema = z
   .object({
@@ -35,6 +37,10 @@ export const RunConfigSchema = z
     opLimit: z.number().int().positive().optional(),
     /** The fault plan that runs. */
     plan: FaultPlanSchema,
+    /** The seed's swarm mix when the plan was drawn from one (`--nemesis swarm`, the default):
+     *  the kinds on, their weights, rates, durations, targets, and the simulator's network and
+     *  disk. */
+    swarm: SwarmMixSchema.optional(),
     /** true when the plan was given (replay, shrink, a hand-written config), not drawn from the seed. */
     planGiven: z.boolean().optional(),
     /** The file a given plan came from (`--plan FILE`, absolute): the reproduce line names it. */
@@ -173,22 +179,46 @@ export function buildConfig(o: RunOptions, system: System): RunConfig {
   if (timeLimitS > MAX_TIME_LIMIT_S) throw new InputError(`${timeLimitS} s is more than ${MAX_TIME_LIMIT_S} s (24 h); expected seconds, not milliseconds`, '--time-limit');
   const seed = num(o.seed, '--seed', { int: true, min: 0 }) ?? randomSeed();
   if (seed > Number.MAX_SAFE_INTEGER) throw new InputError(`seed too large; expected at most ${Number.MAX_SAFE_INTEGER}`, '--seed');
-  const concurrency = num(o.concurrency, '--concurrency', { int: true, min: 1 }) ?? d.concurrency;
-  const opLimit = num(o.opLimit, '--op-limit', { int: true, min: 1 });
-  const thinkMs = num(o.thinkMs, '--think-ms', { min: 0 }) ?? (runtime === 'sim' ? Math.max(d.thinkMs, SIM_THINK_MS) : d.thinkMs);
-  const base = system.params.parse({ ...(d.params ?? {}) });
-  const params = withWhere('--param', () => system.params.parse({ ...(d.params ?? {}), ...(o.params ?? {}), ...parseParams(o.param) }));
-  const paramsGiven = Object.fromEntries(Object.entries(params).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(base[k]))) as Record<string, string | number | boolean>;
-  const space = nemesisSpace(system, system.nodes(params), runtime);
-  const nemesis = o.nemesis === undefined ? d.nemesis.filter((k) => space.kinds.includes(k)) : parseNemesisKinds(o.nemesis, space);
   if (o.plan !== undefined && o.planFile !== undefined) throw new InputError('a plan is given twice; expected either a plan or --plan FILE', '--plan');
   const fromFile = o.planFile !== undefined ? readPlanFile(o.planFile) : undefined;
   const planGiven = o.plan !== undefined || fromFile !== undefined;
+  // The default nemesis is a swarm: the seed draws its own mix (harness/nemesis/swarm.ts), and
+  // with it node parameters and, in the simulator, client density, network and disk; whatever
+  // a flag sets stays as set. `--nemesis workload` is the workload's fixed list.
+  const spec = o.nemesis?.trim();
+  const swarmRng = !planGiven && (spec === undefined || spec === 'swarm') ? new Rng(seed).fork('swarm') : undefined;
+  const givenConcurrency = num(o.concurrency, '--concurrency', { int: true, min: 1 });
+  const opLimit = num(o.opLimit, '--op-limit', { int: true, min: 1 });
+  const givenThink = num(o.thinkMs, '--think-ms', { min: 0 });
+  const baseThink = runtime === 'sim' ? Math.max(d.thinkMs, SIM_THINK_MS) : d.thinkMs;
+  const load = swarmRng && runtime === 'sim' ? drawLoad(swarmRng.fork('load'), { thinkMs: baseThink, concurrency: d.concurrency }) : undefined;
+  const concurrency = givenConcurrency ?? load?.concurrency ?? d.concurrency;
+  const thinkMs = givenThink ?? load?.thinkMs ?? baseThink;
+  const swarmParams = swarmRng && system.params.swarm ? system.params.swarm(swarmRng.fork('params')) : undefined;
+  const base = system.params.parse({ ...(d.params ?? {}) });
+  const given = { ...(o.params ?? {}), ...parseParams(o.param) };
+  const params = withWhere('--param', () => system.params.parse({ ...(d.params ?? {}), ...(swarmParams ?? {}), ...given }));
+  // What the reproduce line must say: values given by flag, and any other that differs from
+  // the workload's defaults unless the swarm drew it (the seed draws it again).
+  const paramsGiven = Object.fromEntries(Object.entries(params).filter(([k, v]) => (k in given || !(k in (swarmParams ?? {}))) && JSON.stringify(v) !== JSON.stringify(base[k]))) as Record<string, string | number | boolean>;
+  const space = nemesisSpace(system, system.nodes(params), runtime);
+  const swarm: SwarmMix | undefined = swarmRng
+    ? {
+        ...drawSwarm(swarmRng, space, timeLimitS * 1000),
+        ...(swarmParams ? { params: swarmParams } : {}),
+        ...(load && givenThink === undefined ? { thinkMs: load.thinkMs } : {}),
+        ...(load && givenConcurrency === undefined ? { concurrency: load.concurrency } : {}),
+        ...(runtime === 'sim' ? { sim: drawSimParams(seed) as unknown as SwarmMix['sim'] } : {}),
+      }
+    : undefined;
+  const nemesis = swarm ? swarm.kinds
+    : spec === undefined || spec === 'swarm' || spec === 'workload' ? d.nemesis.filter((k) => space.kinds.includes(k))
+    : parseNemesisKinds(o.nemesis, space);
   const plan: FaultStep[] = fromFile
     ? validatePlan(fromFile.plan, space, `--plan ${o.planFile}`)
     : planGiven
       ? validatePlan(o.plan, space, 'plan')
-      : generatePlan(new Rng(seed).fork('nemesis'), space, { kinds: nemesis, timeLimitMs: timeLimitS * 1000 });
+      : generatePlan(new Rng(seed).fork('nemesis'), space, swarm ? swarmPlanOptions(swarm, timeLimitS * 1000) : { kinds: nemesis, timeLimitMs: timeLimitS * 1000 });
   const systemName = o.system ?? system.name;
   const test = o.test ?? [...(systemName === 'blockstore' ? [] : [system.name]), workload, ...bugs].join('-');
   return parseConfig({
@@ -207,6 +237,7 @@ export function buildConfig(o: RunOptions, system: System): RunConfig {
     recoveryS: 10,
     ...(opLimit !== undefined ? { opLimit } : {}),
     plan,
+    ...(swarm ? { swarm } : {}),
     ...(planGiven ? { planGiven: true } : {}),
     ...(fromFile ? { planFile: fromFile.path } : {}),
     ...(Object.keys(paramsGiven).length ? { paramsGiven } : {}),
@@ -252,7 +283,7 @@ export function systemOfRaw(raw: unknown): string {
  *  it came from, or `planPath`: e.g. the run's own config.json). A given plan with no file to
  *  name cannot be put on one line; the caller says `chaos replay DIR` instead. */
 export function reproduceCommand(c: RunConfig, planPath?: string): string {
-  const parts = ['chaos run', ...(c.system !== 'blockstore' ? [`--system ${shellWord(c.system)}`] : []), `--runtime ${c.runtime}`, `--workload ${c.workload}`, `--nemesis ${c.nemesis.length ? c.nemesis.join(',') : 'none'}`, `--time-limit ${c.timeLimitS}`];
+  const parts = ['chaos run', ...(c.system !== 'blockstore' ? [`--system ${shellWord(c.system)}`] : []), `--runtime ${c.runtime}`, `--workload ${c.workload}`, `--nemesis ${c.swarm ? 'swarm' : c.nemesis.length ? c.nemesis.join(',') : 'none'}`, `--time-limit ${c.timeLimitS}`];
   for (const b of c.bugs) parts.push(`--bug ${b}`);
   for (const [k, v] of Object.entries(c.paramsGiven ?? {})) parts.push(`--param ${shellWord(`${k}=${v}`)}`);
   const plan = c.planGiven ? (planPath ?? c.planFile) : undefined;

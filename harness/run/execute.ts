@@ -106,6 +106,7 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
         clientTimeoutMs: config.clientTimeoutMs,
         logDir: join(dir, 'nodes'),
         seed: config.seed,
+        ...(config.swarm?.sim ? { sim: config.swarm.sim } : {}),
       });
       t0 = runtime.now();
       ctx.endNs = t0 + config.timeLimitS * 1e9;

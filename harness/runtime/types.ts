@@ -15,6 +15,9 @@ export interface ClusterSpec {
   /** Where node logs go (the run directory's nodes/). */
   logDir: string;
   seed: number;
+  /** The simulator's network and disk parameters for this run (a swarm draws them per seed);
+   *  other runtimes ignore them. */
+  sim?: { net?: Record<string, unknown>; disk?: Record<string, unknown> };
 }
 
 export interface Runtime extends FaultSurface {

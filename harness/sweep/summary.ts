@@ -30,20 +30,26 @@ export interface SweepSummary {
   unknownSeeds: Array<{ seed: number; errors: string[]; dir?: string }>;
   /** Coverage marks over the seeds run (systems with marks): how many seeds hit each, and the
    *  marks no seed hit (paths of the mechanisms this sweep never took). */
-  coverage?: { seedsHitting: Record<string, number>; neverHit: string[] };
+  coverage?: {
+    seedsHitting: Record<string, number>;
+    neverHit: string[];
+    /** Marks this workload cannot reach, with the system's reason (not counted as missed). */
+    unreachable?: Record<string, string>;
+  };
 }
 
 /** Seeds that hit each mark, and the marks none hit; undefined when no seed reported marks. */
-export function sweepCoverage(results: readonly SeedResult[]): SweepSummary['coverage'] {
+export function sweepCoverage(results: readonly SeedResult[], unreachable: Readonly<Record<string, string>> = {}): SweepSummary['coverage'] {
   const seen = results.filter((r) => r.coverage);
   if (seen.length === 0) return undefined;
   const seedsHitting: Record<string, number> = {};
   for (const r of seen) for (const [m, n] of Object.entries(r.coverage!)) seedsHitting[m] = (seedsHitting[m] ?? 0) + (n > 0 ? 1 : 0);
-  return { seedsHitting, neverHit: Object.keys(seedsHitting).filter((m) => seedsHitting[m] === 0) };
+  const out = Object.fromEntries(Object.entries(unreachable).filter(([m]) => m in seedsHitting && seedsHitting[m] === 0));
+  return { seedsHitting, neverHit: Object.keys(seedsHitting).filter((m) => seedsHitting[m] === 0 && !(m in out)), ...(Object.keys(out).length ? { unreachable: out } : {}) };
 }
 
 export function summarize(
-  run: { range: SeedRange; shard: Shard; workload: string; nemesis: string; bugs: string[]; timeLimitS: number; concurrency: number; thinkMs: number },
+  run: { range: SeedRange; shard: Shard; workload: string; nemesis: string; bugs: string[]; timeLimitS: number; concurrency: number; thinkMs: number; unreachableMarks?: Readonly<Record<string, string>> },
   out: PoolOutcome,
   wallS: number,
   foundAt: Map<number, number>,
@@ -52,7 +58,7 @@ export function summarize(
   const unknown = out.results.filter((r) => r.valid === 'unknown');
   const simS = out.results.reduce((s, r) => s + r.simS, 0);
   const first = failing[0];
-  const coverage = sweepCoverage(out.results);
+  const coverage = sweepCoverage(out.results, run.unreachableMarks);
   return {
     seeds: `${run.range.from}..${run.range.to}`,
     shard: `${run.shard.index}/${run.shard.count}`,

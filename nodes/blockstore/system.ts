@@ -4,8 +4,9 @@
 // loss, site loss with recovery from dr), its workloads and the checkers that judge them.
 import { z } from 'zod';
 import { InputError } from '../../ground/errors.js';
+import type { Rng } from '../../ground/rng.js';
 import type { CheckerSelection, ClusterInfo, ContainerSpec, FaultCapability, FaultSurface, NodeStatus, System } from '../../ground/system.js';
-import { BUG_SWITCHES, MARKS, type NodeName, type NodeParams } from './core/types.js';
+import { BUG_SWITCHES, CLOCK_DRIFT_BOUND, MARKS, type NodeName, type NodeParams } from './core/types.js';
 import { createNode } from './core/index.js';
 import { connectClient } from './client/tcp.js';
 import { BlockstoreClient } from './client/generic.js';
@@ -106,8 +107,8 @@ const image = {
   },
 };
 
-async function admin(rt: FaultSurface, node: string, f: string): Promise<Record<string, unknown>> {
-  const r = await rt.client(node).invoke({ f });
+async function admin(rt: FaultSurface, node: string, f: string, value?: unknown): Promise<Record<string, unknown>> {
+  const r = await rt.client(node).invoke({ f, ...(value !== undefined ? { value } : {}) });
   if (r.status !== 'ok') throw new Error(`${f} on ${node}: ${r.error}`);
   return (r.value ?? {}) as Record<string, unknown>;
 }
@@ -117,8 +118,8 @@ const capabilities: FaultCapability[] = [
     kind: 'kill-unsynced',
     description: 'SIGKILL with the node\'s un-fsynced disk tail dropped (a power loss)',
     scope: 'node',
-    // Both hurt what a node has not yet synced or shipped; the primary holds most of that.
-    targets: ['primary', 'primary', 'partner'],
+    // Every node holds something it has not yet synced or shipped; the primary holds most.
+    targets: ['primary', 'primary', 'partner', DR],
     instant: false,
     runtimes: ['docker', 'sim'],
     async apply(rt, targets) {
@@ -148,6 +149,65 @@ const capabilities: FaultCapability[] = [
     },
   },
   {
+    kind: 'clock-skew',
+    description: 'the node\'s clock runs fast or slow (within the leases\' drift bound) and starts off by an offset at its next start',
+    scope: 'node',
+    instant: false,
+    runtimes: ['docker', 'sim'],
+    draw(rng) {
+      // Any two rates drawn here differ by at most CLOCK_DRIFT_BOUND ((1+h)/(1-h) <= 1 + bound),
+      // the bound the lease arithmetic tolerates: a correct node must stay correct under it.
+      const h = (CLOCK_DRIFT_BOUND / (2 + CLOCK_DRIFT_BOUND)) * 0.95;
+      return { rate: Math.round((1 - h + rng.float() * 2 * h) * 1e4) / 1e4, offsetMs: rng.int(-5000, 5000) };
+    },
+    async apply(rt, targets, args) {
+      const { rate, offsetMs } = clockArgs(args);
+      for (const n of targets) if (await rt.status(n)) await admin(rt, n, 'clock-skew', { offsetMs, rate });
+    },
+    async heal(rt, targets, args) {
+      // The rate comes back to 1; the offset stays (harmless: no node compares clocks).
+      for (const n of targets) if (await rt.status(n)) await admin(rt, n, 'clock-skew', { offsetMs: clockArgs(args).offsetMs, rate: 1 });
+    },
+  },
+  {
+    kind: 'corrupt-journal',
+    description: 'a bit flipped in, or the last record torn off, the node\'s replication journal, then a crash: the restart must detect it and fall back to a bitmap resync',
+    scope: 'node',
+    instant: false,
+    runtimes: ['docker', 'sim'],
+    draw: (rng) => ({ how: rng.pick(['flip', 'torn']), seed: rng.int(0, 1_000_000) }),
+    async apply(rt, targets, args) {
+      const how = args?.how === 'torn' ? 'torn' : 'flip';
+      for (const n of targets) {
+        if (!(await rt.status(n))) continue;
+        await admin(rt, n, 'corrupt-journal', { how, seed: typeof args?.seed === 'number' ? args.seed : 0 });
+        // The running node keeps its journal in memory: the corruption is read at its next start.
+        await rt.kill(n);
+      }
+    },
+    async heal(rt, targets) {
+      for (const n of targets) if (!(await rt.status(n))) await rt.start(n);
+    },
+  },
+  {
+    kind: 'disk-errors',
+    description: 'the node\'s next fsyncs (or local appends) fail with EIO or ENOSPC: nothing may be acknowledged that was not durable',
+    scope: 'node',
+    instant: false,
+    runtimes: ['docker', 'sim'],
+    draw(rng) {
+      const op = rng.pick(['fsync', 'fsync', 'append'] as const);
+      const volume = op === 'append' ? 'local' : rng.pick(['local', 'backend', undefined]);
+      return { op, code: rng.pick(['EIO', 'ENOSPC']), count: rng.pick([1, 2, 5, 20]), ...(volume ? { volume } : {}) };
+    },
+    async apply(rt, targets, args) {
+      for (const n of targets) if (await rt.status(n)) await admin(rt, n, 'disk-errors', { ...args });
+    },
+    async heal(rt, targets, args) {
+      for (const n of targets) if (await rt.status(n)) await admin(rt, n, 'disk-errors', { ...args, count: 0 });
+    },
+  },
+  {
     kind: 'site-loss',
     description: 'a and b destroyed with their volumes; dr is promoted from its latest consistent image',
     scope: 'cluster',
@@ -168,6 +228,29 @@ const capabilities: FaultCapability[] = [
   },
 ];
 
+function clockArgs(args: Readonly<Record<string, unknown>> | undefined): { rate: number; offsetMs: number } {
+  const rate = typeof args?.rate === 'number' && args.rate > 0 ? args.rate : 1;
+  const offsetMs = typeof args?.offsetMs === 'number' ? args.offsetMs : 0;
+  return { rate, offsetMs };
+}
+
+/** Node parameters for one swarm seed: leases from the harness's short default to long ones
+ *  (a long lease is what a stale partner cache needs to show), takeover a few leases later,
+ *  heartbeats, journals small enough to overflow at a sparse write rate or as large as the
+ *  default, barriers closing every few writes or rarely. Every draw is a valid configuration
+ *  (takeoverMs above leaseMs, heartbeats well inside a lease). */
+function swarmParams(rng: Rng): Record<string, unknown> {
+  const leaseMs = rng.pick([400, 400, 1000, 2500]);
+  return {
+    leaseMs,
+    takeoverMs: Math.round(leaseMs * rng.pick([1.5, 2.5, 4])),
+    heartbeatMs: rng.pick([50, 100, 100, 200].filter((h) => h * 2 <= leaseMs)),
+    journalCapacity: rng.pick([16, 64, 256, 1024, 1024]),
+    barrierWrites: rng.pick([4, 32, 32, 128]),
+    barrierMs: rng.pick([50, 200, 200, 1000]),
+  };
+}
+
 /** Which checkers judge a run, from its config. A checker whose invariant the run gives no
  *  chance to observe is left out (and named in `skipped`), not reported unknown: latency needs
  *  a window where dr alone is cut off; convergence needs dr to stay dr. */
@@ -178,9 +261,14 @@ export function blockstoreCheckers(config: Readonly<Record<string, unknown>>): C
   if (plan) {
     // The latency checker compares writes while dr alone is cut off with fault-free writes:
     // it needs a dr fault that nothing else overlaps, long enough to see writes in.
-    const alone = plan.some((s, i) => s.kind !== 'site-loss' && (s.targets ?? []).includes(DR) && (s.durationMs ?? 0) >= 500 &&
+    // It needs enough writes in that window to judge (5): the window must be long enough for
+    // about four times that at the run's density, writes being at least 30% of every workload's ops.
+    const concurrency = typeof config.concurrency === 'number' ? config.concurrency : 1;
+    const thinkMs = typeof config.thinkMs === 'number' ? Math.max(1, config.thinkMs) : 10;
+    const longEnough = Math.max(500, (20 / (concurrency * 0.3)) * thinkMs);
+    const alone = plan.some((s, i) => s.kind !== 'site-loss' && (s.targets ?? []).includes(DR) && (s.durationMs ?? 0) >= longEnough &&
       !plan.some((o, j) => j !== i && (o.at ?? 0) < (s.at ?? 0) + (s.durationMs ?? 0) && (s.at ?? 0) < (o.at ?? 0) + Math.max(o.durationMs ?? 0, 1)));
-    if (!alone) skipped.latency = 'no fault in the plan cuts dr off alone for 500 ms or more: dr\'s effect on write latency is not observable';
+    if (!alone) skipped.latency = `no fault in the plan cuts dr off alone for ${Math.round(longEnough)} ms or more (about 20 writes at this run's density): dr's effect on write latency is not observable`;
     if (plan.some((s) => s.kind === 'site-loss')) {
       skipped.convergence = 'the site was lost: dr became the primary, there is no dr left to converge';
       // Only the dr workload samples dr during the run; the others image dr once, at the end,
@@ -191,11 +279,13 @@ export function blockstoreCheckers(config: Readonly<Record<string, unknown>>): C
   return { use: use.filter((n) => !(n in skipped)), skipped, context: { parts: { dr: DR } } };
 }
 
+const ONLY_DR_RESTORES = 'only the dr workload asks dr to restore an earlier barrier (dr-restore)';
+
 export const blockstore: System = {
   name: 'blockstore',
   description: 'the replicating block store of ../shared/SYSTEM.md: a primary a, its failover partner b, a remote dr site',
   nodes: () => [...NODES],
-  params: { defaults: DEFAULT_PARAMS as unknown as Record<string, unknown>, parse: (raw) => parseParams(raw) as unknown as Record<string, unknown> },
+  params: { defaults: DEFAULT_PARAMS as unknown as Record<string, unknown>, parse: (raw) => parseParams(raw) as unknown as Record<string, unknown>, swarm: swarmParams },
   bugs: BUG_SWITCHES,
   topology: () => ({ primary: A, candidates: [A, B], readNodes: [A, B], named: { dr: DR } }),
   container(node: string, cluster: ClusterInfo): ContainerSpec {
@@ -223,8 +313,8 @@ export const blockstore: System = {
     'site-dr': () => ({ targets: [DR], links: [[DR, A], [A, DR], [DR, B], [B, DR]] }),
   },
   workloads: {
-    register: { nemesis: ['partition', 'kill', 'pause'], concurrency: 10, thinkMs: 10, keys: 4 },
-    failover: { nemesis: ['kill', 'kill-unsynced', 'pause', 'partition-primary-partner'], concurrency: 8, thinkMs: 10, keys: 1024, params: { blocks: 1024 } },
+    register: { nemesis: ['partition', 'kill', 'pause'], concurrency: 10, thinkMs: 10, keys: 4, unreachableMarks: { 'restore-earlier-barrier': ONLY_DR_RESTORES } },
+    failover: { nemesis: ['kill', 'kill-unsynced', 'pause', 'partition-primary-partner'], concurrency: 8, thinkMs: 10, keys: 1024, params: { blocks: 1024 }, unreachableMarks: { 'restore-earlier-barrier': ONLY_DR_RESTORES } },
     dr: { nemesis: ['partition-site-dr', 'kill', 'lose-journal'], concurrency: 6, thinkMs: 10, keys: 256, params: { blocks: 256 } },
   },
   checkers: blockstoreCheckers,

@@ -123,6 +123,9 @@ export class FakeRuntime implements Runtime {
         rt.primary = 'dr';
         return { status: 'ok', node, ...(rt.promoteCut !== undefined ? { cut: rt.promoteCut } : {}) };
       }),
+      clockSkew: (offsetMs, rate) => op(() => (rt.calls.push(`clock-skew ${node} ${rate}`), { status: 'ok', node })),
+      corruptJournal: (how) => op(() => (rt.calls.push(`corrupt-journal ${node} ${how}`), { status: 'ok', node, corrupted: null })),
+      diskErrors: (f, code, count) => op(() => (rt.calls.push(`disk-errors ${node} ${f} ${code} ${count}`), { status: 'ok', node })),
       close: async () => {},
     };
   }

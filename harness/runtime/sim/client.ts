@@ -7,6 +7,7 @@ import type { BlockClient, OpOutcome, ReadResult, WriteResult } from '../../../n
 import { mutates, outcome, type Raw } from '../../../nodes/blockstore/client/outcome.js';
 import type { ClientReply, ClientRequest, DrImage, NodeName, NodeStatus } from '../../../nodes/blockstore/core/types.js';
 import type { SimWorld } from './world.js';
+import type { JournalCorruption } from '../../../nodes/blockstore/core/corrupt.js';
 
 const MS = 1_000_000;
 
@@ -72,6 +73,27 @@ export class SimClient implements BlockClient {
 
   loseJournal(): Promise<OpOutcome<object>> {
     return this.call({ f: 'lose-journal' }, () => ({}));
+  }
+
+  // The fault requests a real node's shell carries out (server/shell.ts); here the world is the
+  // shell, so they act at once. A node that is down has no shell to ask.
+  private shell<T extends object>(act: () => T): Promise<OpOutcome<T>> {
+    const node = this.node;
+    if (this.closed) return Promise.resolve({ status: 'fail', node, error: 'client closed' });
+    if (this.world.node(node).state !== 'up') return Promise.resolve({ status: 'fail', node, error: 'not-sent: node down' });
+    return Promise.resolve({ status: 'ok', node, ...act() });
+  }
+
+  clockSkew(offsetMs: number, rate: number): Promise<OpOutcome<object>> {
+    return this.shell(() => (this.world.skewClock(this.node, offsetMs, rate), {}));
+  }
+
+  corruptJournal(how: JournalCorruption): Promise<OpOutcome<{ corrupted: string | null }>> {
+    return this.shell(() => ({ corrupted: this.world.corruptJournal(this.node, how) }));
+  }
+
+  diskErrors(op: 'fsync' | 'append', code: 'EIO' | 'ENOSPC', count: number, volume?: 'local' | 'backend'): Promise<OpOutcome<object>> {
+    return this.shell(() => (this.world.diskErrors(this.node, count > 0 ? { op, code, count, ...(volume ? { volume } : {}) } : null), {}));
   }
 
   /** Promotes dr to primary (site-loss recovery); not part of BlockClient. */

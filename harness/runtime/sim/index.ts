@@ -82,8 +82,9 @@ export class SimRuntime implements Runtime {
       params,
       createCore,
       layout: support.layout,
-      net: this.opts.net,
-      disk: this.opts.disk,
+      // A test's own parameters win; else the run's (its swarm draw), else the defaults.
+      net: this.opts.net ?? (spec.sim?.net as Partial<NetParams> | undefined),
+      disk: this.opts.disk ?? (spec.sim?.disk as Partial<DiskParams> | undefined),
     });
     for (const n of spec.nodes) this.world.start(n as NodeName);
     // Let the first heartbeats and handshakes happen before the workload starts.

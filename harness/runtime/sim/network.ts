@@ -48,18 +48,6 @@ export function drawNetParams(rng: Rng): NetParams {
   };
 }
 
-/** Netem parameters for a fault, drawn from `rng`: a mix of delay, jitter, loss, duplication
- *  and reordering, each present or not. */
-export function drawLinkParams(rng: Rng): LinkParams {
-  const p: LinkParams = {};
-  if (rng.bool(0.7)) p.delayMs = rng.pick([1, 5, 20, 100]);
-  if (p.delayMs !== undefined && rng.bool(0.6)) p.jitterMs = p.delayMs * rng.float();
-  if (rng.bool(0.4)) p.lossP = rng.pick([0.01, 0.05, 0.2]);
-  if (rng.bool(0.4)) p.dupP = rng.pick([0.01, 0.05, 0.2]);
-  if (rng.bool(0.4)) p.reorderP = rng.pick([0.05, 0.25]);
-  return p;
-}
-
 const MS = 1_000_000;
 
 export class SimNetwork {

@@ -17,7 +17,7 @@ import { linearizability } from '../../../checkers/linearizability/index.js';
 import { Rng } from '../../../ground/rng.js';
 import { createNode } from '../../../nodes/blockstore/core/index.js';
 import type { BugSwitch, NodeName, NodeParams } from '../../../nodes/blockstore/core/types.js';
-import { drawLinkParams } from './network.js';
+import { drawImpairment as drawLinkParams } from '../../nemesis/plan.js';
 import { Recorder, client, sleep } from './testkit.js';
 import { SimWorld, drawClockRate, drawSimParams } from './world.js';
 

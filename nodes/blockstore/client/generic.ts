@@ -7,9 +7,18 @@ import type { Client, Op, Outcome } from '../../../ground/system.js';
 import type { EventMeta } from '../../../ground/history/types.js';
 import type { DrImage, NodeStatus } from '../core/types.js';
 import type { BlockClient, OpOutcome } from './types.js';
+import type { JournalCorruption } from '../core/corrupt.js';
 
-/** A transport that can also promote dr (site-loss recovery); both real and sim clients can. */
-export type AdminBlockClient = BlockClient & { promote(): Promise<OpOutcome<{ info?: NodeStatus; cut?: number }>> };
+/** A transport that can also promote dr (site-loss recovery) and carry the shell's fault
+ *  requests (server/shell.ts); both real and sim clients can. */
+export type AdminBlockClient = BlockClient & {
+  promote(): Promise<OpOutcome<{ info?: NodeStatus; cut?: number }>>;
+  clockSkew(offsetMs: number, rate: number): Promise<OpOutcome<object>>;
+  corruptJournal(how: JournalCorruption, seed?: number): Promise<OpOutcome<{ corrupted: string | null }>>;
+  diskErrors(op: 'fsync' | 'append', code: 'EIO' | 'ENOSPC', count: number, volume?: 'local' | 'backend'): Promise<OpOutcome<object>>;
+};
+
+const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** A dr image in the checkers' plain convention: block -> {value, version}, blocks in order. */
 export function imageValue(img: DrImage): Record<string, { value: string; version: number }> {
@@ -44,6 +53,22 @@ function call(c: AdminBlockClient, op: Op): Promise<OpOutcome<object>> | null {
       return c.loseJournal();
     case 'promote':
       return c.promote();
+    // The fault requests: value carries their fields (what FaultCapability args hold).
+    case 'clock-skew': {
+      const v = op.value;
+      if (!isRecord(v) || typeof v.rate !== 'number' || (v.offsetMs !== undefined && typeof v.offsetMs !== 'number')) return null;
+      return c.clockSkew((v.offsetMs as number | undefined) ?? 0, v.rate);
+    }
+    case 'corrupt-journal': {
+      const v = op.value;
+      if (!isRecord(v) || (v.how !== 'flip' && v.how !== 'torn')) return null;
+      return c.corruptJournal(v.how, typeof v.seed === 'number' ? v.seed : 0);
+    }
+    case 'disk-errors': {
+      const v = op.value;
+      if (!isRecord(v) || (v.op !== 'fsync' && v.op !== 'append') || (v.code !== 'EIO' && v.code !== 'ENOSPC') || typeof v.count !== 'number') return null;
+      return c.diskErrors(v.op, v.code, v.count, v.volume === 'local' || v.volume === 'backend' ? v.volume : undefined);
+    }
     default:
       return null;
   }
