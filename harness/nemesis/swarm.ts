@@ -30,7 +30,15 @@ export const SwarmMixSchema = z
     thinkMs: z.number().nonnegative().optional(),
     concurrency: z.number().int().positive().optional(),
     /** The simulator's network and disk for this seed (sim runs only). */
-    sim: z.object({ net: z.record(z.string(), z.number()), disk: z.record(z.string(), z.unknown()) }).optional(),
+    sim: z
+      .object({
+        net: z.record(z.string(), z.number()),
+        disk: z.record(z.string(), z.unknown()),
+        /** Standing clock rates per node for the whole run (any two within the core's drift
+         *  bound), when the seed draws drifting clocks rather than clock-skew faults. */
+        clocks: z.record(z.string(), z.number().positive()).optional(),
+      })
+      .optional(),
   })
   .strict();
 export type SwarmMix = z.infer<typeof SwarmMixSchema>;

@@ -10,7 +10,7 @@ import type { System } from '../../ground/system.js';
 import { FaultPlanSchema, generatePlan, nemesisSpace, parseNemesisKinds, validatePlan, type FaultStep, type NemesisSpace } from '../nemesis/plan.js';
 import { getWorkload } from '../../workloads/index.js';
 import { drawLoad, drawSwarm, swarmPlanOptions, SwarmMixSchema, type SwarmMix } from '../nemesis/swarm.js';
-import { drawSimParams } from '../runtime/sim/world.js';
+import { drawClockRate, drawSimParams } from '../runtime/sim/world.js';
 
 export const RunConfigSchema = z
   .object({
@@ -202,13 +202,25 @@ export function buildConfig(o: RunOptions, system: System): RunConfig {
   // the workload's defaults unless the swarm drew it (the seed draws it again).
   const paramsGiven = Object.fromEntries(Object.entries(params).filter(([k, v]) => (k in given || !(k in (swarmParams ?? {}))) && JSON.stringify(v) !== JSON.stringify(base[k]))) as Record<string, string | number | boolean>;
   const space = nemesisSpace(system, system.nodes(params), runtime);
-  const swarm: SwarmMix | undefined = swarmRng
+  // In the simulator, half the seeds run every node's clock at its own rate for the whole run
+  // (within the drift bound the leases tolerate) instead of clock-skew faults coming and going.
+  const clockRng = swarmRng?.fork('clocks');
+  const clocks = swarmRng && runtime === 'sim' && clockRng!.bool(0.5)
+    ? Object.fromEntries(system.nodes(params).map((n) => [n, Math.round(drawClockRate(clockRng!) * 1e4) / 1e4]))
+    : undefined;
+  const mix = swarmRng ? drawSwarm(swarmRng, space, timeLimitS * 1000) : undefined;
+  if (mix && clocks) {
+    mix.kinds = mix.kinds.filter((k) => k !== 'clock-skew');
+    delete mix.weights['clock-skew'];
+    if (!mix.kinds.length) mix.kinds = ['pause'], mix.weights = { pause: 1 };
+  }
+  const swarm: SwarmMix | undefined = mix
     ? {
-        ...drawSwarm(swarmRng, space, timeLimitS * 1000),
+        ...mix,
         ...(swarmParams ? { params: swarmParams } : {}),
         ...(load && givenThink === undefined ? { thinkMs: load.thinkMs } : {}),
         ...(load && givenConcurrency === undefined ? { concurrency: load.concurrency } : {}),
-        ...(runtime === 'sim' ? { sim: drawSimParams(seed) as unknown as SwarmMix['sim'] } : {}),
+        ...(runtime === 'sim' ? { sim: { ...(drawSimParams(seed) as unknown as NonNullable<SwarmMix['sim']>), ...(clocks ? { clocks } : {}) } } : {}),
       }
     : undefined;
   const nemesis = swarm ? swarm.kinds

@@ -17,7 +17,7 @@ export interface ClusterSpec {
   seed: number;
   /** The simulator's network and disk parameters for this run (a swarm draws them per seed);
    *  other runtimes ignore them. */
-  sim?: { net?: Record<string, unknown>; disk?: Record<string, unknown> };
+  sim?: { net?: Record<string, unknown>; disk?: Record<string, unknown>; clocks?: Record<string, number> };
 }
 
 export interface Runtime extends FaultSurface {

@@ -17,7 +17,7 @@ test.after(() => rmSync(out, { recursive: true, force: true }));
 const seeds = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
 
 for (const h of SWITCH_HUNTS) {
-  test(`sweep finds ${h.bug} (${h.workload}${h.nemesis ? `, ${h.nemesis}` : ''}) within ${CAP} seeds`, async (t) => {
+  test(`a default sweep of ${h.workload} finds ${h.bug} within ${CAP} seeds`, async (t) => {
     const t0 = performance.now();
     const r = await runPool(
       huntOptions(h, out),

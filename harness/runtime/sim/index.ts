@@ -86,6 +86,8 @@ export class SimRuntime implements Runtime {
       net: this.opts.net ?? (spec.sim?.net as Partial<NetParams> | undefined),
       disk: this.opts.disk ?? (spec.sim?.disk as Partial<DiskParams> | undefined),
     });
+    // Standing clock rates (a swarm's drifting clocks) hold from each node's first start.
+    for (const [n, rate] of Object.entries(spec.sim?.clocks ?? {})) this.world.skewClock(n as NodeName, 0, rate);
     for (const n of spec.nodes) this.world.start(n as NodeName);
     // Let the first heartbeats and handshakes happen before the workload starts.
     await this.sleep(Math.max(1, params.heartbeatMs ?? 1));
