@@ -57,7 +57,7 @@ describe('link impairments (netem) on real containers', { skip }, () => {
   const fastest = (xs: Array<number | string>) => Math.min(...xs.map((x) => (typeof x === 'number' ? x : Infinity)));
 
   async function assertDelayed(from: string, to: string, atLeast: number, why: string): Promise<void> {
-    const ms = await connects(from, to);
+    const ms = await connects(from, to, 2);
     assert.ok(ms.every((x) => typeof x === 'number' && x >= atLeast), `${why}: connects ${from}->${to} took ${JSON.stringify(ms)} ms, expected each >= ${atLeast}`);
   }
 
