@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 need_pkgs=()
 have() { dpkg -s "$1" >/dev/null 2>&1; }
 # iproute2: the suite's second-engine test (network namespaces); chromium: the report tests
-# open every kind of report.html in a real browser (reports/browser.ts)
-for p in docker.io iptables iproute2 chromium; do
+# open every kind of report.html in a real browser (reports/browser.ts); gcc, libc6-dev: the
+# partition helper's chaos-netemd (harness/runtime/docker/netemd.c, link impairments) is
+# compiled on the host when the helper image is built
+for p in docker.io iptables iproute2 chromium gcc libc6-dev; do
   have "$p" || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -9,13 +9,13 @@
 import { createServer } from 'node:net';
 import { posix } from 'node:path';
 import Docker from 'dockerode';
-import type { Client, ClusterInfo, ContainerSpec, NodeStatus, System } from '../../../ground/system.js';
+import type { Client, ClusterInfo, ContainerSpec, LinkImpairment, NodeStatus, System } from '../../../ground/system.js';
 import { tarStream } from '../../../nodes/image/tar.js';
 import type { ClusterSpec, Runtime } from '../types.js';
 import { removeChaosResources } from './cleanup.js';
 import { containerLogs, execIn, waitForReady } from './dockerio.js';
 import { slug } from './names.js';
-import { NetHelper, netHelperImage } from './netns.js';
+import { checkImpairment, NetHelper, netemdArgs, netHelperImage, type NetemState } from './netns.js';
 import { LABEL, ownerLabels } from './ownership.js';
 
 type Life = 'running' | 'paused' | 'dead' | 'destroyed';
@@ -72,8 +72,13 @@ export class ContainerRuntime implements Runtime {
   private readonly shared = new Map<string, string>();
   /** Active one-way cuts as "from>to"; rules live in `to`'s INPUT chain (through its helper). */
   private readonly cuts = new Set<string>();
+  /** Active link impairments by "from>to"; applied on `from`'s egress (through its helper),
+   *  matched by `to`'s address. */
+  private readonly impairments = new Map<string, LinkImpairment>();
+  private netemDraws = 0;
   private readonly clients = new Set<Client>();
-  /** Rule changes of one receiver run one after another (a rebuild reads the cut set). */
+  /** Rule changes of one receiver run one after another (a rebuild reads the cut set); so do
+   *  the impairment changes of one sender (keyed `netem>sender`). */
   private readonly ruleLocks = new Map<string, Promise<unknown>>();
   private labels: Record<string, string> = {};
   private helperImage = '';
@@ -314,7 +319,11 @@ export class ContainerRuntime implements Runtime {
       const [from, to] = key.split('>') as [string, string];
       if (from === b.name) receivers.add(to);
     }
-    await Promise.all([...receivers].map((r) => this.rebuildRules(r)));
+    // Impairments likewise: its own egress (nothing is applied in a new namespace), and the
+    // senders towards it (its address may have changed under their rules).
+    const senders = new Set<string>(this.sendersTo(b.name));
+    if ([...this.impairments.keys()].some((k) => k.startsWith(`${b.name}>`))) senders.add(b.name);
+    await Promise.all([...[...receivers].map((r) => this.rebuildRules(r)), ...[...senders].map((s) => this.rebuildNetem(s))]);
   }
 
   private async ip(b: Box): Promise<string | undefined> {
@@ -324,12 +333,15 @@ export class ContainerRuntime implements Runtime {
     return b.ip;
   }
 
-  /** Forgets what belonged to a container's life: its address and its helper. */
+  /** Forgets what belonged to a container's life: its address and its helper; senders that
+   *  impair links towards it drop the rule naming that address (another node restarting may
+   *  be given it). */
   private async endLife(b: Box): Promise<void> {
     b.ip = undefined;
     const h = b.helper;
     b.helper = undefined;
     await h?.remove();
+    await Promise.all(this.sendersTo(b.name).map((s) => this.rebuildNetem(s)));
   }
 
   /** The engine's word on a container: a server that exited by itself is dead, not running. */
@@ -367,6 +379,14 @@ export class ContainerRuntime implements Runtime {
     await this.settled();
     const b = this.box(node);
     return b.helper ? b.helper.rules() : [];
+  }
+
+  /** The link impairments applied in a node's namespace: its CHAOS-NETEM rules and its live
+   *  chaos-netemd processes (tests). */
+  async netemState(node: string): Promise<NetemState> {
+    await this.settled();
+    const b = this.box(node);
+    return b.helper ? b.helper.netemState() : { rules: [], daemons: 0 };
   }
 
   /** The INPUT chain of a node's namespace with packet counters (tests). */
@@ -499,6 +519,46 @@ export class ContainerRuntime implements Runtime {
     await b.helper.setDrops(ips);
   }
 
+  /**
+   * Impairs the one-way link from -> to as tc netem would (added delay with uniform jitter,
+   * chances of loss, duplication and reordering), or with null restores it; a second call
+   * replaces the impairment. Done on `from`'s egress by its helper (netns.ts: NFQUEUE to a
+   * chaos-netemd per link), matched by `to`'s address on the run's network, so only
+   * node-to-node traffic is touched. Like cuts, impairments outlive restarts of either end, and
+   * a paused node keeps getting them (its helper is not frozen).
+   */
+  async netem(from: string, to: string, impairment: LinkImpairment | null): Promise<void> {
+    const imp = impairment === null ? null : checkImpairment(from, to, impairment);
+    await this.settled();
+    // Restoring a link of a node destroyed meanwhile is nothing to do (destroy dropped it).
+    for (const n of [from, to]) if (imp) this.live(n); else this.box(n);
+    if (from === to) return;
+    const key = `${from}>${to}`;
+    if (imp) this.impairments.set(key, imp);
+    else if (!this.impairments.delete(key)) return;
+    await this.rebuildNetem(from);
+  }
+
+  private sendersTo(node: string): string[] {
+    return [...this.impairments.keys()].filter((k) => k.endsWith(`>${node}`)).map((k) => k.split('>')[0]!);
+  }
+
+  /** Sets `from`'s impaired links to exactly the active impairments from it. A dead sender has
+   *  no namespace (its start applies them); a dead receiver no address (skipped until it starts). */
+  private rebuildNetem(from: string): Promise<void> {
+    return this.withRules(`netem>${from}`, async () => {
+      const b = this.boxes.get(from);
+      if (!b?.helper) return;
+      const links = new Map<string, { ip: string; args: string[] }>();
+      for (const [key, imp] of this.impairments) {
+        const [f, t] = key.split('>') as [string, string];
+        if (f !== from) continue;
+        const ip = await this.ip(this.box(t));
+        if (ip) links.set(t, { ip, args: netemdArgs(imp) });
+      }
+      await b.helper.setNetem(links, () => ((this.spec?.seed ?? 0) >>> 0) * 65_536 + (++this.netemDraws % 65_536));
+    });
+  }
 
   async destroy(node: string): Promise<void> {
     await this.settled();
@@ -507,7 +567,10 @@ export class ContainerRuntime implements Runtime {
     b.lastLogs = await containerLogs(this.docker, b.id).catch(() => '');
     await b.admin?.close().catch(() => {});
     b.admin = undefined;
+    const senders = this.sendersTo(node);
+    for (const key of [...this.impairments.keys()]) if (key.split('>').includes(node)) this.impairments.delete(key);
     await this.endLife(b);
+    await Promise.all(senders.map((s) => this.rebuildNetem(s)));
     await this.docker.getContainer(b.id).remove({ force: true, v: false }).catch(() => {});
     b.life = 'destroyed';
     if (b.volume) await this.docker.getVolume(b.volume).remove().catch(() => {});
@@ -565,7 +628,11 @@ export class ContainerRuntime implements Runtime {
       b.life = 'running';
     }));
     this.cuts.clear();
-    await Promise.all(alive.filter((b) => b.helper).map((b) => this.withRules(b.name, () => b.helper!.setDrops([]))));
+    this.impairments.clear();
+    await Promise.all(alive.filter((b) => b.helper).flatMap((b) => [
+      this.withRules(b.name, () => b.helper!.setDrops([])),
+      this.rebuildNetem(b.name),
+    ]));
     // Dead ones together: a quorum system may need several back before any says it is ready.
     await Promise.all(alive.filter((b) => b.life === 'dead').map((b) => this.startBox(b)));
   }
@@ -583,6 +650,7 @@ export class ContainerRuntime implements Runtime {
       b.life = 'destroyed';
     }
     this.cuts.clear();
+    this.impairments.clear();
     await removeChaosResources(this.docker, { runId: this.runId });
   }
 }
