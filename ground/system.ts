@@ -242,6 +242,11 @@ export interface System {
     defaults: Readonly<Record<string, unknown>>;
     parse(raw: Record<string, unknown>): Record<string, unknown>;
     swarm?(rng: Rng): Record<string, unknown>;
+    /** The system's own timescale under these parameters (ms): how long a fault must last to
+     *  change who serves (the block store's takeoverMs, a Raft election timeout). A swarm
+     *  draws fault durations around it: shorter (the node comes back and recovers on its own),
+     *  about as long, and longer (a takeover). */
+    timescaleMs?(params: Readonly<Record<string, unknown>>): number;
   };
   /** Bug switches the system's nodes accept at start (`--bug NAME`). */
   bugs: readonly string[];

@@ -71,6 +71,8 @@ test('the default nemesis is a swarm recorded in the config; flags win over its 
   assert.deepEqual(buildConfig({ runtime: 'sim', workload: 'failover', seed: 9, nemesis: 'swarm' }, blockstore), c);
   const given = buildConfig({ runtime: 'sim', workload: 'failover', seed: 9, param: ['leaseMs=700', 'takeoverMs=2000'], thinkMs: 50, concurrency: 2 }, blockstore);
   assert.equal(given.params.leaseMs, 700);
+  assert.equal(given.swarm!.params, undefined, 'node parameters given by flag: the swarm draws none');
+  assert.equal(given.params.journalCapacity, blockstore.params.defaults.journalCapacity);
   assert.equal(given.thinkMs, 50);
   assert.equal(given.concurrency, 2);
   assert.deepEqual(given.plan, c.plan, 'the same seed draws the same faults whatever the flags');

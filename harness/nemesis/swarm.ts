@@ -56,7 +56,7 @@ export function swarmPool(space: NemesisSpace): string[] {
  * overlap are drawn from ranges wide enough to give both quiet runs with a few long faults and
  * storms of short ones.
  */
-export function drawSwarm(rng: Rng, space: NemesisSpace, timeLimitMs: number): SwarmMix {
+export function drawSwarm(rng: Rng, space: NemesisSpace, timeLimitMs: number, timescaleMs?: number): SwarmMix {
   const pool = swarmPool(space);
   const isOnce = (k: string) => space.capabilities.get(k)?.once === true;
   const repeating = pool.filter((k) => !isOnce(k));
@@ -67,8 +67,15 @@ export function drawSwarm(rng: Rng, space: NemesisSpace, timeLimitMs: number): S
   for (const k of kinds) weights[k] = rng.pick([1, 2, 4]);
   const logUniform = (lo: number, hi: number) => Math.round(lo * Math.pow(hi / lo, rng.float()));
   const meanGapMs = logUniform(Math.max(100, timeLimitMs / 40), Math.max(200, timeLimitMs / 4));
-  const minDurationMs = logUniform(Math.max(20, Math.min(50, timeLimitMs / 100)), Math.max(40, Math.min(1000, timeLimitMs / 10)));
-  const maxDurationMs = Math.max(minDurationMs, logUniform(Math.max(minDurationMs, 100), Math.max(minDurationMs + 1, Math.min(10_000, timeLimitMs / 3))));
+  // Durations around the system's own timescale when it has one (a fault shorter than a
+  // takeover and one longer are different runs), else around the run's length.
+  const cap = Math.max(100, timeLimitMs / 3);
+  const minDurationMs = timescaleMs
+    ? Math.min(cap, logUniform(Math.max(20, timescaleMs * 0.05), Math.max(40, timescaleMs * 0.5)))
+    : logUniform(Math.max(20, Math.min(50, timeLimitMs / 100)), Math.max(40, Math.min(1000, timeLimitMs / 10)));
+  const maxDurationMs = timescaleMs
+    ? Math.max(minDurationMs, Math.min(cap, logUniform(timescaleMs * 0.8, timescaleMs * 4)))
+    : Math.max(minDurationMs, logUniform(Math.max(minDurationMs, 100), Math.max(minDurationMs + 1, Math.min(10_000, cap))));
   const maxActive = rng.pick([1, 2, 2, 3]);
   // Which nodes process faults favour: every role and every other node (dr) is possible, and
   // a seed may lean hard on one of them.

@@ -194,9 +194,11 @@ export function buildConfig(o: RunOptions, system: System): RunConfig {
   const load = swarmRng && runtime === 'sim' ? drawLoad(swarmRng.fork('load'), { thinkMs: baseThink, concurrency: d.concurrency }) : undefined;
   const concurrency = givenConcurrency ?? load?.concurrency ?? d.concurrency;
   const thinkMs = givenThink ?? load?.thinkMs ?? baseThink;
-  const swarmParams = swarmRng && system.params.swarm ? system.params.swarm(swarmRng.fork('params')) : undefined;
-  const base = system.params.parse({ ...(d.params ?? {}) });
   const given = { ...(o.params ?? {}), ...parseParams(o.param) };
+  // Node parameters given by flag are a configuration as a whole (a lease and the takeover
+  // that must exceed it go together): the swarm draws parameters only when none is given.
+  const swarmParams = swarmRng && system.params.swarm && Object.keys(given).length === 0 ? system.params.swarm(swarmRng.fork('params')) : undefined;
+  const base = system.params.parse({ ...(d.params ?? {}) });
   const params = withWhere('--param', () => system.params.parse({ ...(d.params ?? {}), ...(swarmParams ?? {}), ...given }));
   // What the reproduce line must say: values given by flag, and any other that differs from
   // the workload's defaults unless the swarm drew it (the seed draws it again).
@@ -206,9 +208,9 @@ export function buildConfig(o: RunOptions, system: System): RunConfig {
   // (within the drift bound the leases tolerate) instead of clock-skew faults coming and going.
   const clockRng = swarmRng?.fork('clocks');
   const clocks = swarmRng && runtime === 'sim' && clockRng!.bool(0.5)
-    ? Object.fromEntries(system.nodes(params).map((n) => [n, Math.round(drawClockRate(clockRng!) * 1e4) / 1e4]))
+    ? Object.fromEntries(system.nodes(params).map((n) => [n, Math.round(drawClockRate(clockRng!, 0.5) * 1e4) / 1e4]))
     : undefined;
-  const mix = swarmRng ? drawSwarm(swarmRng, space, timeLimitS * 1000) : undefined;
+  const mix = swarmRng ? drawSwarm(swarmRng, space, timeLimitS * 1000, system.params.timescaleMs?.(params)) : undefined;
   if (mix && clocks) {
     mix.kinds = mix.kinds.filter((k) => k !== 'clock-skew');
     delete mix.weights['clock-skew'];
@@ -231,6 +233,8 @@ export function buildConfig(o: RunOptions, system: System): RunConfig {
     : planGiven
       ? validatePlan(o.plan, space, 'plan')
       : generatePlan(new Rng(seed).fork('nemesis'), space, swarm ? swarmPlanOptions(swarm, timeLimitS * 1000) : { kinds: nemesis, timeLimitMs: timeLimitS * 1000 });
+  // A given plan is what runs: the config names its kinds, not a list that drew nothing.
+  const kindsRun = planGiven ? [...new Set(plan.map((st) => (st.kind === 'partition' && st.shape && space.kinds.includes(`partition-${st.shape}`) ? `partition-${st.shape}` : st.kind)))] : nemesis;
   const systemName = o.system ?? system.name;
   const test = o.test ?? [...(systemName === 'blockstore' ? [] : [system.name]), workload, ...bugs].join('-');
   return parseConfig({
@@ -238,7 +242,7 @@ export function buildConfig(o: RunOptions, system: System): RunConfig {
     runtime,
     system: systemName,
     workload,
-    nemesis,
+    nemesis: kindsRun,
     timeLimitS,
     seed,
     bugs,

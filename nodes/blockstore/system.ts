@@ -118,8 +118,9 @@ const capabilities: FaultCapability[] = [
     kind: 'kill-unsynced',
     description: 'SIGKILL with the node\'s un-fsynced disk tail dropped (a power loss)',
     scope: 'node',
-    // Every node holds something it has not yet synced or shipped; the primary holds most.
-    targets: ['primary', 'primary', 'partner', DR],
+    // Every node holds something it has not yet synced or shipped; the primary holds most
+    // (an acked write inside its oplog fsync is lost only there).
+    targets: ['primary', 'primary', 'primary', 'partner', DR],
     instant: false,
     runtimes: ['docker', 'sim'],
     async apply(rt, targets) {
@@ -285,7 +286,7 @@ export const blockstore: System = {
   name: 'blockstore',
   description: 'the replicating block store of ../shared/SYSTEM.md: a primary a, its failover partner b, a remote dr site',
   nodes: () => [...NODES],
-  params: { defaults: DEFAULT_PARAMS as unknown as Record<string, unknown>, parse: (raw) => parseParams(raw) as unknown as Record<string, unknown>, swarm: swarmParams },
+  params: { defaults: DEFAULT_PARAMS as unknown as Record<string, unknown>, parse: (raw) => parseParams(raw) as unknown as Record<string, unknown>, swarm: swarmParams, timescaleMs: (p) => Number(p.takeoverMs) || DEFAULT_PARAMS.takeoverMs },
   bugs: BUG_SWITCHES,
   topology: () => ({ primary: A, candidates: [A, B], readNodes: [A, B], named: { dr: DR } }),
   container(node: string, cluster: ClusterInfo): ContainerSpec {
