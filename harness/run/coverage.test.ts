@@ -30,4 +30,9 @@ test('a sweep counts the seeds hitting each mark and names the marks none hit', 
   const c = sweepCoverage([seed(1, { takeover: 2, 'vault-flush': 0 }), seed(2, { takeover: 0, 'vault-flush': 0 }), seed(3)])!;
   assert.deepEqual(c.seedsHitting, { takeover: 1, 'vault-flush': 0 });
   assert.deepEqual(c.neverHit, ['vault-flush']);
+  // A mark the workload cannot reach is listed apart, with its reason, not as missed; one it
+  // reached anyway is simply hit.
+  const u = sweepCoverage([seed(1, { takeover: 0, 'vault-flush': 0, promotion: 1 })], { takeover: 'no takeover here', promotion: 'never' })!;
+  assert.deepEqual(u.neverHit, ['vault-flush']);
+  assert.deepEqual(u.unreachable, { takeover: 'no takeover here' });
 });
