@@ -124,14 +124,7 @@ const capabilities: FaultCapability[] = [
     instant: false,
     runtimes: ['docker', 'sim'],
     async apply(rt, targets) {
-      for (const n of targets) {
-        if (rt.crash) await rt.crash(n, 'power');
-        else {
-          // The marker makes the next start (the heal, or healAll) run with --drop-unsynced.
-          await rt.putFile!(n, DROP_MARKER, '');
-          await rt.kill(n);
-        }
-      }
+      for (const n of targets) await powerLoss(rt, n);
     },
     async heal(rt, targets) {
       for (const n of targets) await rt.start(n);
@@ -199,13 +192,27 @@ const capabilities: FaultCapability[] = [
     draw(rng) {
       const op = rng.pick(['fsync', 'fsync', 'append'] as const);
       const volume = op === 'append' ? 'local' : rng.pick(['local', 'backend', undefined]);
-      return { op, code: rng.pick(['EIO', 'ENOSPC']), count: rng.pick([1, 2, 5, 20]), ...(volume ? { volume } : {}) };
+      // Half the time the failing disk's machine then loses power and comes straight back: what
+      // a failed fsync left volatile (fsyncgate) is gone, before a destage or a takeover can
+      // cover for it.
+      const powerCycleAfterMs = rng.bool() ? rng.pick([20, 60, 150, 300]) : undefined;
+      return { op, code: rng.pick(['EIO', 'ENOSPC']), count: rng.pick([1, 2, 5, 20]), ...(volume ? { volume } : {}), ...(powerCycleAfterMs ? { powerCycleAfterMs } : {}) };
     },
     async apply(rt, targets, args) {
-      for (const n of targets) if (await rt.status(n)) await admin(rt, n, 'disk-errors', { ...args });
+      const { powerCycleAfterMs, ...fault } = args ?? {};
+      for (const n of targets) {
+        if (!(await rt.status(n))) continue;
+        await admin(rt, n, 'disk-errors', fault);
+        if (typeof powerCycleAfterMs !== 'number') continue;
+        // Holds the plan for these few ms: the power cycle belongs to this fault.
+        await rt.sleep(powerCycleAfterMs);
+        await powerLoss(rt, n);
+        await rt.start(n);
+      }
     },
     async heal(rt, targets, args) {
-      for (const n of targets) if (await rt.status(n)) await admin(rt, n, 'disk-errors', { ...args, count: 0 });
+      const { powerCycleAfterMs: _, ...fault } = args ?? {};
+      for (const n of targets) if (await rt.status(n)) await admin(rt, n, 'disk-errors', { ...fault, count: 0 });
     },
   },
   {
@@ -228,6 +235,14 @@ const capabilities: FaultCapability[] = [
     },
   },
 ];
+
+/** A power loss: the node dies and its un-fsynced disk tail with it (sim: the world drops it;
+ *  docker: the marker makes the next start run with --drop-unsynced). */
+async function powerLoss(rt: FaultSurface, n: string): Promise<void> {
+  if (rt.crash) return rt.crash(n, 'power');
+  await rt.putFile!(n, DROP_MARKER, '');
+  await rt.kill(n);
+}
 
 function clockArgs(args: Readonly<Record<string, unknown>> | undefined): { rate: number; offsetMs: number } {
   const rate = typeof args?.rate === 'number' && args.rate > 0 ? args.rate : 1;
