@@ -113,7 +113,9 @@ export interface OneRun {
 export async function runOnce(kind: 'sim' | 'docker', o: { workload: string; nemesis?: string; bug?: string[]; seed: number; timeLimitS: number; concurrency?: number; thinkMs?: number; params?: Partial<NodeParams>; plan?: FaultStep[] }): Promise<OneRun> {
   const out = mkdtempSync(join(tmpdir(), `chaos-e2e-${kind}-`));
   try {
-    const config = buildConfig({ runtime: kind, workload: o.workload, nemesis: o.nemesis, bug: o.bug ?? [], seed: o.seed, timeLimit: o.timeLimitS, concurrency: o.concurrency, thinkMs: o.thinkMs, params: o.params, ...(o.plan ? { plan: o.plan } : {}) }, blockstore);
+    // The cases are fixed shapes at docker's density: a case that names no faults means the
+    // workload's own list, not a swarm.
+    const config = buildConfig({ runtime: kind, workload: o.workload, nemesis: o.nemesis ?? 'workload', bug: o.bug ?? [], seed: o.seed, timeLimit: o.timeLimitS, concurrency: o.concurrency, thinkMs: o.thinkMs, params: o.params, ...(o.plan ? { plan: o.plan } : {}) }, blockstore);
     const runtime = await createRuntime(kind, { seed: o.seed, runId: `e2e-${o.workload}-${o.seed}-${uniqueSuffix()}` });
     const r = await executeRun(config, { runtime, system: blockstore, outDir: out, skipHtml: true });
     return { results: r.results, errors: r.errors, dir: r.dir };
