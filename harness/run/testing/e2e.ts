@@ -32,6 +32,8 @@ export interface BugCase {
 export interface DockerShape {
   nemesis?: string;
   concurrency?: number;
+  /** Mean think time between a process's ops (ms); the workload's default (10) when absent. */
+  thinkMs?: number;
   params?: Partial<NodeParams>;
   timeLimitS?: number;
   /** An explicit fault plan (steps of harness/nemesis/plan.ts): the seed then varies only the workload. */
@@ -152,3 +154,4 @@ export function caseCommand(c: BugCase): string {
   if (d.plan) parts.push(`--plan ${caseFile(c)}`);
   return parts.join(' ');
 }
+  if (d.thinkMs !== undefined) parts.push(`--think-ms ${d.thinkMs}`);
