@@ -29,7 +29,7 @@ try {
     const loads: number[] = [];
     const t0 = performance.now();
     for (let seed = 1; seed <= trials; seed++) {
-      const r = await runOnce('docker', { workload: c.workload, nemesis: d.nemesis ?? c.nemesis, bug: [c.bug], seed, timeLimitS: d.timeLimitS ?? DOCKER_TIME_S, concurrency: d.concurrency, params, plan: d.plan });
+      const r = await runOnce('docker', { workload: c.workload, nemesis: d.nemesis ?? c.nemesis, bug: [c.bug], seed, timeLimitS: d.timeLimitS ?? DOCKER_TIME_S, concurrency: d.concurrency, thinkMs: d.thinkMs, params, plan: d.plan });
       if (r.results.checkers[c.checker]?.valid === false) found++;
       loads.push(loadavg()[0]);
     }

@@ -33,8 +33,8 @@ for (const c of BUG_CASES.filter((x) => x.docker)) {
     const prev = process.cwd();
     process.chdir(ROOT);
     try {
-      const fromCli = buildConfig({ runtime: 'docker', workload: o.workload as string, nemesis: o.nemesis as string | undefined, bug: o.bug as string[], seed: 1, timeLimit: o.timeLimit as string, concurrency: o.concurrency as string | undefined, planFile: o.plan as string | undefined, param: o.param as string[] }, blockstore);
-      const fromTest = buildConfig({ runtime: 'docker', workload: c.workload, nemesis: d.nemesis ?? c.nemesis, bug: [c.bug], seed: 1, timeLimit: d.timeLimitS ?? 6, concurrency: d.concurrency, params: { ...c.params, ...d.params }, ...(d.plan ? { plan: d.plan } : {}) }, blockstore);
+      const fromCli = buildConfig({ runtime: 'docker', workload: o.workload as string, nemesis: o.nemesis as string | undefined, bug: o.bug as string[], seed: 1, timeLimit: o.timeLimit as string, concurrency: o.concurrency as string | undefined, thinkMs: o.thinkMs as string | undefined, planFile: o.plan as string | undefined, param: o.param as string[] }, blockstore);
+      const fromTest = buildConfig({ runtime: 'docker', workload: c.workload, nemesis: d.nemesis ?? c.nemesis, bug: [c.bug], seed: 1, timeLimit: d.timeLimitS ?? 6, concurrency: d.concurrency, thinkMs: d.thinkMs, params: { ...c.params, ...d.params }, ...(d.plan ? { plan: d.plan } : {}) }, blockstore);
       const { planFile: _f, nemesis: _n1, ...a } = fromCli;
       const { nemesis: _n2, ...b } = fromTest;
       assert.deepEqual(a, b);

@@ -39,7 +39,7 @@ for (const c of BUG_CASES) {
   test(`docker: ${c.bug} is found by ${c.checker} (${c.workload}, ${shape}, ${timeLimitS} s) within ${seeds} seed${seeds > 1 ? 's' : ''}`, { skip, todo }, async () => {
     const tried: string[] = [];
     for (let seed = 1; seed <= seeds; seed++) {
-      const r = await runOnce('docker', { workload: c.workload, nemesis, bug: [c.bug], seed, timeLimitS, concurrency: d.concurrency, params, plan: d.plan });
+      const r = await runOnce('docker', { workload: c.workload, nemesis, bug: [c.bug], seed, timeLimitS, concurrency: d.concurrency, thinkMs: d.thinkMs, params, plan: d.plan });
       if (r.results.checkers[c.checker]?.valid === false) return;
       tried.push(`seed ${seed}: ${verdicts(r.results)}${r.errors.length ? ` errors: ${r.errors.join('; ')}` : ''}`);
     }
