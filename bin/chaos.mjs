@@ -37,9 +37,9 @@ function distIsFresh() {
 }
 
 if (distIsFresh()) {
-  await import('../dist/harness/cli.js');
+  await import('../dist/harness/main.js');
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  await import('../harness/cli.ts');
+  await import('../harness/main.ts');
 }
