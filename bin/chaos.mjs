@@ -3,7 +3,8 @@
 // they are now (`npm run build`, which scripts/setup.sh runs, records them in
 // dist/.sources.json); otherwise the TypeScript sources through tsx, so a checkout works
 // without a build step, only slower to start (~200 ms more, transpiling).
-// CHAOS_FROM_SOURCE=1 forces the sources.
+// CHAOS_FROM_SOURCE=1 forces the sources; CHAOS_CHECK_BUNDLE=0 sends `chaos check` the way of
+// the other commands (dist/harness/main.js).
 //
 // `chaos check` has a faster start-up of its own (~15 ms of our own on top of node's, against ~45
 // from dist/harness/main.js): dist/cli-check.cjs, the same CLI with only `check` in it, bundled
@@ -89,7 +90,7 @@ async function runCheckBundle() {
 }
 
 const built = stamp();
-if (built && process.argv[2] === 'check' && built.check && unchanged(built.check) && (await runCheckBundle())) {
+if (built && process.argv[2] === 'check' && built.check && process.env.CHAOS_CHECK_BUNDLE !== '0' && unchanged(built.check) && (await runCheckBundle())) {
   // running: the bundle calls runCli itself
 } else if (built && unchanged(built.files)) {
   await import('../dist/harness/main.js');
