@@ -118,15 +118,21 @@ if (stray.length) throw new Error(`bundle-check: import() left in the bundle (us
 const id = createHash('sha256').update(code).digest('hex').slice(0, 16);
 writeFileSync(out, `// chaos cli-check ${id}\n${code}`);
 
-// The sources behind the bundle: every dist/ input maps back to its .ts (node_modules is not
-// tracked, as for the rest of dist/).
-const sources = [];
+// What the bundle was built from: each dist/ input's .ts, and the package.json of each package
+// bundled in (commander), so that an edit, or an `npm ci` bringing another version, makes the
+// bin leave the bundle until the next build.
+const sources = new Set();
 for (const input of Object.keys(result.metafile.inputs)) {
   const abs = join(root, input);
-  if (!abs.startsWith(dist + '/')) continue;
+  const pkg = /^(.*[/\\]node_modules[/\\](?:@[^/\\]+[/\\])?[^/\\]+)[/\\]/.exec(abs);
+  if (pkg) {
+    sources.add(relative(root, join(pkg[1], 'package.json')));
+    continue;
+  }
+  if (!abs.startsWith(dist + '/')) continue; // the plugin's own modules
   const ts = join(root, relative(dist, abs)).replace(/\.js$/, '.ts');
   if (!existsSync(ts)) throw new Error(`bundle-check: no source for ${input} (expected ${relative(root, ts)})`);
-  sources.push(relative(root, ts));
+  sources.add(relative(root, ts));
 }
-writeFileSync(sourcesFile, JSON.stringify(sources.sort()) + '\n');
-console.log(`bundle-check: ${relative(root, out)} (${(code.length / 1024).toFixed(0)} KiB, ${sources.length} sources)`);
+writeFileSync(sourcesFile, JSON.stringify([...sources].sort()) + '\n');
+console.log(`bundle-check: ${relative(root, out)} (${(code.length / 1024).toFixed(0)} KiB, ${sources.size} sources)`);
