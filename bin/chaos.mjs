@@ -6,7 +6,7 @@
 // CHAOS_FROM_SOURCE=1 forces the sources; CHAOS_CHECK_BUNDLE=0 sends `chaos check` the way of
 // the other commands (dist/harness/main.js).
 //
-// `chaos check` has a faster start-up of its own (~15 ms of our own on top of node's, against ~45
+// `chaos check` has a faster start-up of its own (~20 ms CPU of our own on top of node's, against ~55
 // from dist/harness/main.js): dist/cli-check.cjs, the same CLI with only `check` in it, bundled
 // into one script (scripts/bundle-check.mjs), compiled here with the V8 code cache a first run
 // wrote beside it, and trusted while the ~20 sources it was built from are unchanged.
