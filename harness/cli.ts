@@ -1,25 +1,29 @@
 // The `chaos` CLI (DESIGN.md's contract). Each command lives in harness/commands/<name>.ts and
-// is loaded only when used, so `chaos check` does not pay for docker or chart imports.
+// is loaded only when used, through the loader an entry passes in: harness/main.ts imports any
+// command module (harness/commands/load.ts); harness/main-check.ts, bundled into
+// dist/cli-check.cjs for the start-up of `chaos check`, has `check` built in and nothing else.
 // Every command returns its exit status; bad input is an InputError, printed as one line.
 import { Command, CommanderError, Option } from 'commander';
 import { InputError, EXIT } from '../ground/errors.js';
 import { emergencyCleanup, harnessFailure } from './run/harness-failure.js';
 
-type CommandModule = Record<string, (args: string[], opts: Record<string, unknown>) => Promise<number>>;
+export type CommandModule = Record<string, (args: string[], opts: Record<string, unknown>) => Promise<number>>;
+/** The module of a command by its file name under harness/commands/ (`run`, `image-build`, ...). */
+export type CommandLoader = (name: string) => Promise<CommandModule>;
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-function action(name: string, exported = 'default') {
-  return async (...params: unknown[]) => {
-    const cmd = params[params.length - 1] as Command;
-    const opts = cmd.opts();
-    const args = cmd.args;
-    const mod = (await import(`./commands/${name}.js`)) as CommandModule;
-    process.exitCode = await mod[exported](args, opts);
-  };
-}
+export function buildProgram(load: CommandLoader): Command {
+  const action =
+    (name: string, exported = 'default') =>
+    async (...params: unknown[]) => {
+      const cmd = params[params.length - 1] as Command;
+      const opts = cmd.opts();
+      const args = cmd.args;
+      const mod = await load(name);
+      process.exitCode = await mod[exported](args, opts);
+    };
 
-export function buildProgram(): Command {
   const program = new Command('chaos')
     .description('Chaos testing and verification for replicating storage')
     .showHelpAfterError(false)
@@ -130,8 +134,8 @@ export function buildProgram(): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: string[], load: CommandLoader): Promise<number> {
+  const program = buildProgram(load);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -151,8 +155,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] && /(?:cli\.[tj]s|chaos(?:\.mjs)?)$/.test(process.argv[1]);
-if (isEntry) {
+/** Runs the CLI on process.argv and exits with its status (bin/chaos.mjs, through an entry). */
+export function runCli(load: CommandLoader): void {
   // process.exit does not wait for a pipe to drain: exit only once stdout and stderr have
   // flushed what was written (a large --json output would be cut otherwise)
   const flushed = (s: NodeJS.WriteStream) => new Promise<void>((r) => (s.writableLength === 0 ? r() : s.write('', () => r())));
@@ -169,5 +173,5 @@ if (isEntry) {
   };
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
-  main(process.argv).then(exit, fatal);
+  main(process.argv, load).then(exit, fatal);
 }

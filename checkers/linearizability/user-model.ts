@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../../ground/errors.js';
+import { importModule } from '../../ground/import-module.js';
 import type { Operation } from '../../ground/history/types.js';
 import { ClosureSteps, type Compiled } from './models.js';
 import type { CheckOptions, LoadedModel, ModelOp, UserModel } from './types.js';
@@ -20,12 +21,12 @@ export async function loadModel(file: string): Promise<LoadedModel> {
   if (!existsSync(abs) || !statSync(abs).isFile()) throw new InputError('cannot read (no such file); expected a model module (.js, .mjs or .ts)', file);
   if (abs.endsWith('.ts') || abs.endsWith('.mts')) {
     // TypeScript models load through tsx, whether the CLI runs from sources or compiled
-    const { register } = await import('tsx/esm/api');
+    const { register } = (await importModule('tsx/esm/api')) as typeof import('tsx/esm/api');
     register();
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+    mod = await importModule(pathToFileURL(abs).href);
   } catch (e) {
     throw new InputError(`cannot load the model module: ${firstLine(e)}`, file);
   }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { BUG_CASES, caseCommand, caseFile } from './testing/e2e.js';
 import { buildProgram } from '../cli.js';
+import { loadCommand } from '../commands/load.js';
 import { buildConfig } from './config.js';
 import { blockstore } from '../../nodes/blockstore/system.js';
 
@@ -16,7 +17,7 @@ const readme = readFileSync(join(ROOT, 'harness/run/README.md'), 'utf8');
 
 /** Parses a documented command with the real CLI definition (no action run). */
 function optsOf(line: string): Record<string, unknown> {
-  const program = buildProgram();
+  const program = buildProgram(loadCommand);
   const run = program.commands.find((c) => c.name() === 'run')!;
   run.action(() => {});
   program.parse(['node', 'chaos', ...line.replace(/^chaos /, '').split(/\s+/)]);
