@@ -222,7 +222,7 @@ export function buildConfig(o: RunOptions, system: System): RunConfig {
         ...(swarmParams ? { params: swarmParams } : {}),
         ...(load && givenThink === undefined ? { thinkMs: load.thinkMs } : {}),
         ...(load && givenConcurrency === undefined ? { concurrency: load.concurrency } : {}),
-        ...(runtime === 'sim' ? { sim: { ...(drawSimParams(seed) as unknown as NonNullable<SwarmMix['sim']>), ...(clocks ? { clocks } : {}) } } : {}),
+        ...(runtime === 'sim' ? { sim: { ...(drawSimParams(seed, { dense: thinkMs < baseThink }) as unknown as NonNullable<SwarmMix['sim']>), ...(clocks ? { clocks } : {}) } } : {}),
       }
     : undefined;
   const nemesis = swarm ? swarm.kinds
