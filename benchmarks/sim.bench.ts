@@ -63,7 +63,7 @@ try {
     };
     console.log(`idle cluster (no clients, main thread): ${(await bare()).toFixed(0)} sim-s per cpu-s`);
     console.log(
-      `sim speed (${workload}, default think ${SIM_THINK_MS} ms, 30 sim-s runs, one worker thread, median of ${runs.length} warm seeds): ` +
+      `sim speed (${workload}, ${nemesis ? `nemesis ${nemesis}, think ${SIM_THINK_MS} ms` : `default swarm shape (density drawn per seed around ${SIM_THINK_MS} ms think)`}, 30 sim-s runs, one worker thread, median of ${runs.length} warm seeds): ` +
         `${simOnly.toFixed(0)} sim-s per wall-s for the simulation (target > 1000), ${whole.toFixed(0)} for the whole run with checkers and files; ` +
         `${median(runs.map((x) => x.ops ?? 0)).toFixed(0)} ops and ${median(runs.map((x) => x.events ?? 0)).toFixed(0)} events per run, ` +
         `${median(runs.map((x) => x.wallMs)).toFixed(1)} ms per run; ${runs.filter((x) => x.valid !== true).length} not valid; main heap ${heapMb.toFixed(0)} MiB`,

@@ -282,9 +282,14 @@ export function blockstoreCheckers(config: Readonly<Record<string, unknown>>): C
     const concurrency = typeof config.concurrency === 'number' ? config.concurrency : 1;
     const thinkMs = typeof config.thinkMs === 'number' ? Math.max(1, config.thinkMs) : 10;
     const longEnough = Math.max(500, (20 / (concurrency * 0.3)) * thinkMs);
-    const alone = plan.some((s, i) => s.kind !== 'site-loss' && (s.targets ?? []).includes(DR) && (s.durationMs ?? 0) >= longEnough &&
+    // And it must start once the pair has settled: writes in a run's first moments (b's first
+    // lease and resync, a writing through alone until then) are slower by nature, and a dr
+    // window there would compare them with steady ones.
+    const params = (config.params ?? {}) as Partial<NodeParams>;
+    const settledMs = Math.max(2000, 2 * (params.takeoverMs ?? DEFAULT_PARAMS.takeoverMs));
+    const alone = plan.some((s, i) => s.kind !== 'site-loss' && (s.targets ?? []).includes(DR) && (s.durationMs ?? 0) >= longEnough && (s.at ?? 0) >= settledMs &&
       !plan.some((o, j) => j !== i && (o.at ?? 0) < (s.at ?? 0) + (s.durationMs ?? 0) && (s.at ?? 0) < (o.at ?? 0) + Math.max(o.durationMs ?? 0, 1)));
-    if (!alone) skipped.latency = `no fault in the plan cuts dr off alone for ${Math.round(longEnough)} ms or more (about 20 writes at this run's density): dr's effect on write latency is not observable`;
+    if (!alone) skipped.latency = `no fault in the plan cuts dr off alone, ${settledMs} ms or more into the run, for ${Math.round(longEnough)} ms or more (about 20 writes at this run's density): dr's effect on write latency is not observable`;
     if (plan.some((s) => s.kind === 'site-loss')) {
       skipped.convergence = 'the site was lost: dr became the primary, there is no dr left to converge';
       // Only the dr workload samples dr during the run; the others image dr once, at the end,
