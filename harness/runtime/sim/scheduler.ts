@@ -11,6 +11,10 @@
 // something else (a checker, real file IO) sees a frozen clock, never a skipped one.
 
 const MAX_SAME_INSTANT = 1_000_000;
+/** Events waiting at once. A three-node cluster keeps a few thousand (timers, messages, IO);
+ *  millions mean something multiplies events faster than time drains them (a message storm),
+ *  a run that would otherwise grow until the process dies instead of ending with a verdict. */
+const MAX_PENDING_EVENTS = 2_000_000;
 
 // An event is its own cancel handle: no closure per event on the hot path.
 class Ev {
@@ -174,6 +178,10 @@ export class Scheduler {
   private push(ev: Ev): void {
     const h = this.heap;
     let i = h.length;
+    if (i >= MAX_PENDING_EVENTS) {
+      this.abort(new Error(`sim: event storm at ${this.clock} ns: ${MAX_PENDING_EVENTS} events pending at once`));
+      return;
+    }
     h.push(ev);
     while (i > 0) {
       const p = (i - 1) >> 1;

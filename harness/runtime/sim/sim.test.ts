@@ -198,6 +198,13 @@ test('scheduler: a livelock (events forever at one instant) fails every wait ins
   await assert.rejects(() => s.sleep(1), /livelock/);
 });
 
+test('scheduler: an event storm (each event scheduling two, time creeping) fails every wait instead of eating the memory', async () => {
+  const s = new Scheduler();
+  const split = (): void => { s.after(1000, split); s.after(1000, split); };
+  s.after(1, split);
+  await assert.rejects(() => s.sleep(1_000_000), /event storm/);
+});
+
 test('timers never fire before their at, whatever the ms-to-ns rounding (a core re-arming early timers would spin)', async () => {
   let early = 0;
   let fired = 0;

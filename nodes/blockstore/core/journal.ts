@@ -347,7 +347,13 @@ export class Splitter {
   /** Whether dr at (jid, barrier) can still end up where the shipment in flight leads. */
   private leadsFrom(f: Inflight, jid: number, barrier: number): boolean {
     if (f.kind === 'resync') return barrier < f.barrier || (barrier === f.barrier && jid === this.jid);
-    return jid === this.jid && barrier >= f.barrier - 1 && barrier <= f.barrier;
+    // A fresh dr (no lineage yet) starts ours with the barrier in flight, as `covers` says.
+    // Taken as elsewhere, each of its replies while that barrier's fsync was pending (one per
+    // message it got) dropped the shipment and sent it again: two messages per reply, each
+    // answered again, a storm that grew without bound on a slow disk (found by a swarm sweep:
+    // dr seed 174, a 16-entry journal and 5-30 ms fsyncs).
+    const ours = jid === this.jid || (jid === 0 && barrier === 0 && this.base === 0);
+    return ours && barrier >= f.barrier - 1 && barrier <= f.barrier;
   }
 
   private acked(barrier: number, cut: number): void {
