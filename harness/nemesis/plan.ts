@@ -85,7 +85,9 @@ export function nemesisSpace(system: System, nodes: readonly string[], runtime?:
     },
   };
   const caps = new Map(system.capabilities.filter((c) => !runtime || c.runtimes.includes(runtime)).map((c) => [c.kind, c] as const));
-  const kinds = ['partition', ...Object.keys(shapes).map((s) => `partition-${s}`), 'netem', 'kill', 'pause', ...caps.keys()];
+  // A single node has no links to cut or impair.
+  const links = nodes.length >= 2 ? ['partition', ...Object.keys(shapes).map((s) => `partition-${s}`), 'netem'] : [];
+  const kinds = [...links, 'kill', 'pause', ...caps.keys()];
   return { nodes, candidates: topo.candidates, primaryRole: system.roles.primary, shapes, capabilities: caps, kinds };
 }
 

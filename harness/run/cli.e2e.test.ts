@@ -22,7 +22,8 @@ test('chaos run / replay / report on the sim runtime', async () => {
     const r = await capture(['run', '--runtime', 'sim', '--time-limit', '3', '--seed', '12', '--concurrency', '4', '--out', out]);
     const lines = r.out.trim().split('\n');
     assert.match(lines[0], /^chaos run: runtime sim \(asked for with --runtime sim\); system blockstore, workload register, .*seed 12$/);
-    assert.match(lines.at(-1)!, /^VALID; reproduce with: chaos run --runtime sim --workload register --nemesis partition,kill,pause --time-limit 3 --concurrency 4 --think-ms 300 --seed 12$/);
+    // The default nemesis is a swarm: the line names it, and the density the seed drew.
+    assert.match(lines.at(-1)!, /^VALID; reproduce with: chaos run --runtime sim --workload register --nemesis swarm --time-limit 3 --concurrency 4 --think-ms \d+ --seed 12$/);
     assert.equal(r.code, 0);
     const dir = realpathSync(join(out, 'latest'));
     for (const f of ['config.json', 'history.jsonl', 'results.json', 'junit.xml', 'report.html', 'nodes/a.log']) assert.ok(existsSync(join(dir, f)), f);

@@ -39,9 +39,9 @@ name: wrong
 cases:
   - {name: reg, workload: register, seeds: 1..2, time-limit: 2}
   # a planted bug that must be found: seed 8 of torn-barrier is found by dr-prefix
-  - {name: torn, workload: dr, bugs: [torn-barrier], seeds: 7..8, time-limit: 5, expect: {invalid: [dr-prefix]}}
+  - {name: torn, workload: dr, nemesis: workload, bugs: [torn-barrier], seeds: 7..8, time-limit: 5, expect: {invalid: [dr-prefix]}}
   # a wrong expectation: a bug switch on, and the case says valid
-  - {name: lies, workload: failover, bugs: [no-index-replication], seeds: [1], time-limit: 5}
+  - {name: lies, workload: failover, nemesis: workload, bugs: [no-index-replication], seeds: [1], time-limit: 5}
 `;
 
 test('a case whose expectation is wrong fails the suite (exit 1), its testcase holds the reproduce command, and that command reproduces it', () => {

@@ -56,7 +56,7 @@ defaults: {time-limit: 2}
 cases:
   - {name: reg, workload: register, seeds: 1..4}
   - {name: fo, workload: failover, seeds: 1..2}
-  - {name: nif, workload: failover, bugs: [no-index-replication], time-limit: 5, seeds: 1..2, expect: {invalid: [durability]}}
+  - {name: nif, workload: failover, nemesis: workload, bugs: [no-index-replication], time-limit: 5, seeds: 1..2, expect: {invalid: [durability]}}
 `;
 
 test("the workflow's own commands, run for shards 1..3 and merged, judge the whole suite", () => {

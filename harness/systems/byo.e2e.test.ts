@@ -73,7 +73,7 @@ test('chaos run --system PATH runs a user module on real containers', { skip }, 
     const r = chaos(['run', '--system', mod, '--runtime', 'docker', '--time-limit', '4', '--seed', '5', '--out', join(dir, 'runs')]);
     assert.equal(r.code, 0, `${r.out}\n${r.err}`);
     const lines = r.out.trim().split('\n');
-    assert.match(lines[0]!, /system byo-kv, workload register, nemesis pause/);
+    assert.match(lines[0]!, /system byo-kv, workload register, nemesis swarm: pause \(/);
     assert.match(lines.at(-1)!, /^VALID; reproduce with: chaos run --system \S*byo-kv\.mts /);
     const run = realpathSync(join(dir, 'runs', 'latest'));
     const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
