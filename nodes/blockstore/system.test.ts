@@ -22,8 +22,14 @@ test('checkers a run cannot observe are skipped with a reason, not reported unkn
   assert.match(none.skipped.latency, /cuts dr off alone/);
   const site = blockstoreCheckers({ workload: 'register', plan: [{ kind: 'site-loss', at: 100, durationMs: 0, targets: ['a', 'b'] }] });
   assert.ok(!site.use.includes('convergence') && !site.use.includes('dr-prefix'));
-  const dr = blockstoreCheckers({ workload: 'dr', plan: [{ kind: 'partition', at: 100, durationMs: 2000, targets: ['dr'] }] });
+  const dr = blockstoreCheckers({ workload: 'dr', plan: [{ kind: 'partition', at: 3000, durationMs: 2000, targets: ['dr'] }] });
   assert.ok(dr.use.includes('latency') && dr.use.includes('dr-prefix'));
+  // A dr window in the run's first moments (before two takeovers' time) compares start-up
+  // writes with steady ones; one too short for ~20 writes at the run's density judges noise.
+  const early = blockstoreCheckers({ workload: 'dr', plan: [{ kind: 'partition', at: 100, durationMs: 2000, targets: ['dr'] }] });
+  assert.ok(!early.use.includes('latency'));
+  const sparse = blockstoreCheckers({ workload: 'dr', concurrency: 2, thinkMs: 300, plan: [{ kind: 'partition', at: 3000, durationMs: 2000, targets: ['dr'] }] });
+  assert.match(sparse.skipped.latency, /for 10000 ms or more/);
 });
 
 test('params: harness defaults, a bad value is one line naming what was expected', () => {
