@@ -2,8 +2,9 @@
 // snapshots of its latest applied image and restores of barriers it saw earlier (any point in
 // time). Each image is recorded with its barrier, cut and consistency flag, so dr-prefix can
 // hold it to a cut of the primary's writes. It needs a system with a part named `dr` that
-// answers dr-snapshot / dr-restore (the block store). Reads go to every node that serves them
-// (the partner's cache included).
+// answers dr-snapshot / dr-restore (the block store). Its reads go to the primary: with reads
+// on the partner too, the docker skip-missing-data case (harness/run/README.md) went unfound in
+// 6 of 6 runs against 1 of 2 without; register and failover read the partner's cache.
 import type { Workload, WorkloadContext } from './types.js';
 import { ClientPool, Process, more, take, think } from './process.js';
 import { runRegisterLike } from './register.js';
@@ -41,7 +42,7 @@ export const dr: Workload = {
   description: 'writes on the primary site while dr is snapshotted and restored to earlier barriers',
   ops: ['read', 'write', 'dr-snapshot', 'dr-restore', 'dr-status'],
   run: async (ctx) => {
-    await Promise.all([runRegisterLike(ctx, { hot: ctx.keys, pRead: 0.1, pCas: 0, readAny: true, slots: ctx.concurrency + 1 }), drSampler(ctx)]);
+    await Promise.all([runRegisterLike(ctx, { hot: ctx.keys, pRead: 0.1, pCas: 0, readAny: false, slots: ctx.concurrency + 1 }), drSampler(ctx)]);
   },
   final: finalReads,
 };
