@@ -116,7 +116,8 @@ export function parseNemesisKinds(spec: string | undefined, space: NemesisSpace,
   for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
     if (part === 'all') {
       // Everything but faults that end the cluster as it was (site loss): those are asked for by name.
-      for (const k of ['partition', 'netem', 'kill', 'pause', ...[...space.capabilities.values()].filter((c) => !c.once).map((c) => c.kind)]) if (!out.includes(k)) out.push(k);
+      const generic = GENERIC_KINDS.filter((k) => space.kinds.includes(k));
+      for (const k of [...generic, ...[...space.capabilities.values()].filter((c) => !c.once).map((c) => c.kind)]) if (!out.includes(k)) out.push(k);
       continue;
     }
     if (!space.kinds.includes(part)) {
@@ -253,7 +254,7 @@ export function validatePlan(plan: unknown, space: NemesisSpace, where = 'plan')
     throw new InputError(`${issue.message} at ${[where, ...issue.path].join('.')}; expected a list of fault steps {id, at, durationMs, kind, targets, links?}`, where);
   }
   const ids = new Set<number>();
-  const known = ['partition', 'netem', 'kill', 'pause', ...space.capabilities.keys()];
+  const known: string[] = [...GENERIC_KINDS, ...space.capabilities.keys()];
   const isNode = (n: string) => space.nodes.includes(n);
   for (const s of r.data) {
     if (ids.has(s.id)) throw new InputError(`fault id ${s.id} appears twice; expected unique ids`, where);

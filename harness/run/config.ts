@@ -208,13 +208,16 @@ export function buildConfig(o: RunOptions, system: System): RunConfig {
   // (within the drift bound the leases tolerate) instead of clock-skew faults coming and going.
   const clockRng = swarmRng?.fork('clocks');
   const clocks = swarmRng && runtime === 'sim' && clockRng!.bool(0.5)
-    ? Object.fromEntries(system.nodes(params).map((n) => [n, Math.round(drawClockRate(clockRng!, 0.5) * 1e4) / 1e4]))
+    ? Object.fromEntries(space.nodes.map((n) => [n, Math.round(drawClockRate(clockRng!, 0.5) * 1e4) / 1e4]))
     : undefined;
   const mix = swarmRng ? drawSwarm(swarmRng, space, timeLimitS * 1000, system.params.timescaleMs?.(params)) : undefined;
   if (mix && clocks) {
     mix.kinds = mix.kinds.filter((k) => k !== 'clock-skew');
     delete mix.weights['clock-skew'];
-    if (!mix.kinds.length) mix.kinds = ['pause'], mix.weights = { pause: 1 };
+    if (!mix.kinds.length) {
+      mix.kinds = ['pause'];
+      mix.weights = { pause: 1 };
+    }
   }
   const swarm: SwarmMix | undefined = mix
     ? {
