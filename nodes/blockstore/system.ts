@@ -113,6 +113,12 @@ async function admin(rt: FaultSurface, node: string, f: string, value?: unknown)
   return (r.value ?? {}) as Record<string, unknown>;
 }
 
+/** The request on each target that is up: a node that is down has no shell to ask, and
+ *  nothing of what the request changes (its memory, its clock rate) to lose. */
+async function adminWhereUp(rt: FaultSurface, targets: string[], f: string, value?: unknown): Promise<void> {
+  for (const n of targets) if (await rt.status(n)) await admin(rt, n, f, value);
+}
+
 const capabilities: FaultCapability[] = [
   {
     kind: 'kill-unsynced',
@@ -139,7 +145,7 @@ const capabilities: FaultCapability[] = [
     runtimes: ['docker', 'sim'],
     async apply(rt, targets) {
       // A node that is down has nothing to lose.
-      for (const n of targets) if (await rt.status(n)) await admin(rt, n, 'lose-journal');
+      await adminWhereUp(rt, targets, 'lose-journal');
     },
   },
   {
@@ -156,11 +162,11 @@ const capabilities: FaultCapability[] = [
     },
     async apply(rt, targets, args) {
       const { rate, offsetMs } = clockArgs(args);
-      for (const n of targets) if (await rt.status(n)) await admin(rt, n, 'clock-skew', { offsetMs, rate });
+      await adminWhereUp(rt, targets, 'clock-skew', { offsetMs, rate });
     },
     async heal(rt, targets, args) {
       // The rate comes back to 1; the offset stays (harmless: no node compares clocks).
-      for (const n of targets) if (await rt.status(n)) await admin(rt, n, 'clock-skew', { offsetMs: clockArgs(args).offsetMs, rate: 1 });
+      await adminWhereUp(rt, targets, 'clock-skew', { offsetMs: clockArgs(args).offsetMs, rate: 1 });
     },
   },
   {
@@ -212,7 +218,7 @@ const capabilities: FaultCapability[] = [
     },
     async heal(rt, targets, args) {
       const { powerCycleAfterMs: _, ...fault } = args ?? {};
-      for (const n of targets) if (await rt.status(n)) await admin(rt, n, 'disk-errors', { ...fault, count: 0 });
+      await adminWhereUp(rt, targets, 'disk-errors', { ...fault, count: 0 });
     },
   },
   {
