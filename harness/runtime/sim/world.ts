@@ -500,7 +500,13 @@ export class SimWorld {
     const done = Math.max(this.sched.now(), n.diskFree[eff.target.volume]) + latency;
     n.diskFree[eff.target.volume] = done;
     const io = eff.io;
-    if (!vol) return void this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: false }));
+    // An IO nobody waits for completes unreported: the core would only look its id up and find
+    // no continuation, so leaving its event out changes no other event's order or outcome.
+    const report = eff.type === 'read' || eff.unawaited !== true;
+    if (!vol) {
+      if (report) this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: false }));
+      return;
+    }
     let failed = eff.type === 'append' || eff.type === 'fsync' ? this.failsIo(n, eff.type, eff.target.volume) : null;
     if (n.appendErrors.size > 0 && eff.type === 'fsync') {
       const key = `${eff.target.volume}/${file}`;
@@ -516,20 +522,20 @@ export class SimWorld {
       const upTo = vol ? vol.length(file) : 0;
       return void this.sched.at(done, () => {
         if (eff.type === 'fsync' && eff.target.volume === 'local' && vol) vol.failSync(file, upTo);
-        this.deliver(n, life, { type: 'io-done', now: 0, io, ok: false, error: failed });
+        if (report) this.deliver(n, life, { type: 'io-done', now: 0, io, ok: false, error: failed });
       });
     }
     switch (eff.type) {
       case 'append':
         vol.append(file, eff.records, n.name);
-        this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: true }));
+        if (report) this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: true }));
         return;
       case 'fsync': {
         const token = vol.fsync(file, n.name);
         this.sched.at(done, () => {
           // Durable only if the node is still in the life that issued it (disk-model.ts).
           vol.fsyncDone(token);
-          this.deliver(n, life, { type: 'io-done', now: 0, io, ok: true });
+          if (report) this.deliver(n, life, { type: 'io-done', now: 0, io, ok: true });
         });
         return;
       }
@@ -540,7 +546,7 @@ export class SimWorld {
       }
       case 'delete':
         vol.delete(file);
-        this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: true }));
+        if (report) this.sched.at(done, () => this.deliver(n, life, { type: 'io-done', now: 0, io, ok: true }));
         return;
     }
   }

@@ -61,14 +61,14 @@ export class Ctx {
 
   append(target: RecordFile, records: unknown[], cb?: IoDone): void {
     if (records.length === 0) { if (cb) cb(true, []); return; }
-    this.effects.push({ type: 'append', io: this.io(cb), target, records: records.map((r) => JSON.stringify(r)) });
+    this.appendText(target, records.map((r) => JSON.stringify(r)), cb);
   }
   /** Appends records already turned into text (their JSON). */
   appendText(target: RecordFile, records: string[], cb?: IoDone): void {
-    this.effects.push({ type: 'append', io: this.io(cb), target, records });
+    this.effects.push(cb ? { type: 'append', io: this.io(cb), target, records } : { type: 'append', io: this.io(), target, records, unawaited: true });
   }
   fsync(target: RecordFile, cb?: IoDone): void {
-    this.effects.push({ type: 'fsync', io: this.io(cb), target });
+    this.effects.push(cb ? { type: 'fsync', io: this.io(cb), target } : { type: 'fsync', io: this.io(), target, unawaited: true });
   }
   /** Append then fsync; `cb` runs once the records are durable, or with ok = false. A failed
    *  append is reported by the next fsync of its file (drivers keep the error until then, as
@@ -100,7 +100,7 @@ export class Ctx {
     this.effects.push({ type: 'read', io: this.io(cb), target, from, to });
   }
   remove(target: RecordFile, cb?: IoDone): void {
-    this.effects.push({ type: 'delete', io: this.io(cb), target });
+    this.effects.push(cb ? { type: 'delete', io: this.io(cb), target } : { type: 'delete', io: this.io(), target, unawaited: true });
   }
 
   ioDone(io: IoId, ok: boolean, records: string[] | undefined, error?: string): void {

@@ -196,12 +196,15 @@ export type Effect =
   | { type: 'send'; to: NodeName; msg: PeerMessage }
   | { type: 'set-timer'; timer: string; at: number }
   | { type: 'cancel-timer'; timer: string }
-  | { type: 'append'; io: IoId; target: RecordFile; records: string[] }
-  | { type: 'fsync'; io: IoId; target: RecordFile }
+  /** `unawaited`: no continuation waits for this IO, so its completion would change nothing
+   *  and a driver may leave it unreported (the simulator does: one event fewer per record
+   *  appended). Its effect on the disk is the same. */
+  | { type: 'append'; io: IoId; target: RecordFile; records: string[]; unawaited?: true }
+  | { type: 'fsync'; io: IoId; target: RecordFile; unawaited?: true }
   /** Read records [from, to) of a file (b reads the backend at a cached location). */
   | { type: 'read'; io: IoId; target: RecordFile; from: number; to: number }
   /** Remove a file entirely (journal truncation, lose-journal). */
-  | { type: 'delete'; io: IoId; target: RecordFile }
+  | { type: 'delete'; io: IoId; target: RecordFile; unawaited?: true }
   | { type: 'log'; level: 'info' | 'warn'; msg: string }
   /** A coverage mark (MARKS): the driver counts it for this node; it changes nothing. */
   | { type: 'mark'; name: Mark };
