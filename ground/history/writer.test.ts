@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HistoryWriter } from './writer.js';
+import fc from 'fast-check';
+import { HistoryWriter, type NewEvent } from './writer.js';
+import type { HistoryEvent } from './types.js';
 
 test('each event is on disk as soon as append returns, in a fixed key order', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chaos-writer-'));
@@ -35,4 +37,29 @@ test('a replayable writer batches its writes and has every event on disk after c
   const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(lines.map((l) => l.index), Array.from({ length: 2001 }, (_, i) => i));
   assert.equal(lines[0].time, 5);
+});
+
+test('a written line is what JSON.stringify makes of the event, for any values an event may carry', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chaos-writer-'));
+  const path = join(dir, 'history.jsonl');
+  const w = new HistoryWriter(path, () => 0, { flush: 'replayable' });
+  const json = fc.jsonValue();
+  const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+  const events = fc.array(
+    fc.record({
+      time: maybe(fc.oneof(fc.integer(), fc.double())),
+      process: fc.oneof(fc.integer(), fc.string()),
+      type: fc.constantFrom('invoke', 'ok', 'fail', 'info'),
+      f: maybe(fc.string()),
+      key: maybe(fc.oneof(fc.integer(), fc.string())),
+      value: maybe(fc.oneof(json, fc.double(), fc.constant(() => 1))),
+      node: maybe(fc.string()),
+      meta: maybe(fc.dictionary(fc.string(), json)),
+    }),
+    { maxLength: 200 },
+  );
+  const written: HistoryEvent[] = [];
+  fc.assert(fc.property(events, (es) => { for (const e of es) written.push(w.append(e as NewEvent)); }), { numRuns: 50 });
+  w.close();
+  assert.equal(readFileSync(path, 'utf8'), written.map((e) => JSON.stringify(e) + '\n').join(''));
 });
