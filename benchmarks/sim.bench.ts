@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimRuntime } from '../harness/runtime/sim/index.js';
-import type { SeedResult } from '../harness/sweep/seed-run.js';
+import { seedConfig, type SeedResult } from '../harness/sweep/seed-run.js';
 import { runPool } from '../harness/sweep/pool.js';
 import { SWITCH_HUNTS, huntOptions, namesChecker } from '../harness/sweep/switches.js';
 import { countOps, shrink } from '../harness/shrink/shrink.js';
@@ -49,6 +49,18 @@ try {
     const simOnly = median(runs.map((x) => rate(x, x.simWallMs)));
     const whole = median(runs.map((x) => rate(x, x.wallMs)));
     const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
+    // The swarm draws each seed's client density: the median above lands wherever the timed
+    // seeds' mix of densities puts it, so show the speed of each density apart.
+    let densityLine = '';
+    if (!nemesis) {
+      const byThink = new Map<number, number[]>();
+      for (const x of runs) {
+        const t = seedConfig({ outDir: out, workload, timeLimit: 30 }, x.seed, blockstore).thinkMs;
+        byThink.set(t, [...(byThink.get(t) ?? []), rate(x, x.simWallMs)]);
+      }
+      const parts = [...byThink].sort((a, b) => b[0] - a[0]).map(([t, xs]) => `think ${t} ms: ${median(xs).toFixed(0)} (${xs.length} seeds)`);
+      densityLine = `  simulation speed by the seed's drawn density (median sim-s per wall-s): ${parts.join('; ')}`;
+    }
     // The same at docker's density (10 ms think: ~760 ops per simulated second).
     const dense = (await oneWorker(8, 10)).slice(5);
     // An idle cluster (heartbeats, leases, barriers only): the floor under every run.
@@ -68,6 +80,7 @@ try {
         `${median(runs.map((x) => x.ops ?? 0)).toFixed(0)} ops and ${median(runs.map((x) => x.events ?? 0)).toFixed(0)} events per run, ` +
         `${median(runs.map((x) => x.wallMs)).toFixed(1)} ms per run; ${runs.filter((x) => x.valid !== true).length} not valid; main heap ${heapMb.toFixed(0)} MiB`,
     );
+    if (densityLine) console.log(densityLine);
     console.log(
       `  at docker's density (think 10 ms): ${median(dense.map((x) => rate(x, x.simWallMs))).toFixed(0)} sim-s per wall-s for the simulation, ` +
         `${median(dense.map((x) => rate(x, x.wallMs))).toFixed(0)} whole; ${median(dense.map((x) => x.ops ?? 0)).toFixed(0)} ops per run, ` +
