@@ -48,7 +48,7 @@ test('a written line is what JSON.stringify makes of the event, for any values a
   const events = fc.array(
     fc.record({
       time: maybe(fc.oneof(fc.integer(), fc.double())),
-      process: fc.oneof(fc.integer(), fc.string()),
+      process: fc.oneof(fc.integer(), fc.string(), fc.string({ unit: 'binary' })),
       type: fc.constantFrom('invoke', 'ok', 'fail', 'info'),
       f: maybe(fc.string()),
       key: maybe(fc.oneof(fc.integer(), fc.string())),

@@ -99,7 +99,12 @@ function field(name: string, v: unknown): string {
   return j === undefined ? '' : `,"${name}":${j}`;
 }
 
+// Printable ASCII without a quote or a backslash: JSON.stringify would print it as is.
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 function json(v: unknown): string {
-  // An integer prints the same either way; JSON.stringify turns NaN and Infinity into null.
-  return typeof v === 'number' && Number.isFinite(v) ? String(v) : (JSON.stringify(v) as string);
+  // A number prints the same either way, but NaN and Infinity, which JSON makes null.
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  if (typeof v === 'string' && PLAIN.test(v)) return `"${v}"`;
+  return JSON.stringify(v) as string;
 }
