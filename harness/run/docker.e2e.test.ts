@@ -1,7 +1,7 @@
 // End to end on real containers: the same workloads, nemesis and checkers as the sim e2e, in
-// short runs (6 s of workload each, up to 10 s for the bug cases with a docker shape of their
-// own: fixed fault plans that put faults where each switch's window is on real timing) to fit
-// the CI budget. Skipped with a clear reason when no
+// short runs (6 s of workload each, up to 20 s for the bug cases, each with a docker shape of
+// its own: mostly fixed fault plans that put faults where the switch's window is on real
+// timing) to fit the CI budget. Skipped with a clear reason when no
 // Docker engine answers, unless CI is set (then a missing engine is a failure).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
