@@ -232,6 +232,10 @@ export class Search {
     this.wEnd[nf] = nf;
     this.win = new Uint32Array(maxWords);
     this.bits = new Uint32Array(this.fw + this.ow);
+    // The memo starts near the problem's size and doubles as it fills: at a fixed 1,024 a key of
+    // a few ops (a failover run checks hundreds of them) took ~40 KB of typed arrays, memory
+    // outside the JS heap that made the garbage collector work during the next run.
+    this.gCap = this.oCap = Math.min(this.gCap, Math.max(16, nextPow2(8 * n)));
     this.gF = new Int32Array(this.gCap);
     this.gState = new Int32Array(this.gCap);
     this.gH = new Int32Array(this.gCap);
@@ -644,4 +648,10 @@ export function search(p: Compiled, deadline = Infinity): Outcome {
     const o = s.run(Infinity, deadline);
     if (o) return o;
   }
+}
+
+function nextPow2(x: number): number {
+  let p = 1;
+  while (p < x) p *= 2;
+  return p;
 }
