@@ -18,19 +18,37 @@ export interface CutFit {
 }
 
 export function fitCut(img: DrObservation['blocks'], ix: VersionIndex): CutFit {
-  const perKey: CutFit['perKey'] = [];
   let lo = 0;
   let minNext = Infinity;
-  const see = (key: string, have: number): void => {
-    const nx = ix.above(key, have);
-    const next = nx ? nx.version : Infinity;
-    perKey.push({ key, have, next });
+  eachKey(img, ix, (_, have, next) => {
     if (have > lo) lo = have;
     if (next < minNext) minNext = next;
+  });
+  // Per-key detail only for a torn image: most images fit a cut, and a dr run judges hundreds
+  // of them over hundreds of blocks.
+  let perKey: CutFit['perKey'] | undefined;
+  return {
+    lo,
+    hi: minNext - 1,
+    get perKey() {
+      if (!perKey) {
+        const list: CutFit['perKey'] = [];
+        eachKey(img, ix, (key, have, next) => list.push({ key, have, next }));
+        perKey = list;
+      }
+      return perKey;
+    },
   };
-  for (const [key, en] of img) see(key, en.version);
-  for (const key of ix.byKey.keys()) if (!img.has(key)) see(key, 0);
-  return { lo, hi: minNext - 1, perKey };
+}
+
+/** Each block the image holds or the writes touch: the version it has, and the next version above it (Infinity: none). */
+function eachKey(img: DrObservation['blocks'], ix: VersionIndex, see: (key: string, have: number, next: number) => void): void {
+  const visit = (key: string, have: number): void => {
+    const nx = ix.above(key, have);
+    see(key, have, nx ? nx.version : Infinity);
+  };
+  for (const [key, en] of img) visit(key, en.version);
+  for (const key of ix.byKey.keys()) if (!img.has(key)) visit(key, 0);
 }
 
 const upper = (a: Float64Array, x: number): number => {
