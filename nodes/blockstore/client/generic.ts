@@ -23,7 +23,11 @@ const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 /** A dr image in the checkers' plain convention: block -> {value, version}, blocks in order. */
 export function imageValue(img: DrImage): Record<string, { value: string; version: number }> {
   const out: Record<string, { value: string; version: number }> = {};
-  for (const k of Object.keys(img.blocks ?? {}).map(Number).sort((x, y) => x - y)) out[k] = { value: img.blocks[k].value, version: img.blocks[k].version };
+  // Block numbers are integer keys, which an object always lists in ascending order.
+  for (const k in img.blocks ?? {}) {
+    const b = img.blocks[k as unknown as number];
+    out[k] = { value: b.value, version: b.version };
+  }
   return out;
 }
 
