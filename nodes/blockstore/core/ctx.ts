@@ -59,16 +59,21 @@ export class Ctx {
     return io;
   }
 
+  /** An IO's id, marked `unawaited` when no continuation waits for it (types.ts, Effect). */
+  private ioFields(cb?: IoDone): { io: IoId; unawaited?: true } {
+    return cb ? { io: this.io(cb) } : { io: this.io(), unawaited: true };
+  }
+
   append(target: RecordFile, records: unknown[], cb?: IoDone): void {
     if (records.length === 0) { if (cb) cb(true, []); return; }
     this.appendText(target, records.map((r) => JSON.stringify(r)), cb);
   }
   /** Appends records already turned into text (their JSON). */
   appendText(target: RecordFile, records: string[], cb?: IoDone): void {
-    this.effects.push(cb ? { type: 'append', io: this.io(cb), target, records } : { type: 'append', io: this.io(), target, records, unawaited: true });
+    this.effects.push({ type: 'append', ...this.ioFields(cb), target, records });
   }
   fsync(target: RecordFile, cb?: IoDone): void {
-    this.effects.push(cb ? { type: 'fsync', io: this.io(cb), target } : { type: 'fsync', io: this.io(), target, unawaited: true });
+    this.effects.push({ type: 'fsync', ...this.ioFields(cb), target });
   }
   /** Append then fsync; `cb` runs once the records are durable, or with ok = false. A failed
    *  append is reported by the next fsync of its file (drivers keep the error until then, as
@@ -100,7 +105,7 @@ export class Ctx {
     this.effects.push({ type: 'read', io: this.io(cb), target, from, to });
   }
   remove(target: RecordFile, cb?: IoDone): void {
-    this.effects.push(cb ? { type: 'delete', io: this.io(cb), target } : { type: 'delete', io: this.io(), target, unawaited: true });
+    this.effects.push({ type: 'delete', ...this.ioFields(cb), target });
   }
 
   ioDone(io: IoId, ok: boolean, records: string[] | undefined, error?: string): void {
