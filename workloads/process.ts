@@ -43,6 +43,8 @@ export class Process {
   id: number;
   private guess: string;
   private generation: number;
+  /** Whether this process adds fields of its own to every event's meta (fixed per process). */
+  private readonly extra: boolean;
 
   constructor(
     private readonly ctx: WorkloadContext,
@@ -53,6 +55,7 @@ export class Process {
     private readonly extraMeta: EventMeta = {},
   ) {
     this.id = slot;
+    this.extra = hasKeys(extraMeta);
     this.guess = ctx.view.primary;
     this.generation = ctx.view.generation;
   }
@@ -82,7 +85,7 @@ export class Process {
     const write = WRITES.has(op.f);
     if (write && typeof op.key === 'number') this.ctx.touched.add(op.key);
     const process = this.id;
-    const extra = hasKeys(this.extraMeta);
+    const extra = this.extra;
     const meta = extra ? { ...this.extraMeta } : undefined;
     history.append({ process, type: 'invoke', f: op.f, key: op.key, value: op.value, node, meta });
     counts.invoked++;
