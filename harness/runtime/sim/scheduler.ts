@@ -174,8 +174,9 @@ export class Scheduler {
       ev.fn();
       if (this.woke) break;
     }
+    // Past this line the loop ended on a wake.
     if (this.stopped || this.pending === 0 || this.heap.length === 0) return;
-    if (!this.woke || ++this.wakes % YIELD_EVERY === 0) {
+    if (++this.wakes % YIELD_EVERY === 0) {
       this.kick();
       return;
     }
