@@ -51,6 +51,18 @@ test('openJournal: sound records pass; a flipped bit, a torn record or a missing
   assert.equal(openJournal(dupClose, false).bad, null, 'a close appended again later is fine');
 });
 
+test('openJournal checks the text as written: non-ASCII values pass, text the sealer never writes fails', () => {
+  const utf = [sealedText({ t: 'init', jid: 1, base: 0, cut: 0, next: 1 }), sealedText({ t: 'e', b: 1, n: 0, v: 1, block: 0, value: 'héllo ✓ 𝄞 ,"k":1' })];
+  assert.equal(openJournal(utf, false).bad, null);
+  assert.equal((openJournal(utf, false).recs[1] as { value: string }).value, 'héllo ✓ 𝄞 ,"k":1');
+  assert.ok(!('k' in openJournal(utf, false).recs[1]), 'the checksum is not part of the record read back');
+  // The same record, its checksum right for the JSON, but not the sealer's text: moved or spaced.
+  const rec = { t: 'e', b: 1, n: 0, v: 1, block: 0, value: 'x' };
+  const k = JSON.parse(sealedText(rec)).k as number;
+  assert.equal(openJournal([JSON.stringify({ k, ...rec })], false).bad, 0, 'k first');
+  assert.equal(openJournal([sealedText(rec).replace(':1,', ': 1,')], false).bad, 0, 'a space added');
+});
+
 test('corruptJournal flips an entry still to ship that is its block\'s latest', () => {
   const raw = journal();
   raw.splice(4, 0, JSON.stringify(seal({ t: 'acked', b: 1, cut: 1000002 })));

@@ -15,19 +15,35 @@ const CRC_TABLE = (() => {
 
 /** CRC-32 of a string's UTF-8 bytes, as a signed 32-bit integer. */
 export function crc32(s: string): number {
-  let c = -1;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    // Records are almost always ASCII (one byte per char); anything else goes through UTF-8.
-    if (ch >= 0x80) return crcBytes(Buffer.from(s.slice(i), 'utf8'), c);
-    c = CRC_TABLE[(c ^ ch) & 0xff] ^ (c >>> 8);
-  }
-  return c ^ -1;
+  return crcRun(s, s.length, -1) ^ -1;
 }
 
-function crcBytes(bytes: Uint8Array, c: number): number {
-  for (const byte of bytes) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
-  return c ^ -1;
+/** The running CRC register after `s`'s first `end` chars (UTF-8), from register `c`. */
+function crcRun(s: string, end: number, c: number): number {
+  for (let i = 0; i < end; i++) {
+    const ch = s.charCodeAt(i);
+    // Records are almost always ASCII (one byte per char); anything else goes through UTF-8.
+    if (ch >= 0x80) {
+      for (const byte of Buffer.from(s.slice(i, end), 'utf8')) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
+      return c;
+    }
+    c = CRC_TABLE[(c ^ ch) & 0xff] ^ (c >>> 8);
+  }
+  return c;
+}
+
+const K_FIELD = ',"k":';
+const CLOSE_BRACE = 0x7d;
+
+/** Whether a sealed record's text checks out: the CRC of its text up to `,"k":`, closed with
+ *  `}` (the JSON it was sealed from, sealedText), equals `k`. Computed over the text as it
+ *  lies on disk, so nothing is re-serialized; a record whose text is not the sealer's (keys
+ *  moved, spaces added) fails, which only corruption produces. */
+function sealHolds(raw: string, k: number): boolean {
+  const at = raw.lastIndexOf(K_FIELD);
+  if (at < 0) return false;
+  const c = crcRun(raw, at, -1);
+  return (CRC_TABLE[(c ^ CLOSE_BRACE) & 0xff] ^ (c >>> 8) ^ -1) === k;
 }
 
 /** Versions are epoch-major: every version of epoch e+1 exceeds every version of epoch e, so a
@@ -118,9 +134,8 @@ export function openJournal(raw: readonly string[] | undefined, trust: boolean):
     let r: (JournalRecord & { k?: number }) | null = null;
     try { r = JSON.parse(all[i]) as JournalRecord & { k?: number }; } catch { r = null; }
     if (trust) { if (r && typeof r === 'object') recs.push(r); continue; }
-    if (!r || typeof r !== 'object' || typeof r.k !== 'number') return { recs, bad: i };
-    const { k, ...body } = r;
-    if (crc32(JSON.stringify(body)) !== k) return { recs, bad: i };
+    if (!r || typeof r !== 'object' || typeof r.k !== 'number' || !sealHolds(all[i], r.k)) return { recs, bad: i };
+    const { k: _k, ...body } = r;
     const rec = body as JournalRecord;
     if (rec.t === 'init') nextN = 0;
     else if (rec.t === 'e') { if (rec.n !== nextN) return { recs, bad: i }; nextN++; }
