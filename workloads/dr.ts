@@ -2,11 +2,9 @@
 // snapshots of its latest applied image and restores of barriers it saw earlier (any point in
 // time). Each image is recorded with its barrier, cut and consistency flag, so dr-prefix can
 // hold it to a cut of the primary's writes. It needs a system with a part named `dr` that
-// answers dr-snapshot / dr-restore (the block store). Its reads go to the primary; register and
-// failover read the partner's cache. Reads were moved off the partner when the docker
-// skip-missing-data case went unfound with them; that case's misses turned out to be a journal
-// overflowing during its dr cuts (harness/run/testing/e2e.ts), not the reads, but moving the
-// reads back changes the draws of every dr seed, so it waits for a change that re-measures them.
+// answers dr-snapshot / dr-restore (the block store). Like failover, its reads go to every node
+// that serves them, so the partner's location cache is read while dr lags, is cut off, or is
+// resynced.
 import type { Workload, WorkloadContext } from './types.js';
 import { ClientPool, Process, more, take, think } from './process.js';
 import { runRegisterLike } from './register.js';
@@ -44,7 +42,7 @@ export const dr: Workload = {
   description: 'writes on the primary site while dr is snapshotted and restored to earlier barriers',
   ops: ['read', 'write', 'dr-snapshot', 'dr-restore', 'dr-status'],
   run: async (ctx) => {
-    await Promise.all([runRegisterLike(ctx, { hot: ctx.keys, pRead: 0.1, pCas: 0, readAny: false, slots: ctx.concurrency + 1 }), drSampler(ctx)]);
+    await Promise.all([runRegisterLike(ctx, { hot: ctx.keys, pRead: 0.1, pCas: 0, readAny: true, slots: ctx.concurrency + 1 }), drSampler(ctx)]);
   },
   final: finalReads,
 };
