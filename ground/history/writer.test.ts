@@ -54,7 +54,13 @@ test('a written line is what JSON.stringify makes of the event, for any values a
       key: maybe(fc.oneof(fc.integer(), fc.string())),
       value: maybe(fc.oneof(json, fc.double(), fc.constant(() => 1))),
       node: maybe(fc.string()),
-      meta: maybe(fc.dictionary(fc.string(), json)),
+      // Flat and nested objects of every kind JSON.stringify treats apart: NaN, -0, undefined,
+      // functions, Dates (toJSON), null prototypes (fc.dictionary makes some), odd keys.
+      meta: maybe(fc.oneof(
+        fc.dictionary(fc.string(), fc.oneof(json, fc.double(), fc.constant(undefined), fc.constant(() => 1), fc.date({ noInvalidDate: true }))),
+        fc.dictionary(fc.string(), fc.dictionary(fc.string({ unit: 'binary' }), fc.oneof(fc.double(), fc.constant(undefined), json))),
+        fc.anything(),
+      )),
     }),
     { maxLength: 200 },
   );
