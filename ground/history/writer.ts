@@ -106,24 +106,5 @@ function json(v: unknown): string {
   // A number prints the same either way, but NaN and Infinity, which JSON makes null.
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
   if (typeof v === 'string' && PLAIN.test(v)) return `"${v}"`;
-  if (isPlainObject(v)) return objectJson(v);
   return JSON.stringify(v) as string;
-}
-
-// An object literal's own keys, as JSON.stringify walks them: its prototype is Object's, which
-// has no enumerable keys, so `for...in` sees exactly Object.keys, in the same order. Anything
-// else (arrays, class instances, objects with toJSON) is left to JSON.stringify.
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype && !('toJSON' in v);
-}
-
-// Events' meta is a flat object of a few numbers and strings on almost every line.
-function objectJson(o: Record<string, unknown>): string {
-  let s = '';
-  for (const k in o) {
-    const j = json(o[k]);
-    if (j === undefined) continue; // undefined, a function, a symbol: left out, as JSON does
-    s += `${s === '' ? '{' : ','}${PLAIN.test(k) ? `"${k}"` : JSON.stringify(k)}:${j}`;
-  }
-  return s === '' ? '{}' : `${s}}`;
 }
