@@ -92,7 +92,7 @@ export class Process {
     const client = this.pool.get(this.slot, node);
     let out: Outcome;
     try {
-      out = await client.invoke({ f: op.f, ...(op.key !== undefined ? { key: op.key } : {}), ...(op.value !== undefined ? { value: op.value } : {}) });
+      out = await client.invoke(clientOp(op));
     } catch (e) {
       // A client that throws broke its contract; the op may have happened.
       out = { status: 'info', node, error: `client-error: ${(e as Error).message}` };
@@ -132,6 +132,14 @@ export class Process {
     this.ctx.onOp?.();
     return out;
   }
+}
+
+/** The op as the client takes it: only the fields it has (assigned, not spread: per op). */
+function clientOp(op: RoutedOp): Op {
+  const c: Op = { f: op.f };
+  if (op.key !== undefined) c.key = op.key;
+  if (op.value !== undefined) c.value = op.value;
+  return c;
 }
 
 function hasKeys(o: object): boolean {
