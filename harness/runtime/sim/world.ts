@@ -342,8 +342,7 @@ export class SimWorld {
     this.locals.get(name)!.wipe();
     this.logLine(n, 'warn', 'sim: destroyed with its volumes');
     // The shared backend lives at the primary site: it goes when no node mounting it is left.
-    const siteLeft = [...this.nodes.values()].some((m) => this.mountsBackend(m.name) && m.state !== 'destroyed');
-    if (!siteLeft) this.backend.wipe();
+    if (!this.backendSiteLeft()) this.backend.wipe();
   }
 
   pause(name: NodeName): void {
@@ -372,6 +371,13 @@ export class SimWorld {
     const lost = [...n.inflight.values()];
     n.inflight.clear();
     for (const route of lost) this.toClient(n.name, () => route({ lost: `connection lost (${why})`, definite: false }));
+  }
+
+  /** Whether some node mounting the shared backend is not destroyed (checked per backend IO:
+   *  a loop, not an array per call). */
+  private backendSiteLeft(): boolean {
+    for (const m of this.nodes.values()) if (m.state !== 'destroyed' && this.mountsBackend(m.name)) return true;
+    return false;
   }
 
   private mountsBackend(name: NodeName): boolean {
@@ -486,8 +492,7 @@ export class SimWorld {
   private volume(n: SimNode, target: RecordFile): SimVolume | null {
     if (target.volume === 'local') return this.locals.get(n.name)!;
     if (!this.mountsBackend(n.name)) return null;
-    const siteLeft = [...this.nodes.values()].some((m) => this.mountsBackend(m.name) && m.state !== 'destroyed');
-    return siteLeft ? this.backend : null;
+    return this.backendSiteLeft() ? this.backend : null;
   }
 
   private io(n: SimNode, life: number, eff: Extract<Effect, { type: 'append' | 'fsync' | 'read' | 'delete' }>): void {
