@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -37,6 +37,31 @@ test('a replayable writer batches its writes and has every event on disk after c
   const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(lines.map((l) => l.index), Array.from({ length: 2001 }, (_, i) => i));
   assert.equal(lines[0].time, 5);
+});
+
+test('a held history writes nothing until save, then the same bytes a replayable one does', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chaos-writer-'));
+  const heldPath = join(dir, 'held.jsonl');
+  const batchedPath = join(dir, 'batched.jsonl');
+  let t = 0;
+  const make = (flush: 'held' | 'replayable', path: string) => new HistoryWriter(path, () => t, { flush });
+  const h = make('held', heldPath);
+  const b = make('replayable', batchedPath);
+  for (let i = 0; i < 3000; i++) {
+    t += 7;
+    const e: NewEvent = { process: i % 5, type: i % 2 ? 'ok' : 'invoke', f: 'write', key: i, value: `v${i}`, node: 'a', ...(i % 2 ? { meta: { version: i } } : {}) };
+    h.append(e);
+    b.append(e);
+  }
+  assert.ok(!existsSync(heldPath), 'nothing on disk while the run goes');
+  h.close();
+  b.close();
+  assert.throws(() => h.append({ process: 0, type: 'invoke' }), /closed/);
+  assert.equal(h.events?.length, 3000, 'the events are all in memory for the checkers');
+  h.save();
+  h.save();
+  assert.equal(readFileSync(heldPath, 'utf8'), readFileSync(batchedPath, 'utf8'), 'saved once, byte for byte the replayable file');
+  assert.throws(() => new HistoryWriter(join(dir, 'x.jsonl'), () => 0, { flush: 'held', keep: false }), /events kept/);
 });
 
 test('a written line is what JSON.stringify makes of the event, for any values an event may carry', () => {

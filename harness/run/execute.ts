@@ -2,7 +2,7 @@
 // by side with every event appended to history.jsonl as it happens, heal (in a finally, so
 // errors heal too), recovery and final reads, dr's final image, checkers, reports, and
 // runtime.down() whatever happened. Time inside the run comes only from the runtime.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Runtime } from '../runtime/types.js';
 import type { ComposedResult } from '../../checkers/types.js';
@@ -44,6 +44,10 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Names the cluster's resources (docker labels); defaults to test + run directory. */
   runId?: string;
+  /** A run this returns true for (given its verdict) leaves nothing on disk: sweeps drop their
+   *  passing seeds. On the simulator its history is then held in memory until the verdict
+   *  (ground/history/writer.ts, `held`) instead of being written only to be deleted. */
+  discard?: (results: ComposedResult) => boolean;
 }
 
 export interface RunOutcome {
@@ -51,6 +55,8 @@ export interface RunOutcome {
   results: ComposedResult;
   /** Problems the harness met (fault refused, cluster never recovered); they make the verdict unknown at worst, never valid by accident. */
   errors: string[];
+  /** `discard` said so: `dir` is gone. */
+  discarded?: true;
 }
 
 export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promise<RunOutcome> {
@@ -58,7 +64,7 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
   const dir = makeRunDir(opts.outDir, config.test, config.seed);
   setFailureDir(dir);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-  const history = new HistoryWriter(join(dir, 'history.jsonl'), () => runtime.now(), { flush: runtime.kind === 'sim' ? 'replayable' : 'each-event' });
+  const history = new HistoryWriter(join(dir, 'history.jsonl'), () => runtime.now(), { flush: runtime.kind !== 'sim' ? 'each-event' : opts.discard ? 'held' : 'replayable' });
   const nodes = system.nodes(config.params);
   const view = new ClusterView(system.topology(nodes));
   const space = spaceOf(system, config);
@@ -179,6 +185,14 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
   opts.signal?.removeEventListener('abort', onAbort);
   const interrupted = cut.result(config, events);
   if (interrupted) results = applyRunEnd(results, { interrupted });
+  if (opts.discard?.(results)) {
+    rmSync(dir, { recursive: true, force: true });
+    phase = 'done';
+    progress();
+    setFailureDir(null);
+    return { dir, results, errors, discarded: true };
+  }
+  history.save();
   // A given plan is named by a file that holds it: its --plan file, else this run's config.json.
   const reproduce = reproduceCommand(config, config.planGiven && !config.planFile ? join(resolve(dir), 'config.json') : undefined);
   await writeReports(dir, { config, events, results, errors, healNs, reproduce: reproduce && interrupted ? `${reproduce}   (the whole shape; this run was interrupted)` : reproduce }, { html: !opts.skipHtml });

@@ -2,7 +2,7 @@
 // run it on the simulator without the HTML report, and boil the verdict down to the
 // anomaly kinds. A passing seed's run directory is removed (a sweep of thousands of seeds
 // would otherwise leave gigabytes); failing and unknown ones stay for replay and shrink.
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildConfig, reproduceCommand, type RunConfig, type RunOptions } from '../run/config.js';
 import { writeHtmlFromDir } from '../../reports/index.js';
@@ -80,13 +80,18 @@ export function seedConfig(opts: SweepRunOptions, seed: number, system: System):
   return buildConfig(o, system);
 }
 
-/** Runs one config on a fresh simulator. */
-export async function runOnSim(config: RunConfig, outDir: string): Promise<{ dir: string; results: ComposedResult; errors: string[]; simS: number; wallMs: number; simWallMs: number; events: number; ops: number }> {
+/** Runs one config on a fresh simulator. `discard`: as executeRun's (the run leaves nothing
+ *  on disk when it says so). */
+export async function runOnSim(
+  config: RunConfig,
+  outDir: string,
+  discard?: (results: ComposedResult) => boolean,
+): Promise<{ dir: string; discarded?: true; results: ComposedResult; errors: string[]; simS: number; wallMs: number; simWallMs: number; events: number; ops: number }> {
   const system = await loadSystem(config.system, 'config: system');
   const runtime = new SimRuntime({ seed: config.seed, runId: `${config.test}-${config.seed}` });
   const t0 = performance.now();
   let simEnd = 0;
-  const out = await executeRun(config, { runtime, system, outDir, skipHtml: true, onProgress: (p) => void (p.phase === 'check' && !simEnd && (simEnd = performance.now())) });
+  const out = await executeRun(config, { runtime, system, outDir, skipHtml: true, discard, onProgress: (p) => void (p.phase === 'check' && !simEnd && (simEnd = performance.now())) });
   const t1 = performance.now();
   const ops = Object.values((out.results.checkers.stats?.stats?.ops ?? {}) as Record<string, { total?: number }>).reduce((a, x) => a + (x.total ?? 0), 0);
   return { ...out, simS: runtime.now() / 1e9, wallMs: t1 - t0, simWallMs: (simEnd || t1) - t0, events: runtime.events(), ops };
@@ -94,11 +99,11 @@ export async function runOnSim(config: RunConfig, outDir: string): Promise<{ dir
 
 export async function runSeed(opts: SweepRunOptions, seed: number): Promise<SeedResult> {
   const config = seedConfig(opts, seed, await loadSystem(opts.system));
-  const r = await runOnSim(config, opts.outDir);
+  // A passing seed leaves nothing behind unless asked to (--keep-passing).
+  const r = await runOnSim(config, opts.outDir, (res) => !opts.keepPassing && res.valid === true);
   const kinds = anomalyKinds(r.results);
-  const keep = opts.keepPassing || r.results.valid !== true;
-  if (!keep) rmSync(r.dir, { recursive: true, force: true });
-  else if (r.results.valid !== true) {
+  const keep = !r.discarded;
+  if (keep && r.results.valid !== true) {
     // a failing seed is a run someone will open: give it its report, linked to the sweep
     if (opts.origin) writeFileSync(join(r.dir, 'origin.json'), JSON.stringify({ from: 'sweep', ...opts.origin }, null, 2) + '\n');
     writeHtmlFromDir(r.dir, reproduceCommand(config));

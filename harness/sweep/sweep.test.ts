@@ -6,7 +6,7 @@
 // where each is found and runs the 2,000-seed no-switch sweeps).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPool } from './pool.js';
@@ -37,12 +37,25 @@ for (const h of SWITCH_HUNTS) {
   });
 }
 
-test('a sweep with no bug switch finds nothing', async () => {
+test('a sweep with no bug switch finds nothing, and its passing seeds leave nothing on disk', async () => {
   for (const workload of ['register', 'failover', 'dr'] as const) {
-    const r = await runPool({ outDir: out, workload, timeLimit: 4 }, seeds(500, 4), { workers: 1, keepGoing: true, inline: true });
+    const own = join(out, `clean-${workload}`);
+    const r = await runPool({ outDir: own, workload, timeLimit: 4 }, seeds(500, 4), { workers: 1, keepGoing: true, inline: true });
     const bad = r.results.filter((x) => x.valid === false);
     assert.deepEqual(bad.map((x) => `${x.seed}: ${x.kinds.join(',')}`), [], `${workload}: no-switch seeds failed`);
+    const left = existsSync(own) ? readdirSync(own, { recursive: true }).map(String) : [];
+    assert.deepEqual(left.filter((f) => /seed\d/.test(f) || statSync(join(own, f)).isFile()), [], `${workload}: no run directory, no file`);
   }
+});
+
+test('a failing seed keeps its run directory, its history written whole once the verdict is in', async () => {
+  const r = await runPool({ outDir: join(out, 'kept'), workload: 'failover', bug: ['no-index-replication'] }, seeds(1, 3), { workers: 1, keepGoing: false, inline: true });
+  const failed = r.results.find((x) => x.valid === false);
+  assert.ok(failed?.dir, 'some seed of 1..3 fails (bench:swarm: seed 1) and names its directory');
+  const lines = readFileSync(join(failed.dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { index: number });
+  assert.deepEqual(lines.map((e) => e.index), lines.map((_, i) => i), 'every event, in order');
+  for (const f of ['config.json', 'results.json', 'junit.xml', 'report.html']) assert.ok(existsSync(join(failed.dir, f)), f);
+  assert.equal(JSON.parse(readFileSync(join(failed.dir, 'results.json'), 'utf8')).valid, false);
 });
 
 test('worker threads give the same verdicts as an inline sweep, and stop early after a failure', async () => {
