@@ -59,13 +59,18 @@ test('a failing seed keeps its run directory, its history written whole once the
 });
 
 test('worker threads give the same verdicts as an inline sweep, and stop early after a failure', async () => {
-  const opts = { outDir: out, workload: 'failover', timeLimit: 3, bug: ['vault-no-flush'] };
+  // Seeds 1 and 3 fail (and 10, 12): the pooled verdicts are compared on a mix, and the early
+  // stop comes at seed 1 with most seeds still untaken, however the two workers are timed. (It
+  // was vault-no-flush at 3 s, first failing at seed 10 of 12: under load both workers had
+  // sometimes taken the last seeds by then, and nothing was left to skip.)
+  const opts = { outDir: out, workload: 'failover', bug: ['no-index-replication'] };
   const inline = await runPool(opts, seeds(1, 4), { workers: 1, keepGoing: true, inline: true });
   const pooled = await runPool(opts, seeds(1, 4), { workers: 2, keepGoing: true });
   assert.deepEqual(
     pooled.results.map((x) => [x.seed, x.valid, x.kinds]),
     inline.results.map((x) => [x.seed, x.valid, x.kinds]),
   );
+  assert.deepEqual(inline.results.filter((x) => x.valid === false).map((x) => x.seed), [1, 3], 'the comparison covers failing seeds too');
   const early = await runPool(opts, seeds(1, 12), { workers: 2, keepGoing: false });
-  assert.ok(early.stoppedEarly && early.skipped > 0, 'seeds after the first failure were skipped');
+  assert.ok(early.stoppedEarly && early.skipped >= 6, `seeds after the first failure were skipped (${early.skipped})`);
 });
