@@ -56,7 +56,7 @@ test('a held history writes nothing until save, then the same bytes a replayable
   assert.ok(!existsSync(heldPath), 'nothing on disk while the run goes');
   h.close();
   b.close();
-  assert.throws(() => h.append({ process: 0, type: 'invoke' }), /closed/);
+  assert.throws(() => h.append({ process: 0, type: 'invoke', f: 'read' }), /closed/);
   assert.equal(h.events?.length, 3000, 'the events are all in memory for the checkers');
   h.save();
   h.save();

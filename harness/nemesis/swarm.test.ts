@@ -22,6 +22,20 @@ test('a swarm mix is a function of the seed, and seeds differ', () => {
   assert.ok(new Set(mixes).size >= 15, 'twenty seeds draw (nearly) twenty mixes');
 });
 
+test('a kind left out of a mix moves none of its other draws', () => {
+  let dropped = 0;
+  for (let seed = 0; seed < 200; seed++) {
+    const all = drawSwarm(new Rng(seed).fork('swarm'), SIM, 30_000);
+    const less = drawSwarm(new Rng(seed).fork('swarm'), SIM, 30_000, undefined, { without: ['clock-skew'] });
+    assert.ok(!less.kinds.includes('clock-skew') && !('clock-skew' in less.weights), `seed ${seed}`);
+    const rest = all.kinds.filter((k) => k !== 'clock-skew');
+    if (rest.length < all.kinds.length) dropped++;
+    assert.deepEqual(less.kinds, rest.length ? rest : ['pause'], `seed ${seed}`);
+    assert.deepEqual({ ...less, kinds: [], weights: {} }, { ...all, kinds: [], weights: {} }, `seed ${seed}: rates, durations, targets unchanged`);
+  }
+  assert.ok(dropped > 50, `clock-skew was drawn and left out in ${dropped} of 200 seeds`);
+});
+
 test('over many seeds every fault kind, every target and site loss come up, and some seeds leave most faults out', () => {
   const pool = swarmPool(SIM);
   assert.ok(!pool.includes('partition') && pool.includes('partition-primary-partner') && pool.includes('netem') && pool.includes('site-loss'));

@@ -56,7 +56,7 @@ export function swarmPool(space: NemesisSpace): string[] {
  * overlap are drawn from ranges wide enough to give both quiet runs with a few long faults and
  * storms of short ones.
  */
-export function drawSwarm(rng: Rng, space: NemesisSpace, timeLimitMs: number, timescaleMs?: number): SwarmMix {
+export function drawSwarm(rng: Rng, space: NemesisSpace, timeLimitMs: number, timescaleMs?: number, opts: { without?: readonly string[] } = {}): SwarmMix {
   const pool = swarmPool(space);
   const isOnce = (k: string) => space.capabilities.get(k)?.once === true;
   const repeating = pool.filter((k) => !isOnce(k));
@@ -81,7 +81,13 @@ export function drawSwarm(rng: Rng, space: NemesisSpace, timeLimitMs: number, ti
   // a seed may lean hard on one of them.
   const roles = processTargets(space).filter((t, i, xs) => xs.indexOf(t) === i);
   const targets = roles.flatMap((t) => Array<string>(rng.pick([0, 1, 1, 2, 4])).fill(t));
-  return { kinds, weights, meanGapMs, minDurationMs, maxDurationMs, maxActive, targets: targets.length ? targets : roles };
+  // Kinds the seed has covered otherwise (standing clock rates stand in for clock-skew faults)
+  // are dropped after every draw is made, so leaving one out moves no other draw of the seed.
+  const without = new Set(opts.without ?? []);
+  kinds = kinds.filter((k) => !without.has(k));
+  for (const k of without) delete weights[k];
+  const mix = { kinds, weights, meanGapMs, minDurationMs, maxDurationMs, maxActive, targets: targets.length ? targets : roles };
+  return kinds.length ? mix : { ...mix, kinds: ['pause'], weights: { pause: 1 } };
 }
 
 /** The plan options a mix stands for. */

@@ -210,15 +210,7 @@ export function buildConfig(o: RunOptions, system: System): RunConfig {
   const clocks = swarmRng && runtime === 'sim' && clockRng!.bool(0.5)
     ? Object.fromEntries(space.nodes.map((n) => [n, Math.round(drawClockRate(clockRng!, 0.5) * 1e4) / 1e4]))
     : undefined;
-  const mix = swarmRng ? drawSwarm(swarmRng, space, timeLimitS * 1000, system.params.timescaleMs?.(params)) : undefined;
-  if (mix && clocks) {
-    mix.kinds = mix.kinds.filter((k) => k !== 'clock-skew');
-    delete mix.weights['clock-skew'];
-    if (!mix.kinds.length) {
-      mix.kinds = ['pause'];
-      mix.weights = { pause: 1 };
-    }
-  }
+  const mix = swarmRng ? drawSwarm(swarmRng, space, timeLimitS * 1000, system.params.timescaleMs?.(params), { without: clocks ? ['clock-skew'] : [] }) : undefined;
   const swarm: SwarmMix | undefined = mix
     ? {
         ...mix,
