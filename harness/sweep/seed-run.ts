@@ -99,7 +99,7 @@ export async function runOnSim(
 
 export async function runSeed(opts: SweepRunOptions, seed: number): Promise<SeedResult> {
   const config = seedConfig(opts, seed, await loadSystem(opts.system));
-  // A passing seed leaves nothing behind unless asked to (--keep-passing).
+  // A passing seed leaves nothing behind unless the caller keeps passing runs (keepPassing).
   const r = await runOnSim(config, opts.outDir, (res) => !opts.keepPassing && res.valid === true);
   const kinds = anomalyKinds(r.results);
   const keep = !r.discarded;
