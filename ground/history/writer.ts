@@ -61,12 +61,16 @@ export class HistoryWriter {
       return ev;
     }
     const line = eventLine(ev);
-    if (this.batched) {
-      this.pending += line;
-      if (this.pending.length >= BATCH_CHARS) this.flush();
-    } else writeSync(this.fd!, line);
+    if (this.batched) this.queue(line);
+    else writeSync(this.fd!, line);
     this.events?.push(ev);
     return ev;
+  }
+
+  /** Batches a line, writing the batch once it fills. */
+  private queue(line: string): void {
+    this.pending += line;
+    if (this.pending.length >= BATCH_CHARS) this.flush();
   }
 
   /** A `held` history: writes every event to the file, as the other policies would have.
@@ -74,16 +78,13 @@ export class HistoryWriter {
   save(): void {
     if (!this.held || this.saved) return;
     this.saved = true;
-    const fd = openSync(this.path, 'a');
+    this.fd = openSync(this.path, 'a');
     try {
-      let batch = '';
-      for (const ev of this.events!) {
-        batch += eventLine(ev);
-        if (batch.length >= BATCH_CHARS) { writeSync(fd, batch); batch = ''; }
-      }
-      if (batch !== '') writeSync(fd, batch);
+      for (const ev of this.events!) this.queue(eventLine(ev));
+      this.flush();
     } finally {
-      closeSync(fd);
+      closeSync(this.fd);
+      this.fd = null;
     }
   }
 

@@ -185,22 +185,19 @@ export async function executeRun(config: RunConfig, opts: ExecuteOptions): Promi
   opts.signal?.removeEventListener('abort', onAbort);
   const interrupted = cut.result(config, events);
   if (interrupted) results = applyRunEnd(results, { interrupted });
-  if (opts.discard?.(results)) {
-    rmSync(dir, { recursive: true, force: true });
-    phase = 'done';
-    progress();
-    setFailureDir(null);
-    return { dir, results, errors, discarded: true };
+  const discarded = opts.discard?.(results) === true;
+  if (discarded) rmSync(dir, { recursive: true, force: true });
+  else {
+    history.save();
+    // A given plan is named by a file that holds it: its --plan file, else this run's config.json.
+    const reproduce = reproduceCommand(config, config.planGiven && !config.planFile ? join(resolve(dir), 'config.json') : undefined);
+    await writeReports(dir, { config, events, results, errors, healNs, reproduce: reproduce && interrupted ? `${reproduce}   (the whole shape; this run was interrupted)` : reproduce }, { html: !opts.skipHtml });
+    pointLatest(opts.outDir, dir);
   }
-  history.save();
-  // A given plan is named by a file that holds it: its --plan file, else this run's config.json.
-  const reproduce = reproduceCommand(config, config.planGiven && !config.planFile ? join(resolve(dir), 'config.json') : undefined);
-  await writeReports(dir, { config, events, results, errors, healNs, reproduce: reproduce && interrupted ? `${reproduce}   (the whole shape; this run was interrupted)` : reproduce }, { html: !opts.skipHtml });
-  pointLatest(opts.outDir, dir);
   phase = 'done';
   progress();
   setFailureDir(null);
-  return { dir, results, errors };
+  return { dir, results, errors, ...(discarded ? { discarded: true as const } : {}) };
 }
 
 /** When a signal cut the run: the phase and runtime time it came at, and what had run by then. */
